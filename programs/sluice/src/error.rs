@@ -1,0 +1,79 @@
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum SluiceError {
+    #[msg("Arithmetic overflow")]
+    MathOverflow,
+    #[msg("Signer is not the pool authority")]
+    NotAuthority,
+    #[msg("Signer is not the pool guardian")]
+    NotGuardian,
+    #[msg("Signer is not the proposed authority")]
+    NotPendingAuthority,
+    #[msg("Signer is not an oracle publisher")]
+    NotPublisher,
+    #[msg("Parameters are out of bounds")]
+    InvalidParams,
+    #[msg("Pool is paused")]
+    PoolPaused,
+    #[msg("Pool already has the maximum number of tranches")]
+    TooManyTranches,
+    #[msg("Tranches cannot change once the pool holds deposits")]
+    TranchesFrozen,
+    #[msg("Tranche index does not exist")]
+    UnknownTranche,
+    #[msg("Pool has no tranches")]
+    NoTranches,
+    #[msg("Oracle sequence must increase")]
+    StaleSequence,
+    #[msg("Rate moved more than the per-update bound")]
+    RateMoveTooLarge,
+    #[msg("Rate is outside its allowed range")]
+    RateOutOfRange,
+    #[msg("Oracle rates are older than the maximum age")]
+    OracleStale,
+    #[msg("Oracle has never published")]
+    OracleNotPublished,
+    #[msg("NAV is stale or invalidated; reprice first")]
+    NavStale,
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("Wallet is not a member of this permissioned pool")]
+    NotMember,
+    #[msg("Membership has expired")]
+    MembershipExpired,
+    #[msg("Deposit would breach the tranche's minimum subordination")]
+    SubordinationBreached,
+    #[msg("Deposit would exceed the pool cap")]
+    PoolCapExceeded,
+    #[msg("Fewer tokens out than the minimum requested")]
+    SlippageExceeded,
+    #[msg("Tranche has tokens outstanding but no value")]
+    TrancheImpaired,
+    #[msg("Account does not belong to this pool")]
+    WrongAccount,
+    #[msg("Due time must be in the future and within the book's horizon")]
+    DueOutOfRange,
+    #[msg("Risk class does not exist")]
+    UnknownRiskClass,
+    #[msg("Book cell holds an older maturity bucket; write down its overdue receivables first")]
+    BucketOccupied,
+    #[msg("Book does not match the receivable")]
+    BookMismatch,
+    #[msg("Funded amount exceeds face value")]
+    FundingExceedsFace,
+    #[msg("Pool cash is insufficient")]
+    InsufficientCash,
+    #[msg("Repayment exceeds the outstanding amount")]
+    RepaymentExceedsOutstanding,
+    #[msg("Receivable is already repaid")]
+    ReceivableClosed,
+    #[msg("Expected recovery exceeds the value already carried")]
+    WriteDownIncrease,
+    #[msg("Receivable is not overdue enough for a further write-down")]
+    NothingToWriteDown,
+    #[msg("No authority transfer is pending")]
+    NoPendingAuthority,
+    #[msg("State invariant violated")]
+    InvariantViolated,
+}

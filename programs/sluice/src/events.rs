@@ -1,0 +1,99 @@
+//! Events: what an indexer or auditor needs to follow the pool without replaying state.
+use anchor_lang::prelude::*;
+
+#[event]
+pub struct PoolCreated {
+    pub pool: Pubkey,
+    pub authority: Pubkey,
+    pub base_mint: Pubkey,
+}
+
+#[event]
+pub struct TrancheAdded {
+    pub pool: Pubkey,
+    pub index: u8,
+    pub mint: Pubkey,
+    pub coupon_bps: u16,
+}
+
+#[event]
+pub struct MemberSet {
+    pub pool: Pubkey,
+    pub wallet: Pubkey,
+    pub expires_at: i64,
+}
+
+#[event]
+pub struct RatesPublished {
+    pub pool: Pubkey,
+    pub sequence: u64,
+    pub market_rate_bps: u32,
+    pub publish_time: i64,
+}
+
+#[event]
+pub struct ReceivableAdded {
+    pub pool: Pubkey,
+    pub index: u64,
+    pub face_value: u64,
+    pub funded: u64,
+    pub due_ts: i64,
+    pub risk_class: u8,
+    pub document_hash: [u8; 32],
+}
+
+#[event]
+pub struct RepaymentRecorded {
+    pub pool: Pubkey,
+    pub index: u64,
+    pub amount: u64,
+    pub outstanding: u64,
+}
+
+#[event]
+pub struct WrittenDown {
+    pub pool: Pubkey,
+    pub index: u64,
+    pub outstanding: u64,
+    pub carried_value: u64,
+    pub haircut_bps: u16,
+    pub by_schedule: bool,
+}
+
+#[event]
+pub struct Repriced {
+    pub pool: Pubkey,
+    pub nav: u64,
+    pub cash: u64,
+    pub book_value: u64,
+    pub impaired_value: u64,
+    pub tranche_values: [u64; 3],
+    pub timestamp: i64,
+}
+
+#[event]
+pub struct Deposited {
+    pub pool: Pubkey,
+    pub depositor: Pubkey,
+    pub tranche: u8,
+    pub amount: u64,
+    pub tokens: u64,
+}
+
+#[event]
+pub struct ParamsUpdated {
+    pub pool: Pubkey,
+}
+
+#[event]
+pub struct AuthorityTransferred {
+    pub pool: Pubkey,
+    pub from: Pubkey,
+    pub to: Pubkey,
+}
+
+#[event]
+pub struct PauseChanged {
+    pub pool: Pubkey,
+    pub paused: bool,
+}

@@ -1,0 +1,115 @@
+//! Specification: `create_pool`
+//! - Signer `authority` pays for and becomes the issuer authority of a new pool at
+//!   PDA `["pool", authority, pool_id]`, with a vault token account `["vault", pool]`
+//!   for `base_mint`, a rate oracle `["oracle", pool]`, and the pre-allocated, zeroed
+//!   book account (created by the client in the same transaction).
+//! - `params` must pass `PoolParams::validate`; otherwise `InvalidParams`.
+//! - The pool starts Normal, unpaused, with no tranches, no cash and a dirty NAV.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{Mint, Token, TokenAccount};
+
+use crate::events::PoolCreated;
+use crate::state::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct CreatePoolArgs {
+    pub pool_id: u64,
+    pub guardian: Pubkey,
+    pub publishers: [Pubkey; MAX_PUBLISHERS],
+    pub params: PoolParams,
+}
+
+#[derive(Accounts)]
+#[instruction(args: CreatePoolArgs)]
+pub struct CreatePool<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(
+        init,
+        payer = authority,
+        space = 8 + Pool::INIT_SPACE,
+        seeds = [Pool::SEED, authority.key().as_ref(), &args.pool_id.to_le_bytes()],
+        bump
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    pub base_mint: Box<Account<'info, Mint>>,
+    #[account(
+        init,
+        payer = authority,
+        seeds = [b"vault", pool.key().as_ref()],
+        bump,
+        token::mint = base_mint,
+        token::authority = pool,
+    )]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(zero)]
+    pub book: AccountLoader<'info, Book>,
+    #[account(
+        init,
+        payer = authority,
+        space = 8 + RateOracle::INIT_SPACE,
+        seeds = [RateOracle::SEED, pool.key().as_ref()],
+        bump
+    )]
+    pub oracle: Box<Account<'info, RateOracle>>,
+    pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
+}
+
+impl CreatePool<'_> {
+    fn validate(&self, args: &CreatePoolArgs) -> Result<()> {
+        args.params.validate()
+    }
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn create_pool(ctx: Context<Self>, args: CreatePoolArgs) -> Result<()> {
+        let accounts = ctx.accounts;
+        let pool_key = accounts.pool.key();
+
+        let mut book = accounts.book.load_init()?;
+        book.pool = pool_key;
+        book.invariant(None)?;
+        drop(book);
+
+        let oracle = &mut accounts.oracle;
+        oracle.pool = pool_key;
+        oracle.publishers = args.publishers;
+        oracle.bump = ctx.bumps.oracle;
+        oracle.invariant()?;
+
+        let pool = &mut accounts.pool;
+        pool.set_inner(Pool {
+            creator: accounts.authority.key(),
+            pool_id: args.pool_id,
+            authority: accounts.authority.key(),
+            pending_authority: Pubkey::default(),
+            guardian: args.guardian,
+            base_mint: accounts.base_mint.key(),
+            vault: accounts.vault.key(),
+            book: accounts.book.key(),
+            oracle: accounts.oracle.key(),
+            stage: Stage::Normal,
+            paused: false,
+            params: args.params,
+            cash: 0,
+            nav: 0,
+            nav_time: 0,
+            nav_dirty: true,
+            tranche_count: 0,
+            tranches: [Tranche::default(); MAX_TRANCHES],
+            receivable_count: 0,
+            bump: ctx.bumps.pool,
+            vault_bump: ctx.bumps.vault,
+        });
+        pool.invariant()?;
+        pool.check_cash(accounts.vault.amount)?;
+
+        emit!(PoolCreated {
+            pool: pool_key,
+            authority: pool.authority,
+            base_mint: pool.base_mint,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,163 @@
+//! Specification: `deposit`
+//! - Base tokens in from the depositor, tranche tokens out at the last NAV:
+//!   `tokens = amount · supply / value`, floored (1:1 into an empty tranche).
+//! - Refused: zero amount or zero tokens (`ZeroAmount`); paused pool (`PoolPaused`);
+//!   unknown tranche (`UnknownTranche`); NAV dirty or older than `max_nav_age_secs`
+//!   (`NavStale`); in a permissioned pool, no member account for the depositor
+//!   (`NotMember`) or an expired one (`MembershipExpired`); a tranche with tokens but no
+//!   value (`TrancheImpaired`); fewer tokens than `min_tokens_out` (`SlippageExceeded`);
+//!   NAV above the cap (`PoolCapExceeded`); a non-junior tranche whose juniors would hold
+//!   less than its minimum subordination share of NAV (`SubordinationBreached`); a mint,
+//!   vault or token account that is not the pool's (`WrongAccount`, Anchor constraints).
+//! - The tranche's value, claim and principal rise by `amount`; NAV and cash too.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Mint, MintTo, Token, TokenAccount, TransferChecked};
+
+use crate::error::SluiceError;
+use crate::events::Deposited;
+use crate::math::time::BPS;
+use crate::math::tokens::{price_e12, tokens_for_deposit};
+use crate::state::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct DepositArgs {
+    pub tranche: u8,
+    pub amount: u64,
+    pub min_tokens_out: u64,
+}
+
+#[derive(Accounts)]
+#[instruction(args: DepositArgs)]
+pub struct Deposit<'info> {
+    pub depositor: Signer<'info>,
+    #[account(
+        mut,
+        has_one = vault @ SluiceError::WrongAccount,
+        has_one = base_mint @ SluiceError::WrongAccount,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    pub base_mint: Box<Account<'info, Mint>>,
+    #[account(mut)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut)]
+    pub tranche_mint: Box<Account<'info, Mint>>,
+    #[account(
+        mut,
+        constraint = depositor_base.mint == base_mint.key() @ SluiceError::WrongAccount,
+        constraint = depositor_base.owner == depositor.key() @ SluiceError::WrongAccount,
+    )]
+    pub depositor_base: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = depositor_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount)]
+    pub depositor_tranche: Box<Account<'info, TokenAccount>>,
+    /// Required when the pool is permissioned: `["member", pool, depositor]`.
+    pub member: Option<Box<Account<'info, Member>>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl Deposit<'_> {
+    /// Checks everything that does not depend on the price; returns the tranche index.
+    fn validate(&self, args: &DepositArgs) -> Result<()> {
+        let pool = &self.pool;
+        let now = Clock::get()?.unix_timestamp;
+        require!(args.amount > 0, SluiceError::ZeroAmount);
+        require!(!pool.paused, SluiceError::PoolPaused);
+        require!(args.tranche < pool.tranche_count, SluiceError::UnknownTranche);
+        require!(
+            pool.tranches[args.tranche as usize].mint == self.tranche_mint.key(),
+            SluiceError::WrongAccount
+        );
+        require!(
+            !pool.nav_dirty && pool.nav_time > 0 && now - pool.nav_time <= pool.params.max_nav_age_secs as i64,
+            SluiceError::NavStale
+        );
+        if pool.params.permissioned {
+            let member = self.member.as_ref().ok_or(SluiceError::NotMember)?;
+            let (expected, _) = Pubkey::find_program_address(
+                &[Member::SEED, pool.key().as_ref(), self.depositor.key().as_ref()],
+                &crate::ID,
+            );
+            require!(
+                member.key() == expected && member.pool == pool.key() && member.wallet == self.depositor.key(),
+                SluiceError::NotMember
+            );
+            require!(member.is_live(now), SluiceError::MembershipExpired);
+        }
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn deposit(ctx: Context<Self>, args: DepositArgs) -> Result<()> {
+        let a = ctx.accounts;
+        let i = args.tranche as usize;
+        let t = a.pool.tranches[i];
+
+        let tokens = tokens_for_deposit(args.amount, t.value, t.supply).ok_or(SluiceError::TrancheImpaired)?;
+        require!(tokens > 0, SluiceError::ZeroAmount);
+        require!(tokens >= args.min_tokens_out, SluiceError::SlippageExceeded);
+        let nav_after = a.pool.nav.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
+        require!(nav_after <= a.pool.params.pool_cap, SluiceError::PoolCapExceeded);
+        if i + 1 < a.pool.tranche_count as usize {
+            let below: u128 = a.pool.tranches[i + 1..a.pool.tranche_count as usize].iter().map(|t| t.value as u128).sum();
+            require!(
+                below * BPS as u128 >= t.min_subordination_bps as u128 * nav_after as u128,
+                SluiceError::SubordinationBreached
+            );
+        }
+
+        token::transfer_checked(
+            CpiContext::new(
+                a.token_program.key(),
+                TransferChecked {
+                    from: a.depositor_base.to_account_info(),
+                    mint: a.base_mint.to_account_info(),
+                    to: a.vault.to_account_info(),
+                    authority: a.depositor.to_account_info(),
+                },
+            ),
+            args.amount,
+            a.base_mint.decimals,
+        )?;
+        let pool = &a.pool;
+        pool.with_signer(|signer| {
+            token::mint_to(
+                CpiContext::new_with_signer(
+                    a.token_program.key(),
+                    MintTo {
+                        mint: a.tranche_mint.to_account_info(),
+                        to: a.depositor_tranche.to_account_info(),
+                        authority: pool.to_account_info(),
+                    },
+                    signer,
+                ),
+                tokens,
+            )
+        })?;
+
+        let pool = &mut a.pool;
+        pool.cash = pool.cash.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
+        pool.nav = nav_after;
+        let t = &mut pool.tranches[i];
+        t.value += args.amount;
+        t.claim = t.claim.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
+        t.principal = t.principal.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
+        t.supply = t.supply.checked_add(tokens).ok_or(SluiceError::MathOverflow)?;
+        t.price_e12 = price_e12(t.value, t.supply);
+        let supply = t.supply;
+
+        a.vault.reload()?;
+        a.tranche_mint.reload()?;
+        require!(a.tranche_mint.supply == supply, SluiceError::InvariantViolated);
+        pool.invariant()?;
+        pool.check_cash(a.vault.amount)?;
+
+        emit!(Deposited {
+            pool: pool.key(),
+            depositor: a.depositor.key(),
+            tranche: args.tranche,
+            amount: args.amount,
+            tokens,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,25 @@
+pub mod add_receivable;
+pub mod add_tranche;
+pub mod create_pool;
+pub mod deposit;
+pub mod pause;
+pub mod publish_rates;
+pub mod record_repayment;
+pub mod reprice;
+pub mod set_member;
+pub mod transfer_authority;
+pub mod update_params;
+pub mod write_down;
+
+pub use add_receivable::*;
+pub use add_tranche::*;
+pub use create_pool::*;
+pub use deposit::*;
+pub use pause::*;
+pub use publish_rates::*;
+pub use record_repayment::*;
+pub use reprice::*;
+pub use set_member::*;
+pub use transfer_authority::*;
+pub use update_params::*;
+pub use write_down::*;

@@ -1,0 +1,89 @@
+//! Specification: `reprice` (permissionless crank)
+//! - Refuses rates never published (`OracleNotPublished`) or older than
+//!   `params.max_oracle_age_secs` (`OracleStale`).
+//! - Accrues each senior and mezzanine claim by its coupon over the time since the last
+//!   reprice (simple interest, floored).
+//! - NAV = accounted cash + DCF value of the performing book + carried value of written-down
+//!   receivables (see `math::dcf`). Tranche values follow the waterfall; prices are value per
+//!   token. Clears the dirty flag and stamps the NAV time.
+//! - Cost does not depend on the number of receivables (`docs/compute-units.md`).
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::TokenAccount;
+
+use crate::error::SluiceError;
+use crate::events::Repriced;
+use crate::math::dcf::{book_value, class_curves};
+use crate::math::tokens::price_e12;
+use crate::math::waterfall::{accrue, waterfall};
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct Reprice<'info> {
+    #[account(
+        mut,
+        has_one = book @ SluiceError::WrongAccount,
+        has_one = oracle @ SluiceError::WrongAccount,
+        has_one = vault @ SluiceError::WrongAccount,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    pub book: AccountLoader<'info, Book>,
+    pub oracle: Box<Account<'info, RateOracle>>,
+    pub vault: Box<Account<'info, TokenAccount>>,
+}
+
+impl Reprice<'_> {
+    fn validate(&self) -> Result<()> {
+        let oracle = &self.oracle;
+        require!(oracle.sequence > 0, SluiceError::OracleNotPublished);
+        let age = Clock::get()?.unix_timestamp - oracle.publish_time;
+        require!(age <= self.pool.params.max_oracle_age_secs as i64, SluiceError::OracleStale);
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn reprice(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let a = ctx.accounts;
+        let curves = class_curves(a.oracle.market_rate_bps, &a.oracle.classes).ok_or(SluiceError::RateOutOfRange)?;
+
+        let book = a.book.load()?;
+        let pv = book_value(&book.cells, now, &curves, &a.pool.params.overdue_steps).ok_or(SluiceError::MathOverflow)?;
+        let impaired = book.impaired_value;
+        drop(book);
+
+        let pool = &mut a.pool;
+        let nav = (pool.cash as u128 + pv + impaired as u128).try_into().map_err(|_| SluiceError::MathOverflow)?;
+        let elapsed = if pool.nav_time > 0 { now - pool.nav_time } else { 0 };
+        let n = pool.tranche_count as usize;
+        let mut claims = [0u64; MAX_TRANCHES];
+        for (i, t) in pool.tranches[..n].iter_mut().enumerate() {
+            if i + 1 < n {
+                t.claim = accrue(t.claim, t.coupon_bps, elapsed).ok_or(SluiceError::MathOverflow)?;
+            }
+            claims[i] = t.claim;
+        }
+        let values = if n == 0 { [0; MAX_TRANCHES] } else { waterfall(nav, &claims[..n]) };
+        for (t, v) in pool.tranches[..n].iter_mut().zip(values) {
+            t.value = v;
+            t.price_e12 = price_e12(v, t.supply);
+        }
+        // With no tranche to hold it, value stays unassigned: NAV counts only what tranches own.
+        pool.nav = if n == 0 { 0 } else { nav };
+        pool.nav_time = now;
+        pool.nav_dirty = false;
+        pool.invariant()?;
+        pool.check_cash(a.vault.amount)?;
+
+        emit!(Repriced {
+            pool: pool.key(),
+            nav,
+            cash: pool.cash,
+            book_value: pv as u64,
+            impaired_value: impaired,
+            tranche_values: values,
+            timestamp: now,
+        });
+        Ok(())
+    }
+}

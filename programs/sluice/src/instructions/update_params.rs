@@ -1,0 +1,40 @@
+//! Specification: `update_params`
+//! - Pool authority only (`NotAuthority`); the new parameters must pass
+//!   `PoolParams::validate` (`InvalidParams`) and the cap may not fall below the current NAV.
+//! - Marks the NAV dirty, since the overdue schedule feeds the valuation.
+
+use anchor_lang::prelude::*;
+
+use crate::error::SluiceError;
+use crate::events::ParamsUpdated;
+use crate::state::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct UpdateParamsArgs {
+    pub params: PoolParams,
+}
+
+#[derive(Accounts)]
+pub struct UpdateParams<'info> {
+    pub authority: Signer<'info>,
+    #[account(mut, has_one = authority @ SluiceError::NotAuthority)]
+    pub pool: Box<Account<'info, Pool>>,
+}
+
+impl UpdateParams<'_> {
+    fn validate(&self, args: &UpdateParamsArgs) -> Result<()> {
+        args.params.validate()?;
+        require!(args.params.pool_cap >= self.pool.nav, SluiceError::InvalidParams);
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn update_params(ctx: Context<Self>, args: UpdateParamsArgs) -> Result<()> {
+        let pool = &mut ctx.accounts.pool;
+        pool.params = args.params;
+        pool.nav_dirty = true;
+        pool.invariant()?;
+        emit!(ParamsUpdated { pool: pool.key() });
+        Ok(())
+    }
+}

@@ -1,0 +1,6 @@
+//! Pure, overflow-checked integer math. Nothing here touches accounts.
+pub mod dcf;
+pub mod fixed;
+pub mod time;
+pub mod tokens;
+pub mod waterfall;

@@ -1,0 +1,43 @@
+use anchor_lang::prelude::*;
+
+use crate::error::SluiceError;
+use crate::math::dcf::{ClassRates, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
+use crate::math::time::{BPS, MAX_RISK_CLASSES};
+
+pub const MAX_PUBLISHERS: usize = 3;
+
+/// Rates that price the pool's receivables.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct RateOracle {
+    pub pool: Pubkey,
+    /// Keys allowed to publish; default keys are empty slots.
+    pub publishers: [Pubkey; MAX_PUBLISHERS],
+    /// Annual market discount rate.
+    pub market_rate_bps: u32,
+    /// Annual default probability and recovery per risk class.
+    pub classes: [ClassRates; MAX_RISK_CLASSES],
+    pub publish_time: i64,
+    /// Strictly increasing per publication; 0 means never published.
+    pub sequence: u64,
+    pub bump: u8,
+}
+
+impl RateOracle {
+    pub const SEED: &'static [u8] = b"oracle";
+
+    pub fn is_publisher(&self, key: &Pubkey) -> bool {
+        *key != Pubkey::default() && self.publishers.contains(key)
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        require!(self.market_rate_bps <= MAX_MARKET_RATE_BPS, SluiceError::InvariantViolated);
+        for c in &self.classes {
+            require!(
+                c.default_probability_bps <= MAX_DEFAULT_PROBABILITY_BPS && c.recovery_bps <= BPS,
+                SluiceError::InvariantViolated
+            );
+        }
+        Ok(())
+    }
+}
