@@ -10,7 +10,8 @@
 //!   = o · (R · e^(−α t) + (1 − R) · e^(−β t)),  α = ln(1 + r),  β = α − ln(1 − PD).
 //! ```
 //!
-//! An overdue receivable is worth `o · (1 − h(days overdue))` under the write-down schedule.
+//! Due dates are UTC midnights. A receivable due at or before `now` is worth
+//! `o · (1 − h(whole days overdue))` under the write-down schedule.
 //!
 //! The book keeps, per risk class and 28-day maturity bucket, the exact integer moments
 //! `M0 = Σo`, `M1 = Σo·δ`, `M2 = Σo·δ²` (δ = due − bucket centre, seconds) and the
@@ -68,7 +69,9 @@ impl Decay {
     /// `M0 − λ·M1 + λ²/2·M2`: the bucket's outstanding discounted to its centre.
     #[inline]
     fn expand(&self, m0: u64, m1: i128, m2: u128) -> Option<i128> {
-        let first = m1.checked_mul(self.l1)? >> FRAC_BITS;
+        // Ceiling of the subtracted term (−((−x) >> s) rounds up), so truncation never
+        // lifts the value.
+        let first = -((-m1.checked_mul(self.l1)?) >> FRAC_BITS);
         let second = ((m2 >> M2_SHIFT) as i128).checked_mul(self.l2)? >> (102 - M2_SHIFT);
         Some(m0 as i128 - first + second)
     }
@@ -170,10 +173,11 @@ pub fn book_value(
                         // The bucket holding `now`: strip days already past due from the
                         // expansion and value them on the write-down schedule instead.
                         let past = current_bucket_overdue(cell, now, steps, &mut overdue_bps_weighted)?;
-                        // Day-centre placement makes the stripped M2 approximate; a remainder
-                        // below zero is rounding, not value.
-                        let m2 = (cell.m2() as i128).checked_sub(past.2 as i128)?.max(0) as u128;
-                        (cell.m0.checked_sub(past.0)?, cell.m1().checked_sub(past.1)?, m2)
+                        (
+                            cell.m0.checked_sub(past.0)?,
+                            cell.m1().checked_sub(past.1)?,
+                            cell.m2().checked_sub(past.2)?,
+                        )
                     } else {
                         (cell.m0, cell.m1(), cell.m2())
                     };
@@ -209,9 +213,9 @@ pub fn book_value(
     Some(total)
 }
 
-/// Moments (about the bucket centre) of the days of the current bucket that ended before
-/// `now`, each day's outstanding placed at the day's centre; their schedule value is added
-/// to `overdue_bps_weighted`.
+/// Exact moments (about the bucket centre) of the days of the current bucket already due
+/// at `now` (due dates are UTC midnights); their schedule value is added to
+/// `overdue_bps_weighted`.
 fn current_bucket_overdue(
     cell: &BookCell,
     now: i64,
@@ -222,13 +226,13 @@ fn current_bucket_overdue(
     let mut m = (0u64, 0i128, 0u128);
     for (d, o) in cell.days.iter().enumerate() {
         let day_start = bucket_start + d as i64 * SECONDS_PER_DAY;
-        if day_start + SECONDS_PER_DAY > now {
+        if day_start > now {
             break;
         }
         if *o == 0 {
             continue;
         }
-        let delta = day_start + SECONDS_PER_DAY / 2 - (bucket_start + HALF_BUCKET);
+        let delta = day_start - (bucket_start + HALF_BUCKET);
         m.0 = m.0.checked_add(*o)?;
         m.1 = m.1.checked_add(*o as i128 * delta as i128)?;
         m.2 = m.2.checked_add(*o as u128 * (delta as i128 * delta as i128) as u128)?;

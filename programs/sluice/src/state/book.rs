@@ -43,7 +43,9 @@ impl Default for BookCell {
     }
 }
 
-/// Where a due time lands in a cell.
+/// Where a due date lands in a cell. Due dates are UTC midnights (`add_receivable`
+/// enforces it), so every receivable of a day sits at the same offset and per-day sums
+/// give exact moments for any subset of days.
 struct Position {
     bucket: i64,
     day: usize,
@@ -110,6 +112,8 @@ impl BookCell {
         }
         if self.count == 0 {
             require!(self.m0 == 0 && self.m1() == 0 && self.m2() == 0, SluiceError::BookMismatch);
+            // An emptied cell is indistinguishable from a fresh one.
+            self.bucket = 0;
         }
         Ok(())
     }
