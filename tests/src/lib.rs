@@ -1,1 +1,244 @@
+//! Shared fixture for Sluice's native tests: a bank with one pool of three tranches, a
+//! publisher, a guardian, funded investors, and helpers that return decoded state.
+#![allow(deprecated)]
 
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use sluice::instructions::*;
+use sluice::math::dcf::{ClassRates, OverdueStep};
+use sluice::math::time::SECONDS_PER_DAY;
+use sluice::state::{Book, Pool, PoolParams, RateOracle, Receivable, MAX_PUBLISHERS};
+pub use sluice::error::SluiceError;
+use sluice_sdk::chain::{BankChain, Chain, ChainError, RawAccount};
+use sluice_sdk::client;
+use sluice_sdk::ix::{self, PoolKeys};
+use sluice_sdk::pda;
+
+pub const SENIOR: u8 = 0;
+pub const MEZZANINE: u8 = 1;
+pub const JUNIOR: u8 = 2;
+/// One base token (6 decimals, like USDC).
+pub const UNIT: u64 = 1_000_000;
+
+pub fn default_params(permissioned: bool) -> PoolParams {
+    PoolParams {
+        max_oracle_age_secs: 3_600,
+        max_nav_age_secs: 600,
+        max_rate_move_bps: 500,
+        pool_cap: 100_000_000 * UNIT,
+        permissioned,
+        overdue_steps: [
+            OverdueStep { days: 30, haircut_bps: 2_500 },
+            OverdueStep { days: 60, haircut_bps: 5_000 },
+            OverdueStep { days: 90, haircut_bps: 10_000 },
+        ],
+    }
+}
+
+pub fn rates(sequence: u64, market_rate_bps: u32) -> PublishRatesArgs {
+    PublishRatesArgs {
+        sequence,
+        market_rate_bps,
+        classes: [
+            ClassRates { default_probability_bps: 100, recovery_bps: 6_000 },
+            ClassRates { default_probability_bps: 300, recovery_bps: 5_000 },
+            ClassRates { default_probability_bps: 700, recovery_bps: 4_000 },
+            ClassRates { default_probability_bps: 1_500, recovery_bps: 3_000 },
+        ],
+    }
+}
+
+/// A wallet with base tokens, a token account per tranche, and (if asked) membership.
+pub struct Investor {
+    pub wallet: Keypair,
+    pub base: Pubkey,
+    pub tranches: [Pubkey; 3],
+}
+
+pub struct Fixture {
+    pub chain: BankChain,
+    pub issuer: Keypair,
+    pub guardian: Keypair,
+    pub publisher: Keypair,
+    pub keys: PoolKeys,
+    /// Issuer's base token account: funds repayments.
+    pub issuer_base: Pubkey,
+    /// Borrower's base token account: receives fundings.
+    pub borrower_base: Pubkey,
+    pub sequence: u64,
+}
+
+/// Asserts that `result` failed with exactly `expected` from Sluice.
+#[track_caller]
+pub fn assert_sluice_err<T: std::fmt::Debug>(result: Result<T, ChainError>, expected: SluiceError) {
+    match result {
+        Err(e) if e.is(expected) => {}
+        other => panic!("expected {expected:?} ({}), got {other:?}", u32::from(expected)),
+    }
+}
+
+impl Fixture {
+    /// A pool with senior (8 % coupon, 20 % subordination), mezzanine (12 %, 10 %) and
+    /// junior tranches, and rates published.
+    pub async fn new(permissioned: bool) -> Fixture {
+        let mut chain = BankChain::start().await;
+        let issuer = Keypair::new();
+        let guardian = Keypair::new();
+        let publisher = Keypair::new();
+        for k in [&issuer, &guardian, &publisher] {
+            chain.airdrop(&k.pubkey(), 100_000_000_000).await.unwrap();
+        }
+        let base_mint = client::create_mint(&mut chain, &issuer.pubkey(), 6).await.unwrap();
+        let mut publishers = [Pubkey::default(); MAX_PUBLISHERS];
+        publishers[0] = publisher.pubkey();
+        let keys = client::create_pool(
+            &mut chain,
+            &issuer,
+            &base_mint,
+            CreatePoolArgs { pool_id: 1, guardian: guardian.pubkey(), publishers, params: default_params(permissioned) },
+        )
+        .await
+        .unwrap();
+        for (i, (coupon_bps, min_subordination_bps)) in [(800, 2_000), (1_200, 1_000), (0, 0)].into_iter().enumerate() {
+            let ix = ix::add_tranche(&issuer.pubkey(), &keys, i as u8, AddTrancheArgs { coupon_bps, min_subordination_bps });
+            chain.send(&[ix], &[&issuer]).await.unwrap();
+        }
+        let issuer_base = client::create_token_account(&mut chain, &base_mint, &issuer.pubkey()).await.unwrap();
+        client::mint_to(&mut chain, &base_mint, &issuer_base, &issuer, 10_000_000 * UNIT).await.unwrap();
+        let borrower_base = client::create_token_account(&mut chain, &base_mint, &Keypair::new().pubkey()).await.unwrap();
+        let mut f = Fixture { chain, issuer, guardian, publisher, keys, issuer_base, borrower_base, sequence: 0 };
+        f.publish(800).await.unwrap();
+        f
+    }
+
+    pub async fn now(&mut self) -> i64 {
+        self.chain.now().await.unwrap()
+    }
+
+    /// UTC midnight `days` days after today.
+    pub async fn due_in_days(&mut self, days: i64) -> i64 {
+        (self.now().await.div_euclid(SECONDS_PER_DAY) + days) * SECONDS_PER_DAY
+    }
+
+    pub async fn publish(&mut self, market_rate_bps: u32) -> Result<(), ChainError> {
+        let args = rates(self.sequence + 1, market_rate_bps);
+        let ix = ix::publish_rates(&self.publisher.pubkey(), &self.keys, args);
+        self.chain.send(&[ix], &[&self.publisher]).await?;
+        self.sequence += 1;
+        Ok(())
+    }
+
+    pub async fn investor(&mut self, base_amount: u64, member: bool) -> Investor {
+        let wallet = Keypair::new();
+        self.chain.airdrop(&wallet.pubkey(), 1_000_000_000).await.unwrap();
+        let base = client::create_token_account(&mut self.chain, &self.keys.base_mint, &wallet.pubkey()).await.unwrap();
+        client::mint_to(&mut self.chain, &self.keys.base_mint, &base, &self.issuer, base_amount).await.unwrap();
+        let mut tranches = [Pubkey::default(); 3];
+        for (i, t) in tranches.iter_mut().enumerate() {
+            *t = client::create_token_account(&mut self.chain, &self.keys.tranche_mint(i as u8), &wallet.pubkey())
+                .await
+                .unwrap();
+        }
+        if member {
+            let expires = self.now().await + 730 * SECONDS_PER_DAY;
+            self.set_member(&wallet.pubkey(), expires).await.unwrap();
+        }
+        Investor { wallet, base, tranches }
+    }
+
+    pub async fn set_member(&mut self, wallet: &Pubkey, expires_at: i64) -> Result<(), ChainError> {
+        let ix = ix::set_member(&self.issuer.pubkey(), &self.keys.pool, wallet, expires_at);
+        self.chain.send(&[ix], &[&self.issuer]).await
+    }
+
+    pub fn deposit_ix(&self, inv: &Investor, tranche: u8, amount: u64, min_tokens_out: u64) -> anchor_lang::solana_program::instruction::Instruction {
+        ix::deposit(
+            &inv.wallet.pubkey(),
+            &self.keys,
+            &inv.base,
+            &inv.tranches[tranche as usize],
+            Some(pda::member(&self.keys.pool, &inv.wallet.pubkey())),
+            DepositArgs { tranche, amount, min_tokens_out },
+        )
+    }
+
+    pub async fn deposit(&mut self, inv: &Investor, tranche: u8, amount: u64) -> Result<(), ChainError> {
+        let ix = self.deposit_ix(inv, tranche, amount, 0);
+        self.chain.send(&[ix], &[&inv.wallet]).await
+    }
+
+    pub async fn reprice(&mut self) -> Result<(), ChainError> {
+        self.chain.send(&[ix::reprice(&self.keys)], &[]).await
+    }
+
+    /// Funds a receivable due at UTC midnight `due_days` from today; returns its index.
+    pub async fn add_receivable(&mut self, face_value: u64, funded: u64, due_days: i64, risk_class: u8) -> Result<u64, ChainError> {
+        let index = self.pool().await.receivable_count;
+        let due_ts = self.due_in_days(due_days).await;
+        let args = AddReceivableArgs { face_value, funded, due_ts, risk_class, document_hash: [index as u8; 32] };
+        let ix = ix::add_receivable(&self.issuer.pubkey(), &self.keys, index, &self.borrower_base, args);
+        self.chain.send(&[ix], &[&self.issuer]).await?;
+        Ok(index)
+    }
+
+    pub async fn repay(&mut self, index: u64, amount: u64) -> Result<(), ChainError> {
+        let ix = ix::record_repayment(&self.issuer.pubkey(), &self.keys, index, &self.issuer_base, amount);
+        self.chain.send(&[ix], &[&self.issuer]).await
+    }
+
+    pub async fn pool(&mut self) -> Pool {
+        client::pool(&mut self.chain, &self.keys.pool).await.unwrap()
+    }
+
+    pub async fn book(&mut self) -> Box<Book> {
+        client::book(&mut self.chain, &self.keys.book).await.unwrap()
+    }
+
+    pub async fn oracle(&mut self) -> RateOracle {
+        client::oracle(&mut self.chain, &self.keys.oracle).await.unwrap()
+    }
+
+    pub async fn receivable(&mut self, index: u64) -> Receivable {
+        client::receivable(&mut self.chain, &pda::receivable(&self.keys.pool, index)).await.unwrap()
+    }
+
+    pub async fn balance(&mut self, account: &Pubkey) -> u64 {
+        client::token_balance(&mut self.chain, account).await.unwrap()
+    }
+
+    /// Raw state of the pool's accounts and `extra`, to show a rejection changed nothing.
+    pub async fn snapshot(&mut self, extra: &[Pubkey]) -> Vec<Option<RawAccount>> {
+        let mut keys = vec![self.keys.pool, self.keys.book, self.keys.vault, self.keys.oracle];
+        keys.extend_from_slice(extra);
+        let mut out = Vec::new();
+        for k in keys {
+            out.push(self.chain.account(&k).await.unwrap());
+        }
+        out
+    }
+
+    /// Sends `ixs` signed by `signers`, expects `expected`, and checks that the pool's
+    /// accounts and `extra` are byte-for-byte unchanged.
+    pub async fn expect_rejected(
+        &mut self,
+        ixs: &[anchor_lang::solana_program::instruction::Instruction],
+        signers: &[&Keypair],
+        expected: SluiceError,
+        extra: &[Pubkey],
+    ) {
+        let before = self.snapshot(extra).await;
+        let result = self.chain.send(ixs, signers).await;
+        assert_sluice_err(result, expected);
+        assert_eq!(before, self.snapshot(extra).await, "state changed after a rejected {expected:?}");
+    }
+
+    /// Junior, then mezzanine, then senior deposits, so each meets its subordination.
+    pub async fn seed_deposits(&mut self, investor: &Investor, junior: u64, mezzanine: u64, senior: u64) {
+        self.reprice().await.unwrap();
+        self.deposit(investor, JUNIOR, junior).await.unwrap();
+        self.deposit(investor, MEZZANINE, mezzanine).await.unwrap();
+        self.deposit(investor, SENIOR, senior).await.unwrap();
+    }
+}

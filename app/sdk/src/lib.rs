@@ -1,1 +1,21 @@
+//! Client library for Sluice.
+//!
+//! - [`pda`]: every program-derived address.
+//! - [`ix`]: an instruction builder per program instruction, plus the SPL Token and
+//!   system instructions a pool needs around them.
+//! - [`state`]: decoding of Sluice accounts.
+//! - [`preview`]: NAV and deposit previews computed with the program's own math.
+//! - [`chain`]: what a client needs from a cluster, and the in-process bank that implements
+//!   it for tests and the demo.
+#![allow(deprecated)] // solana-program-test 3.1 marks its API unstable
 
+pub mod chain;
+pub mod client;
+pub mod ix;
+pub mod pda;
+pub mod preview;
+pub mod state;
+
+pub use anchor_lang::prelude::Pubkey;
+pub use sluice;
+pub use sluice::error::SluiceError;

@@ -54,6 +54,8 @@ pub enum SluiceError {
     WrongAccount,
     #[msg("Due time must be in the future and within the book's horizon")]
     DueOutOfRange,
+    #[msg("Due date must be a UTC midnight (a multiple of 86,400 seconds)")]
+    DueNotDayAligned,
     #[msg("Risk class does not exist")]
     UnknownRiskClass,
     #[msg("Book cell holds an older maturity bucket; write down its overdue receivables first")]

@@ -3,7 +3,8 @@
 //! - Records receivable `["receivable", pool, index]` (index = pool's receivable count)
 //!   and pays `funded` base units from the vault to the borrower's token account.
 //! - `0 < funded ≤ face_value` (`ZeroAmount`, `FundingExceedsFace`); `funded ≤ cash`
-//!   (`InsufficientCash`); risk class < 4 (`UnknownRiskClass`); due after now and inside the
+//!   (`InsufficientCash`); risk class < 4 (`UnknownRiskClass`); due date a UTC midnight
+//!   (`DueNotDayAligned`), after now and inside the
 //!   book's 42-bucket horizon (`DueOutOfRange`); its book cell must not hold an older,
 //!   unresolved maturity (`BucketOccupied`).
 //! - Adds the face value to the book and marks the NAV dirty: the next deposit needs a
@@ -14,7 +15,7 @@ use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
 
 use crate::error::SluiceError;
 use crate::events::ReceivableAdded;
-use crate::math::time::{bucket_of, MAX_RISK_CLASSES, NUM_BUCKETS};
+use crate::math::time::{bucket_of, MAX_RISK_CLASSES, NUM_BUCKETS, SECONDS_PER_DAY};
 use crate::state::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -65,6 +66,7 @@ impl AddReceivable<'_> {
         require!(args.funded <= args.face_value, SluiceError::FundingExceedsFace);
         require!(args.funded <= self.pool.cash, SluiceError::InsufficientCash);
         require!((args.risk_class as usize) < MAX_RISK_CLASSES, SluiceError::UnknownRiskClass);
+        require!(args.due_ts.rem_euclid(SECONDS_PER_DAY) == 0, SluiceError::DueNotDayAligned);
         require!(
             args.due_ts > now && bucket_of(args.due_ts) < bucket_of(now) + NUM_BUCKETS as i64,
             SluiceError::DueOutOfRange

@@ -92,11 +92,12 @@ impl Deposit<'_> {
         let i = args.tranche as usize;
         let t = a.pool.tranches[i];
 
-        let tokens = tokens_for_deposit(args.amount, t.value, t.supply).ok_or(SluiceError::TrancheImpaired)?;
-        require!(tokens > 0, SluiceError::ZeroAmount);
-        require!(tokens >= args.min_tokens_out, SluiceError::SlippageExceeded);
         let nav_after = a.pool.nav.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
         require!(nav_after <= a.pool.params.pool_cap, SluiceError::PoolCapExceeded);
+        require!(t.supply == 0 || t.value > 0, SluiceError::TrancheImpaired);
+        let tokens = tokens_for_deposit(args.amount, t.value, t.supply).ok_or(SluiceError::MathOverflow)?;
+        require!(tokens > 0, SluiceError::ZeroAmount);
+        require!(tokens >= args.min_tokens_out, SluiceError::SlippageExceeded);
         if i + 1 < a.pool.tranche_count as usize {
             let below: u128 = a.pool.tranches[i + 1..a.pool.tranche_count as usize].iter().map(|t| t.value as u128).sum();
             require!(

@@ -51,19 +51,24 @@ pub struct Decay {
 /// Shift applied to `M2` before multiplying by `l2` (keeps the product inside 127 bits).
 const M2_SHIFT: u32 = 40;
 
+/// 2^64 / seconds per year, floored: turns "÷ year" into a multiply and a shift.
+const PER_YEAR_X64: u128 = (1u128 << 64) / SECONDS_PER_YEAR as u128;
+/// One bucket in years, Q62.
+const BUCKET_YEARS: u128 = ((BUCKET_SECONDS as u128) << FRAC_BITS) / SECONDS_PER_YEAR as u128;
+
 impl Decay {
-    /// `lambda` is an annual continuous rate in Q62.
+    /// `lambda` is an annual continuous rate in Q62 (at most a few units).
     pub fn new(lambda: Q62) -> Option<Decay> {
-        let l1 = lambda.0 / SECONDS_PER_YEAR as u128;
-        let l2 = (l1.checked_mul(l1)? >> 22) / 2;
-        let step = exp_neg(Q62(lambda.0.checked_mul(BUCKET_SECONDS as u128)? / SECONDS_PER_YEAR as u128))?;
+        let l1 = lambda.0.checked_mul(PER_YEAR_X64)? >> 64;
+        let l2 = l1.checked_mul(l1)? >> 23;
+        let step = exp_neg(lambda.mul(Q62(BUCKET_YEARS))?)?;
         Some(Decay { l1: l1 as i128, l2: l2 as i128, step })
     }
 
-    /// e^(−λ·(at − now)) for a time `at` that may be up to half a bucket before `now`.
+    /// e^(−λ·(at − now)) for a time `at` at most half a bucket from `now`.
     pub fn factor(lambda: Q62, at: i64, now: i64) -> Option<Q62> {
-        let x = (lambda.0 as i128).checked_mul((at - now) as i128)? / SECONDS_PER_YEAR as i128;
-        exp_neg_signed(x)
+        let years = ((at - now) as i128).checked_mul(PER_YEAR_X64 as i128)? >> 2; // Q62
+        exp_neg_signed(years.checked_mul(lambda.0 as i128)? >> FRAC_BITS)
     }
 
     /// `M0 − λ·M1 + λ²/2·M2`: the bucket's outstanding discounted to its centre.
@@ -151,14 +156,17 @@ pub fn book_value(
     let mut at_beta = [0u128; MAX_RISK_CLASSES];
     let mut overdue_bps_weighted: u128 = 0;
 
-    let mut decay_alpha = [Decay::default(); MAX_RISK_CLASSES];
+    // α (the market rate) is common to every class: one decay, one running factor.
+    let alpha = curves[0].alpha;
+    let decay_alpha = Decay::new(alpha)?;
+    let mut e_alpha = Decay::factor(alpha, center0, now)?;
     let mut decay_beta = [Decay::default(); MAX_RISK_CLASSES];
-    let mut e_alpha = [Q62::ZERO; MAX_RISK_CLASSES];
     let mut e_beta = [Q62::ZERO; MAX_RISK_CLASSES];
     for c in 0..MAX_RISK_CLASSES {
-        decay_alpha[c] = Decay::new(curves[c].alpha)?;
+        if curves[c].alpha != alpha {
+            return None;
+        }
         decay_beta[c] = Decay::new(curves[c].beta)?;
-        e_alpha[c] = Decay::factor(curves[c].alpha, center0, now)?;
         e_beta[c] = Decay::factor(curves[c].beta, center0, now)?;
     }
 
@@ -181,9 +189,9 @@ pub fn book_value(
                     } else {
                         (cell.m0, cell.m1(), cell.m2())
                     };
-                    let a = decay_alpha[c].expand(m0, m1, m2)?.max(0) as u128;
+                    let a = decay_alpha.expand(m0, m1, m2)?.max(0) as u128;
                     let b = decay_beta[c].expand(m0, m1, m2)?.max(0) as u128;
-                    at_alpha[c] = at_alpha[c].checked_add(a.checked_mul(e_alpha[c].0)? >> FRAC_BITS)?;
+                    at_alpha[c] = at_alpha[c].checked_add(a.checked_mul(e_alpha.0)? >> FRAC_BITS)?;
                     at_beta[c] = at_beta[c].checked_add(b.checked_mul(e_beta[c].0)? >> FRAC_BITS)?;
                 } else if cell.bucket < start {
                     // A bucket entirely past due whose receivables are not yet written down.
@@ -199,9 +207,9 @@ pub fn book_value(
                     return None;
                 }
             }
-            e_alpha[c] = e_alpha[c].mul(decay_alpha[c].step)?;
             e_beta[c] = e_beta[c].mul(decay_beta[c].step)?;
         }
+        e_alpha = e_alpha.mul(decay_alpha.step)?;
     }
 
     let mut total = overdue_bps_weighted / BPS as u128;

@@ -12,8 +12,19 @@ pub const FRAC_BITS: u32 = 62;
 pub const ONE: u128 = 1 << FRAC_BITS;
 /// ln 2 in Q62, floored.
 pub const LN2: u128 = 3_196_577_161_300_663_914;
-/// Terms of the exponential series: r < ln 2 gives r^20/20! < 2^-62.
+/// Terms of the exponential series: r < 1 gives r^21/21! < 2^-62; r < 1/16 needs only 11.
 const EXP_TERMS: usize = 20;
+const EXP_TERMS_SMALL: usize = 10;
+
+/// Series length that reaches full Q62 precision for |r| ≤ 1.
+#[inline]
+fn terms_for(r: u128) -> usize {
+    if r < ONE / 16 {
+        EXP_TERMS_SMALL
+    } else {
+        EXP_TERMS
+    }
+}
 /// Terms of the atanh series: y² ≤ 1/9 gives y^41/41 < 2^-62.
 const ATANH_TERMS: usize = 20;
 
@@ -77,13 +88,18 @@ impl Q62 {
 /// e^(−x) for x ≥ 0, floored. Range reduction x = k·ln2 + r, then a Horner-form Taylor
 /// series for e^(−r) with r in [0, ln 2): every intermediate stays in (0, 1].
 pub fn exp_neg(x: Q62) -> Option<Q62> {
-    let k = x.0 / LN2;
-    if k >= 120 {
-        return Some(Q62::ZERO);
+    // k = ⌊x / ln 2⌋ by subtraction: at most 120 steps, and no 128-bit division on SBF.
+    let mut k = 0u32;
+    let mut r = x.0;
+    while r >= LN2 {
+        if k >= 120 {
+            return Some(Q62::ZERO);
+        }
+        r -= LN2;
+        k += 1;
     }
-    let r = x.0 - k * LN2;
     let mut q = ONE;
-    let mut n = EXP_TERMS;
+    let mut n = terms_for(r);
     while n >= 1 {
         // q ← 1 − (r/n)·q ; r/n·q < 0.7 so this never underflows.
         let t = (r.checked_mul(q)? >> FRAC_BITS).checked_mul(INV[n])? >> FRAC_BITS;
@@ -100,7 +116,7 @@ pub fn exp_pos_small(x: Q62) -> Option<Q62> {
         return None;
     }
     let mut q = ONE;
-    let mut n = EXP_TERMS;
+    let mut n = terms_for(x.0);
     while n >= 1 {
         let t = (x.0.checked_mul(q)? >> FRAC_BITS).checked_mul(INV[n])? >> FRAC_BITS;
         q = ONE + t;

@@ -1,0 +1,181 @@
+//! What a Sluice client needs from a cluster, and its in-process implementation.
+//!
+//! [`Chain`] is the seam between the tools and a network: instruction builders and
+//! previews never talk to a node directly. [`BankChain`] runs a real bank in process with
+//! Sluice registered natively and the real SPL Token program beside it; it backs the tests
+//! and `sluice demo`.
+
+use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::solana_program::instruction::Instruction;
+use solana_instruction_error::InstructionError;
+use solana_keypair::Keypair;
+use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+use sluice::error::SluiceError;
+
+/// Anchor numbers a program's own errors from this offset.
+pub const ERROR_OFFSET: u32 = 6000;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ChainError {
+    /// An instruction failed with a custom program error (Sluice's or SPL Token's).
+    #[error("instruction {instruction} failed with program error {code}")]
+    Program { instruction: u8, code: u32 },
+    /// The transaction failed for another reason (missing signature, account, funds…).
+    #[error("transaction failed: {0}")]
+    Transaction(String),
+    /// The node could not be reached or answered nonsense.
+    #[error("transport: {0}")]
+    Transport(String),
+    #[error("account {0} not found")]
+    MissingAccount(Pubkey),
+    #[error("account {0}: {1}")]
+    Decode(Pubkey, crate::state::DecodeError),
+}
+
+impl ChainError {
+    /// True when the failure is exactly `error` from Sluice.
+    pub fn is(&self, error: SluiceError) -> bool {
+        matches!(self, ChainError::Program { code, .. } if *code == u32::from(error))
+    }
+
+    /// The Sluice error code, if this is one.
+    pub fn sluice_code(&self) -> Option<u32> {
+        match self {
+            ChainError::Program { code, .. } if *code >= ERROR_OFFSET => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+impl From<BanksClientError> for ChainError {
+    fn from(e: BanksClientError) -> Self {
+        match e {
+            BanksClientError::TransactionError(t) | BanksClientError::SimulationError { err: t, .. } => match t {
+                TransactionError::InstructionError(i, InstructionError::Custom(code)) => {
+                    ChainError::Program { instruction: i, code }
+                }
+                other => ChainError::Transaction(other.to_string()),
+            },
+            other => ChainError::Transport(other.to_string()),
+        }
+    }
+}
+
+/// Raw account as a client sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawAccount {
+    pub lamports: u64,
+    pub owner: Pubkey,
+    pub data: Vec<u8>,
+}
+
+/// What the SDK and tools need from a cluster.
+#[allow(async_fn_in_trait)]
+pub trait Chain {
+    /// Fee payer for every transaction.
+    fn payer(&self) -> &Keypair;
+    /// Sends one transaction made of `ixs`, signed by the payer and `signers`, and waits
+    /// for it to be final.
+    async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError>;
+    async fn account(&mut self, address: &Pubkey) -> Result<Option<RawAccount>, ChainError>;
+    /// The cluster's unix time (Clock sysvar).
+    async fn now(&mut self) -> Result<i64, ChainError>;
+    async fn rent_exempt_minimum(&mut self, len: usize) -> Result<u64, ChainError>;
+}
+
+/// Adapter from the runtime's builtin signature to Anchor's generated entry point, whose
+/// account slice and infos share one lifetime.
+fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    // SAFETY: only re-borrows the slice for the duration of this call.
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    sluice::entry(program_id, accounts, data)
+}
+
+/// An in-process bank with Sluice (native) and SPL Token (its bundled BPF build).
+pub struct BankChain {
+    ctx: ProgramTestContext,
+    /// Makes otherwise identical transactions distinct (a compute-limit nonce), so a crank
+    /// repeated within one blockhash is not dropped as a duplicate.
+    nonce: u32,
+}
+
+const COMPUTE_BUDGET_ID: Pubkey = anchor_lang::pubkey!("ComputeBudget111111111111111111111111111111");
+
+impl BankChain {
+    pub async fn start() -> BankChain {
+        let mut pt = ProgramTest::new("sluice", sluice::ID, processor!(process_instruction));
+        pt.prefer_bpf(false);
+        BankChain { ctx: pt.start_with_context().await, nonce: 0 }
+    }
+
+    /// Moves the cluster clock forward by `seconds`.
+    pub async fn advance_clock(&mut self, seconds: i64) -> Result<(), ChainError> {
+        let mut clock: solana_clock::Clock =
+            self.ctx.banks_client.get_sysvar().await.map_err(|e| ChainError::Transport(e.to_string()))?;
+        clock.unix_timestamp += seconds;
+        self.ctx.set_sysvar(&clock);
+        Ok(())
+    }
+
+    /// Sets the cluster clock to `unix_timestamp` (forward only).
+    pub async fn set_clock(&mut self, unix_timestamp: i64) -> Result<(), ChainError> {
+        let now = self.now().await?;
+        if unix_timestamp > now {
+            self.advance_clock(unix_timestamp - now).await?;
+        }
+        Ok(())
+    }
+
+    /// Funds `to` with SOL from the payer.
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
+        let ix = anchor_lang::solana_program::system_instruction::transfer(&self.ctx.payer.pubkey(), to, lamports);
+        self.send(&[ix], &[]).await
+    }
+}
+
+impl Chain for BankChain {
+    fn payer(&self) -> &Keypair {
+        &self.ctx.payer
+    }
+
+    async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError> {
+        self.nonce = self.nonce.wrapping_add(1);
+        let mut data = vec![2u8];
+        data.extend_from_slice(&(1_400_000 - (self.nonce % 100_000)).to_le_bytes());
+        let mut all = vec![Instruction { program_id: COMPUTE_BUDGET_ID, accounts: vec![], data }];
+        all.extend_from_slice(ixs);
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.map_err(ChainError::from)?;
+        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
+        keys.extend(signers.iter().copied().filter(|k| k.pubkey() != self.ctx.payer.pubkey()));
+        let tx = Transaction::new_signed_with_payer(&all, Some(&self.ctx.payer.pubkey()), &keys, blockhash);
+        self.ctx.banks_client.process_transaction(tx).await.map_err(|e| {
+            // Instruction indices in errors refer to the caller's list, not our nonce.
+            match ChainError::from(e) {
+                ChainError::Program { instruction, code } => {
+                    ChainError::Program { instruction: instruction.saturating_sub(1), code }
+                }
+                other => other,
+            }
+        })
+    }
+
+    async fn account(&mut self, address: &Pubkey) -> Result<Option<RawAccount>, ChainError> {
+        let acc = self.ctx.banks_client.get_account(*address).await.map_err(ChainError::from)?;
+        Ok(acc.map(|a| RawAccount { lamports: a.lamports, owner: a.owner, data: a.data }))
+    }
+
+    async fn now(&mut self) -> Result<i64, ChainError> {
+        let clock: solana_clock::Clock = self.ctx.banks_client.get_sysvar().await.map_err(ChainError::from)?;
+        Ok(clock.unix_timestamp)
+    }
+
+    async fn rent_exempt_minimum(&mut self, len: usize) -> Result<u64, ChainError> {
+        let rent = self.ctx.banks_client.get_rent().await.map_err(ChainError::from)?;
+        Ok(rent.minimum_balance(len))
+    }
+}

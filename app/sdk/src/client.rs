@@ -1,0 +1,93 @@
+//! Multi-instruction flows and typed reads over any [`Chain`]: what the CLI, the demo and
+//! the tests share.
+
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use sluice::instructions::CreatePoolArgs;
+use sluice::state::{Book, Pool, RateOracle, Receivable};
+
+use crate::chain::{Chain, ChainError};
+use crate::ix::{self, PoolKeys};
+use crate::state::{self as decode, DecodeError};
+
+async fn data<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<Vec<u8>, ChainError> {
+    Ok(chain.account(address).await?.ok_or(ChainError::MissingAccount(*address))?.data)
+}
+
+fn typed<T>(address: &Pubkey, r: Result<T, DecodeError>) -> Result<T, ChainError> {
+    r.map_err(|e| ChainError::Decode(*address, e))
+}
+
+pub async fn pool<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<Pool, ChainError> {
+    typed(address, decode::pool(&data(chain, address).await?))
+}
+
+pub async fn book<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<Box<Book>, ChainError> {
+    typed(address, decode::book(&data(chain, address).await?))
+}
+
+pub async fn oracle<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<RateOracle, ChainError> {
+    typed(address, decode::oracle(&data(chain, address).await?))
+}
+
+pub async fn receivable<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<Receivable, ChainError> {
+    typed(address, decode::receivable(&data(chain, address).await?))
+}
+
+pub async fn token_balance<C: Chain>(chain: &mut C, account: &Pubkey) -> Result<u64, ChainError> {
+    Ok(typed(account, decode::token_account(&data(chain, account).await?))?.amount)
+}
+
+pub async fn mint_supply<C: Chain>(chain: &mut C, mint: &Pubkey) -> Result<u64, ChainError> {
+    Ok(typed(mint, decode::mint(&data(chain, mint).await?))?.supply)
+}
+
+/// Creates an SPL mint controlled by `authority`; returns its address.
+pub async fn create_mint<C: Chain>(chain: &mut C, authority: &Pubkey, decimals: u8) -> Result<Pubkey, ChainError> {
+    let mint = Keypair::new();
+    let lamports = chain.rent_exempt_minimum(ix::token::MINT_LEN).await?;
+    let payer = chain.payer().pubkey();
+    chain.send(&ix::token::create_mint(&payer, &mint.pubkey(), authority, decimals, lamports), &[&mint]).await?;
+    Ok(mint.pubkey())
+}
+
+/// Creates a token account for `mint` owned by `owner`; returns its address.
+pub async fn create_token_account<C: Chain>(chain: &mut C, mint: &Pubkey, owner: &Pubkey) -> Result<Pubkey, ChainError> {
+    let account = Keypair::new();
+    let lamports = chain.rent_exempt_minimum(ix::token::ACCOUNT_LEN).await?;
+    let payer = chain.payer().pubkey();
+    chain.send(&ix::token::create_account(&payer, &account.pubkey(), mint, owner, lamports), &[&account]).await?;
+    Ok(account.pubkey())
+}
+
+pub async fn mint_to<C: Chain>(
+    chain: &mut C,
+    mint: &Pubkey,
+    to: &Pubkey,
+    authority: &Keypair,
+    amount: u64,
+) -> Result<(), ChainError> {
+    chain.send(&[ix::token::mint_to(mint, to, &authority.pubkey(), amount)], &[authority]).await
+}
+
+/// Allocates the book and creates the pool in one transaction.
+pub async fn create_pool<C: Chain>(
+    chain: &mut C,
+    authority: &Keypair,
+    base_mint: &Pubkey,
+    args: CreatePoolArgs,
+) -> Result<PoolKeys, ChainError> {
+    let book = Keypair::new();
+    let keys = PoolKeys::new(&authority.pubkey(), args.pool_id, *base_mint, book.pubkey());
+    let lamports = chain.rent_exempt_minimum(Book::SPACE).await?;
+    let payer = chain.payer().pubkey();
+    chain
+        .send(
+            &[ix::allocate_book(&payer, &book.pubkey(), lamports), ix::create_pool(&authority.pubkey(), &keys, args)],
+            &[authority, &book],
+        )
+        .await?;
+    Ok(keys)
+}

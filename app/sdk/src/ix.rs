@@ -1,0 +1,244 @@
+//! Instruction builders. Each takes the few keys that identify the accounts and derives the
+//! rest, so a caller cannot pair a pool with another pool's vault by mistake.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::solana_program::{system_instruction, system_program};
+use anchor_lang::{InstructionData, ToAccountMetas};
+use anchor_spl::token::spl_token;
+use sluice::accounts as acc;
+use sluice::instruction as data;
+use sluice::instructions::*;
+use sluice::state::Book;
+
+use crate::pda;
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction { program_id: sluice::ID, accounts: accounts.to_account_metas(None), data: data.data() }
+}
+
+/// Identifies one pool and the accounts that hang off it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolKeys {
+    pub pool: Pubkey,
+    pub base_mint: Pubkey,
+    pub book: Pubkey,
+    pub vault: Pubkey,
+    pub oracle: Pubkey,
+}
+
+impl PoolKeys {
+    pub fn new(creator: &Pubkey, pool_id: u64, base_mint: Pubkey, book: Pubkey) -> PoolKeys {
+        let pool = pda::pool(creator, pool_id);
+        PoolKeys { pool, base_mint, book, vault: pda::vault(&pool), oracle: pda::oracle(&pool) }
+    }
+
+    pub fn tranche_mint(&self, index: u8) -> Pubkey {
+        pda::tranche_mint(&self.pool, index)
+    }
+}
+
+/// Allocates the zeroed, program-owned book account; must precede `create_pool` in the
+/// same transaction, signed by the `book` keypair.
+pub fn allocate_book(payer: &Pubkey, book: &Pubkey, lamports: u64) -> Instruction {
+    system_instruction::create_account(payer, book, lamports, Book::SPACE as u64, &sluice::ID)
+}
+
+pub fn create_pool(authority: &Pubkey, keys: &PoolKeys, args: CreatePoolArgs) -> Instruction {
+    build(
+        acc::CreatePool {
+            authority: *authority,
+            pool: keys.pool,
+            base_mint: keys.base_mint,
+            vault: keys.vault,
+            book: keys.book,
+            oracle: keys.oracle,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        data::CreatePool { args },
+    )
+}
+
+pub fn add_tranche(authority: &Pubkey, keys: &PoolKeys, index: u8, args: AddTrancheArgs) -> Instruction {
+    build(
+        acc::AddTranche {
+            authority: *authority,
+            pool: keys.pool,
+            base_mint: keys.base_mint,
+            tranche_mint: keys.tranche_mint(index),
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        data::AddTranche { args },
+    )
+}
+
+pub fn set_member(authority: &Pubkey, pool: &Pubkey, wallet: &Pubkey, expires_at: i64) -> Instruction {
+    build(
+        acc::SetMember {
+            authority: *authority,
+            pool: *pool,
+            member: pda::member(pool, wallet),
+            system_program: system_program::ID,
+        },
+        data::SetMember { args: SetMemberArgs { wallet: *wallet, expires_at } },
+    )
+}
+
+pub fn revoke_member(authority: &Pubkey, pool: &Pubkey, wallet: &Pubkey) -> Instruction {
+    build(
+        acc::RevokeMember { authority: *authority, pool: *pool, member: pda::member(pool, wallet) },
+        data::RevokeMember {},
+    )
+}
+
+pub fn publish_rates(publisher: &Pubkey, keys: &PoolKeys, args: PublishRatesArgs) -> Instruction {
+    build(
+        acc::PublishRates { publisher: *publisher, pool: keys.pool, oracle: keys.oracle },
+        data::PublishRates { args },
+    )
+}
+
+pub fn add_receivable(
+    authority: &Pubkey,
+    keys: &PoolKeys,
+    index: u64,
+    borrower_account: &Pubkey,
+    args: AddReceivableArgs,
+) -> Instruction {
+    build(
+        acc::AddReceivable {
+            authority: *authority,
+            pool: keys.pool,
+            book: keys.book,
+            receivable: pda::receivable(&keys.pool, index),
+            base_mint: keys.base_mint,
+            vault: keys.vault,
+            borrower_account: *borrower_account,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        data::AddReceivable { args },
+    )
+}
+
+pub fn record_repayment(authority: &Pubkey, keys: &PoolKeys, index: u64, source: &Pubkey, amount: u64) -> Instruction {
+    build(
+        acc::RecordRepayment {
+            authority: *authority,
+            pool: keys.pool,
+            book: keys.book,
+            receivable: pda::receivable(&keys.pool, index),
+            base_mint: keys.base_mint,
+            vault: keys.vault,
+            source: *source,
+            token_program: spl_token::ID,
+        },
+        data::RecordRepayment { args: RecordRepaymentArgs { amount } },
+    )
+}
+
+pub fn write_down(authority: &Pubkey, keys: &PoolKeys, index: u64, expected_recovery: u64) -> Instruction {
+    build(
+        acc::WriteDown {
+            authority: *authority,
+            pool: keys.pool,
+            book: keys.book,
+            receivable: pda::receivable(&keys.pool, index),
+        },
+        data::WriteDown { args: WriteDownArgs { expected_recovery } },
+    )
+}
+
+pub fn write_down_overdue(keys: &PoolKeys, index: u64) -> Instruction {
+    build(
+        acc::WriteDownOverdue { pool: keys.pool, book: keys.book, receivable: pda::receivable(&keys.pool, index) },
+        data::WriteDownOverdue {},
+    )
+}
+
+pub fn reprice(keys: &PoolKeys) -> Instruction {
+    build(
+        acc::Reprice { pool: keys.pool, book: keys.book, oracle: keys.oracle, vault: keys.vault },
+        data::Reprice {},
+    )
+}
+
+/// Deposit into tranche `args.tranche`. Pass `member` for a permissioned pool.
+pub fn deposit(
+    depositor: &Pubkey,
+    keys: &PoolKeys,
+    depositor_base: &Pubkey,
+    depositor_tranche: &Pubkey,
+    member: Option<Pubkey>,
+    args: DepositArgs,
+) -> Instruction {
+    build(
+        acc::Deposit {
+            depositor: *depositor,
+            pool: keys.pool,
+            base_mint: keys.base_mint,
+            vault: keys.vault,
+            tranche_mint: keys.tranche_mint(args.tranche),
+            depositor_base: *depositor_base,
+            depositor_tranche: *depositor_tranche,
+            member,
+            token_program: spl_token::ID,
+        },
+        data::Deposit { args },
+    )
+}
+
+pub fn update_params(authority: &Pubkey, pool: &Pubkey, params: sluice::state::PoolParams) -> Instruction {
+    build(
+        acc::UpdateParams { authority: *authority, pool: *pool },
+        data::UpdateParams { args: UpdateParamsArgs { params } },
+    )
+}
+
+pub fn propose_authority(authority: &Pubkey, pool: &Pubkey, new_authority: &Pubkey) -> Instruction {
+    build(
+        acc::ProposeAuthority { authority: *authority, pool: *pool },
+        data::ProposeAuthority { args: ProposeAuthorityArgs { new_authority: *new_authority } },
+    )
+}
+
+pub fn accept_authority(new_authority: &Pubkey, pool: &Pubkey) -> Instruction {
+    build(acc::AcceptAuthority { new_authority: *new_authority, pool: *pool }, data::AcceptAuthority {})
+}
+
+pub fn pause(guardian: &Pubkey, pool: &Pubkey) -> Instruction {
+    build(acc::SetPaused { guardian: *guardian, pool: *pool }, data::Pause {})
+}
+
+pub fn unpause(guardian: &Pubkey, pool: &Pubkey) -> Instruction {
+    build(acc::SetPaused { guardian: *guardian, pool: *pool }, data::Unpause {})
+}
+
+/// SPL Token helpers the pool's users need: a mint, token accounts, minting.
+pub mod token {
+    use super::*;
+    use anchor_spl::token::spl_token::instruction as spl;
+
+    pub const MINT_LEN: usize = 82;
+    pub const ACCOUNT_LEN: usize = 165;
+
+    pub fn create_mint(payer: &Pubkey, mint: &Pubkey, authority: &Pubkey, decimals: u8, lamports: u64) -> [Instruction; 2] {
+        [
+            system_instruction::create_account(payer, mint, lamports, MINT_LEN as u64, &spl_token::ID),
+            spl::initialize_mint2(&spl_token::ID, mint, authority, None, decimals).expect("valid mint ix"),
+        ]
+    }
+
+    pub fn create_account(payer: &Pubkey, account: &Pubkey, mint: &Pubkey, owner: &Pubkey, lamports: u64) -> [Instruction; 2] {
+        [
+            system_instruction::create_account(payer, account, lamports, ACCOUNT_LEN as u64, &spl_token::ID),
+            spl::initialize_account3(&spl_token::ID, account, mint, owner).expect("valid account ix"),
+        ]
+    }
+
+    pub fn mint_to(mint: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
+        spl::mint_to(&spl_token::ID, mint, to, authority, &[], amount).expect("valid mint_to ix")
+    }
+}

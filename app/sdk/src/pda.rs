@@ -1,0 +1,28 @@
+//! Program-derived addresses. Seeds are documented in `docs/accounts.md`.
+
+use anchor_lang::prelude::Pubkey;
+use sluice::state::{Member, Pool, RateOracle, Receivable};
+
+pub fn pool(creator: &Pubkey, pool_id: u64) -> Pubkey {
+    Pubkey::find_program_address(&[Pool::SEED, creator.as_ref(), &pool_id.to_le_bytes()], &sluice::ID).0
+}
+
+pub fn vault(pool: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[b"vault", pool.as_ref()], &sluice::ID).0
+}
+
+pub fn oracle(pool: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[RateOracle::SEED, pool.as_ref()], &sluice::ID).0
+}
+
+pub fn tranche_mint(pool: &Pubkey, index: u8) -> Pubkey {
+    Pubkey::find_program_address(&[b"tranche_mint", pool.as_ref(), &[index]], &sluice::ID).0
+}
+
+pub fn receivable(pool: &Pubkey, index: u64) -> Pubkey {
+    Pubkey::find_program_address(&[Receivable::SEED, pool.as_ref(), &index.to_le_bytes()], &sluice::ID).0
+}
+
+pub fn member(pool: &Pubkey, wallet: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[Member::SEED, pool.as_ref(), wallet.as_ref()], &sluice::ID).0
+}

@@ -1,0 +1,62 @@
+//! What `reprice` and `deposit` would do, computed off chain with the program's own math
+//! (same functions, same rounding), so a wallet can show a quote before signing.
+
+use sluice::math::dcf::{book_value, class_curves};
+use sluice::math::tokens::{price_e12, tokens_for_deposit};
+use sluice::math::waterfall::{accrue, waterfall};
+use sluice::state::{Book, Pool, RateOracle, MAX_TRANCHES};
+
+/// NAV and its parts at a given time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NavPreview {
+    pub nav: u64,
+    pub cash: u64,
+    pub book_value: u64,
+    pub impaired_value: u64,
+    pub tranche_values: [u64; MAX_TRANCHES],
+    pub tranche_prices_e12: [u64; MAX_TRANCHES],
+}
+
+impl NavPreview {
+    /// Share of NAV held below the senior tranche, in bps (the junior buffer).
+    pub fn junior_buffer_bps(&self) -> u64 {
+        if self.nav == 0 {
+            return 0;
+        }
+        let below: u128 = self.tranche_values[1..].iter().map(|v| *v as u128).sum();
+        (below * 10_000 / self.nav as u128) as u64
+    }
+}
+
+/// The NAV `reprice` would compute at `now`. `None` on the same conditions the program
+/// reports as `RateOutOfRange` or `MathOverflow`.
+pub fn nav(pool: &Pool, book: &Book, oracle: &RateOracle, now: i64) -> Option<NavPreview> {
+    let curves = class_curves(oracle.market_rate_bps, &oracle.classes)?;
+    let pv = book_value(&book.cells, now, &curves, &pool.params.overdue_steps)?;
+    let nav = u64::try_from(pool.cash as u128 + pv + book.impaired_value as u128).ok()?;
+    let n = pool.tranche_count as usize;
+    let elapsed = if pool.nav_time > 0 { now - pool.nav_time } else { 0 };
+    let mut claims = [0u64; MAX_TRANCHES];
+    for (i, t) in pool.tranches[..n].iter().enumerate() {
+        claims[i] = if i + 1 < n { accrue(t.claim, t.coupon_bps, elapsed)? } else { t.claim };
+    }
+    let values = if n == 0 { [0; MAX_TRANCHES] } else { waterfall(nav, &claims[..n]) };
+    let mut prices = [0u64; MAX_TRANCHES];
+    for i in 0..n {
+        prices[i] = price_e12(values[i], pool.tranches[i].supply);
+    }
+    Some(NavPreview {
+        nav,
+        cash: pool.cash,
+        book_value: u64::try_from(pv).ok()?,
+        impaired_value: book.impaired_value,
+        tranche_values: values,
+        tranche_prices_e12: prices,
+    })
+}
+
+/// Tokens a deposit of `amount` into `tranche` would mint at the pool's stored NAV.
+pub fn deposit_tokens(pool: &Pool, tranche: u8, amount: u64) -> Option<u64> {
+    let t = pool.tranches.get(tranche as usize).filter(|_| tranche < pool.tranche_count)?;
+    tokens_for_deposit(amount, t.value, t.supply)
+}
