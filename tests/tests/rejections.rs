@@ -76,7 +76,17 @@ async fn deposit_guards() {
     let d = |f: &Fixture, t: u8, amount: u64, min: u64| f.deposit_ix(&alice, t, amount, min);
 
     f.expect_rejected(&[d(&f, JUNIOR, 0, 0)], &[&w], SluiceError::ZeroAmount, &[]).await;
-    f.expect_rejected(&[d(&f, 3, UNIT, 0)], &[&w], SluiceError::UnknownTranche, &[]).await;
+    // Tranche 3 does not exist; pass tranche 2's (real) mint so only the index is wrong.
+    let mut unknown = ix::deposit(
+        &w.pubkey(),
+        &f.keys,
+        &alice.base,
+        &alice.tranches[2],
+        Some(pda::member(&f.keys.pool, &w.pubkey())),
+        DepositArgs { tranche: 3, amount: UNIT, min_tokens_out: 0 },
+    );
+    unknown.accounts[4].pubkey = f.keys.tranche_mint(2);
+    f.expect_rejected(&[unknown], &[&w], SluiceError::UnknownTranche, &[]).await;
     // Asking for more tokens than the price gives.
     let junior = f.pool().await.tranches[2];
     let fair = sluice::math::tokens::tokens_for_deposit(1_000 * UNIT, junior.value, junior.supply).unwrap();
@@ -158,9 +168,10 @@ async fn deposit_account_guards() {
     // Paying from a tranche token account instead of base tokens.
     let ix = ix::deposit(&w.pubkey(), &f.keys, &alice.tranches[1], &alice.tranches[2], member, args.clone());
     f.expect_rejected(&[ix], &[&w], SluiceError::WrongAccount, &[]).await;
-    // A vault that is not the pool's.
+    // A vault that is not the pool's (another base token account).
+    let decoy = sluice_sdk::client::create_token_account(&mut f.chain, &f.keys.base_mint, &w.pubkey()).await.unwrap();
     let mut keys = f.keys;
-    keys.vault = alice.base;
+    keys.vault = decoy;
     let ix = ix::deposit(&w.pubkey(), &keys, &alice.base, &alice.tranches[2], member, args.clone());
     f.expect_rejected(&[ix], &[&w], SluiceError::WrongAccount, &[]).await;
     // Tranche index 2 with tranche 0's mint.

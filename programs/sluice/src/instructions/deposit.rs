@@ -50,8 +50,10 @@ pub struct Deposit<'info> {
     pub depositor_base: Box<Account<'info, TokenAccount>>,
     #[account(mut, constraint = depositor_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount)]
     pub depositor_tranche: Box<Account<'info, TokenAccount>>,
-    /// Required when the pool is permissioned: `["member", pool, depositor]`.
-    pub member: Option<Box<Account<'info, Member>>>,
+    /// Required when the pool is permissioned: `["member", pool, depositor]`. Checked by
+    /// hand so that a missing or foreign record reads as `NotMember`, not a decoding error.
+    /// CHECK: address, owner and contents are verified in `validate`.
+    pub member: Option<UncheckedAccount<'info>>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -72,15 +74,14 @@ impl Deposit<'_> {
             SluiceError::NavStale
         );
         if pool.params.permissioned {
-            let member = self.member.as_ref().ok_or(SluiceError::NotMember)?;
+            let info = self.member.as_ref().ok_or(SluiceError::NotMember)?;
             let (expected, _) = Pubkey::find_program_address(
                 &[Member::SEED, pool.key().as_ref(), self.depositor.key().as_ref()],
                 &crate::ID,
             );
-            require!(
-                member.key() == expected && member.pool == pool.key() && member.wallet == self.depositor.key(),
-                SluiceError::NotMember
-            );
+            require!(info.key() == expected && *info.owner == crate::ID, SluiceError::NotMember);
+            let member = Member::try_deserialize(&mut &info.try_borrow_data()?[..]).map_err(|_| SluiceError::NotMember)?;
+            require!(member.pool == pool.key() && member.wallet == self.depositor.key(), SluiceError::NotMember);
             require!(member.is_live(now), SluiceError::MembershipExpired);
         }
         Ok(())
