@@ -6,11 +6,11 @@ use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+pub use sluice::error::SluiceError;
 use sluice::instructions::*;
 use sluice::math::dcf::{ClassRates, OverdueStep};
 use sluice::math::time::SECONDS_PER_DAY;
 use sluice::state::{Book, Pool, PoolParams, RateOracle, Receivable, MAX_PUBLISHERS};
-pub use sluice::error::SluiceError;
 use sluice_sdk::chain::{BankChain, Chain, ChainError, RawAccount};
 use sluice_sdk::client;
 use sluice_sdk::ix::{self, PoolKeys};
@@ -97,17 +97,24 @@ impl Fixture {
             &mut chain,
             &issuer,
             &base_mint,
-            CreatePoolArgs { pool_id: 1, guardian: guardian.pubkey(), publishers, params: default_params(permissioned) },
+            CreatePoolArgs {
+                pool_id: 1,
+                guardian: guardian.pubkey(),
+                publishers,
+                params: default_params(permissioned),
+            },
         )
         .await
         .unwrap();
         for (i, (coupon_bps, min_subordination_bps)) in [(800, 2_000), (1_200, 1_000), (0, 0)].into_iter().enumerate() {
-            let ix = ix::add_tranche(&issuer.pubkey(), &keys, i as u8, AddTrancheArgs { coupon_bps, min_subordination_bps });
+            let ix =
+                ix::add_tranche(&issuer.pubkey(), &keys, i as u8, AddTrancheArgs { coupon_bps, min_subordination_bps });
             chain.send(&[ix], &[&issuer]).await.unwrap();
         }
         let issuer_base = client::create_token_account(&mut chain, &base_mint, &issuer.pubkey()).await.unwrap();
         client::mint_to(&mut chain, &base_mint, &issuer_base, &issuer, 10_000_000 * UNIT).await.unwrap();
-        let borrower_base = client::create_token_account(&mut chain, &base_mint, &Keypair::new().pubkey()).await.unwrap();
+        let borrower_base =
+            client::create_token_account(&mut chain, &base_mint, &Keypair::new().pubkey()).await.unwrap();
         let mut f = Fixture { chain, issuer, guardian, publisher, keys, issuer_base, borrower_base, sequence: 0 };
         f.publish(800).await.unwrap();
         f
@@ -153,7 +160,13 @@ impl Fixture {
         self.chain.send(&[ix], &[&self.issuer]).await
     }
 
-    pub fn deposit_ix(&self, inv: &Investor, tranche: u8, amount: u64, min_tokens_out: u64) -> anchor_lang::solana_program::instruction::Instruction {
+    pub fn deposit_ix(
+        &self,
+        inv: &Investor,
+        tranche: u8,
+        amount: u64,
+        min_tokens_out: u64,
+    ) -> anchor_lang::solana_program::instruction::Instruction {
         ix::deposit(
             &inv.wallet.pubkey(),
             &self.keys,
@@ -174,9 +187,26 @@ impl Fixture {
     }
 
     /// Funds a receivable due at UTC midnight `due_days` from today; returns its index.
-    pub async fn add_receivable(&mut self, face_value: u64, funded: u64, due_days: i64, risk_class: u8) -> Result<u64, ChainError> {
-        let index = self.pool().await.receivable_count;
+    pub async fn add_receivable(
+        &mut self,
+        face_value: u64,
+        funded: u64,
+        due_days: i64,
+        risk_class: u8,
+    ) -> Result<u64, ChainError> {
         let due_ts = self.due_in_days(due_days).await;
+        self.add_receivable_at(face_value, funded, due_ts, risk_class).await
+    }
+
+    /// Funds a receivable due at `due_ts` (a UTC midnight); returns its index.
+    pub async fn add_receivable_at(
+        &mut self,
+        face_value: u64,
+        funded: u64,
+        due_ts: i64,
+        risk_class: u8,
+    ) -> Result<u64, ChainError> {
+        let index = self.pool().await.receivable_count;
         let args = AddReceivableArgs { face_value, funded, due_ts, risk_class, document_hash: [index as u8; 32] };
         let ix = ix::add_receivable(&self.issuer.pubkey(), &self.keys, index, &self.borrower_base, args);
         self.chain.send(&[ix], &[&self.issuer]).await?;

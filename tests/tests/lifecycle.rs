@@ -157,15 +157,15 @@ async fn overdue_receivables_follow_the_schedule() {
 
     // Not yet overdue enough for the first step.
     f.chain.advance_clock(20 * SECONDS_PER_DAY).await.unwrap();
-    f.expect_rejected(&[ix.clone()], &[], SluiceError::NothingToWriteDown, &[]).await;
+    f.expect_rejected(std::slice::from_ref(&ix), &[], SluiceError::NothingToWriteDown, &[]).await;
 
     // 31 days past due: 25 % haircut, by anyone.
     f.chain.advance_clock(21 * SECONDS_PER_DAY).await.unwrap();
-    f.chain.send(&[ix.clone()], &[]).await.unwrap();
+    f.chain.send(std::slice::from_ref(&ix), &[]).await.unwrap();
     let r = f.receivable(idx).await;
     assert_eq!((r.status, r.carried_value), (ReceivableStatus::WrittenDown, 60_000 * UNIT));
     // Repeating at the same step does nothing.
-    f.expect_rejected(&[ix.clone()], &[], SluiceError::NothingToWriteDown, &[]).await;
+    f.expect_rejected(std::slice::from_ref(&ix), &[], SluiceError::NothingToWriteDown, &[]).await;
 
     // 91 days: fully written off, and the NAV no longer counts it.
     f.chain.advance_clock(60 * SECONDS_PER_DAY).await.unwrap();
@@ -185,7 +185,10 @@ async fn authority_moves_in_two_steps_and_pause_stops_deposits() {
     f.chain.airdrop(&successor.pubkey(), 1_000_000_000).await.unwrap();
     let issuer = f.issuer.insecure_clone();
 
-    f.chain.send(&[ix::propose_authority(&issuer.pubkey(), &f.keys.pool, &successor.pubkey())], &[&issuer]).await.unwrap();
+    f.chain
+        .send(&[ix::propose_authority(&issuer.pubkey(), &f.keys.pool, &successor.pubkey())], &[&issuer])
+        .await
+        .unwrap();
     assert_eq!(f.pool().await.authority, issuer.pubkey());
     f.chain.send(&[ix::accept_authority(&successor.pubkey(), &f.keys.pool)], &[&successor]).await.unwrap();
     let pool = f.pool().await;

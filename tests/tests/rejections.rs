@@ -3,8 +3,8 @@
 
 use anchor_lang::prelude::Pubkey;
 use sluice::instructions::*;
-use sluice::math::time::{NUM_BUCKETS, SECONDS_PER_DAY};
 use sluice::math::time::BUCKET_SECONDS;
+use sluice::math::time::{NUM_BUCKETS, SECONDS_PER_DAY};
 use sluice_sdk::chain::Chain;
 use sluice_sdk::{ix, pda};
 use sluice_tests::*;
@@ -144,8 +144,7 @@ async fn deposit_membership_guards() {
     f.set_member(&w.pubkey(), soon).await.unwrap();
     f.chain.advance_clock(200).await.unwrap();
     f.reprice().await.unwrap();
-    f.expect_rejected(&[f.deposit_ix(&bob, JUNIOR, UNIT, 0)], &[&w], SluiceError::MembershipExpired, &[bob.base])
-        .await;
+    f.expect_rejected(&[f.deposit_ix(&bob, JUNIOR, UNIT, 0)], &[&w], SluiceError::MembershipExpired, &[bob.base]).await;
     // Renewed, then revoked.
     let later = f.now().await + 1_000;
     f.set_member(&w.pubkey(), later).await.unwrap();
@@ -192,7 +191,8 @@ async fn authority_instructions_refuse_other_signers() {
     let m = mallory.pubkey();
     let mallory_base = sluice_sdk::client::create_token_account(&mut f.chain, &f.keys.base_mint, &m).await.unwrap();
     let due = f.due_in_days(30).await;
-    let receivable = AddReceivableArgs { face_value: UNIT, funded: UNIT, due_ts: due, risk_class: 0, document_hash: [0; 32] };
+    let receivable =
+        AddReceivableArgs { face_value: UNIT, funded: UNIT, due_ts: due, risk_class: 0, document_hash: [0; 32] };
     let cases = vec![
         ix::add_tranche(&m, &f.keys, 3, AddTrancheArgs { coupon_bps: 0, min_subordination_bps: 0 }),
         ix::set_member(&m, &f.keys.pool, &m, due),
@@ -209,11 +209,13 @@ async fn authority_instructions_refuse_other_signers() {
     }
     f.expect_rejected(&[ix::pause(&m, &f.keys.pool)], &[&mallory], SluiceError::NotGuardian, &[]).await;
     f.expect_rejected(&[ix::unpause(&m, &f.keys.pool)], &[&mallory], SluiceError::NotGuardian, &[]).await;
-    f.expect_rejected(&[ix::accept_authority(&m, &f.keys.pool)], &[&mallory], SluiceError::NoPendingAuthority, &[]).await;
+    f.expect_rejected(&[ix::accept_authority(&m, &f.keys.pool)], &[&mallory], SluiceError::NoPendingAuthority, &[])
+        .await;
     let issuer = f.issuer.insecure_clone();
     let heir = Keypair::new();
     f.chain.send(&[ix::propose_authority(&issuer.pubkey(), &f.keys.pool, &heir.pubkey())], &[&issuer]).await.unwrap();
-    f.expect_rejected(&[ix::accept_authority(&m, &f.keys.pool)], &[&mallory], SluiceError::NotPendingAuthority, &[]).await;
+    f.expect_rejected(&[ix::accept_authority(&m, &f.keys.pool)], &[&mallory], SluiceError::NotPendingAuthority, &[])
+        .await;
 }
 
 #[tokio::test]
@@ -222,7 +224,13 @@ async fn receivable_guards() {
     let issuer = f.issuer.insecure_clone();
     let index = f.pool().await.receivable_count;
     let due = f.due_in_days(30).await;
-    let base = AddReceivableArgs { face_value: 10 * UNIT, funded: 9 * UNIT, due_ts: due, risk_class: 0, document_hash: [7; 32] };
+    let base = AddReceivableArgs {
+        face_value: 10 * UNIT,
+        funded: 9 * UNIT,
+        due_ts: due,
+        risk_class: 0,
+        document_hash: [7; 32],
+    };
     let now = f.now().await;
     let horizon = (now.div_euclid(BUCKET_SECONDS) + NUM_BUCKETS as i64) * BUCKET_SECONDS;
     let cash = f.pool().await.cash;
@@ -241,7 +249,10 @@ async fn receivable_guards() {
     }
     // The last day inside the horizon is accepted.
     let ok = AddReceivableArgs { due_ts: horizon - SECONDS_PER_DAY, ..base.clone() };
-    f.chain.send(&[ix::add_receivable(&issuer.pubkey(), &f.keys, index, &f.borrower_base, ok)], &[&issuer]).await.unwrap();
+    f.chain
+        .send(&[ix::add_receivable(&issuer.pubkey(), &f.keys, index, &f.borrower_base, ok)], &[&issuer])
+        .await
+        .unwrap();
 
     // Repayment guards.
     let r = ix::record_repayment(&issuer.pubkey(), &f.keys, 0, &f.issuer_base, 100_000 * UNIT + 1);
@@ -287,22 +298,46 @@ async fn tranche_and_params_guards() {
     let issuer = f.issuer.insecure_clone();
     let args = AddTrancheArgs { coupon_bps: 100, min_subordination_bps: 0 };
     // Full (3 tranches) — and frozen by deposits; the count check comes first.
-    f.expect_rejected(&[ix::add_tranche(&issuer.pubkey(), &f.keys, 3, args.clone())], &[&issuer], SluiceError::TooManyTranches, &[])
-        .await;
+    f.expect_rejected(
+        &[ix::add_tranche(&issuer.pubkey(), &f.keys, 3, args.clone())],
+        &[&issuer],
+        SluiceError::TooManyTranches,
+        &[],
+    )
+    .await;
     let mut bad = default_params(true);
     bad.max_oracle_age_secs = 10;
-    f.expect_rejected(&[ix::update_params(&issuer.pubkey(), &f.keys.pool, bad)], &[&issuer], SluiceError::InvalidParams, &[]).await;
+    f.expect_rejected(
+        &[ix::update_params(&issuer.pubkey(), &f.keys.pool, bad)],
+        &[&issuer],
+        SluiceError::InvalidParams,
+        &[],
+    )
+    .await;
     let mut bad = default_params(true);
     bad.overdue_steps[1].days = 20;
-    f.expect_rejected(&[ix::update_params(&issuer.pubkey(), &f.keys.pool, bad)], &[&issuer], SluiceError::InvalidParams, &[]).await;
+    f.expect_rejected(
+        &[ix::update_params(&issuer.pubkey(), &f.keys.pool, bad)],
+        &[&issuer],
+        SluiceError::InvalidParams,
+        &[],
+    )
+    .await;
     let mut bad = default_params(true);
     bad.pool_cap = 1;
-    f.expect_rejected(&[ix::update_params(&issuer.pubkey(), &f.keys.pool, bad)], &[&issuer], SluiceError::InvalidParams, &[]).await;
+    f.expect_rejected(
+        &[ix::update_params(&issuer.pubkey(), &f.keys.pool, bad)],
+        &[&issuer],
+        SluiceError::InvalidParams,
+        &[],
+    )
+    .await;
 
     // A fresh pool with one tranche and a deposit: a second tranche is refused.
     let mut publishers = [Pubkey::default(); 3];
     publishers[0] = f.publisher.pubkey();
-    let create = CreatePoolArgs { pool_id: 3, guardian: f.guardian.pubkey(), publishers, params: default_params(false) };
+    let create =
+        CreatePoolArgs { pool_id: 3, guardian: f.guardian.pubkey(), publishers, params: default_params(false) };
     let keys = sluice_sdk::client::create_pool(&mut f.chain, &issuer, &f.keys.base_mint, create).await.unwrap();
     f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &keys, 0, args.clone())], &[&issuer]).await.unwrap();
     let publisher = f.publisher.insecure_clone();
@@ -312,8 +347,16 @@ async fn tranche_and_params_guards() {
     f.chain.airdrop(&bob.pubkey(), 1_000_000_000).await.unwrap();
     let base = sluice_sdk::client::create_token_account(&mut f.chain, &keys.base_mint, &bob.pubkey()).await.unwrap();
     sluice_sdk::client::mint_to(&mut f.chain, &keys.base_mint, &base, &issuer, UNIT).await.unwrap();
-    let tokens = sluice_sdk::client::create_token_account(&mut f.chain, &keys.tranche_mint(0), &bob.pubkey()).await.unwrap();
-    let dep = ix::deposit(&bob.pubkey(), &keys, &base, &tokens, None, DepositArgs { tranche: 0, amount: UNIT, min_tokens_out: UNIT });
+    let tokens =
+        sluice_sdk::client::create_token_account(&mut f.chain, &keys.tranche_mint(0), &bob.pubkey()).await.unwrap();
+    let dep = ix::deposit(
+        &bob.pubkey(),
+        &keys,
+        &base,
+        &tokens,
+        None,
+        DepositArgs { tranche: 0, amount: UNIT, min_tokens_out: UNIT },
+    );
     f.chain.send(&[dep], &[&bob]).await.unwrap();
     let before = f.chain.account(&keys.pool).await.unwrap();
     let result = f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &keys, 1, args)], &[&issuer]).await;

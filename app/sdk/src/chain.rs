@@ -50,6 +50,14 @@ impl ChainError {
             _ => None,
         }
     }
+
+    /// The error with the program's own name and message for it, for people.
+    pub fn explain(&self) -> String {
+        match self.sluice_code().and_then(crate::errors::lookup) {
+            Some(e) => format!("Sluice refused: {} ({}): {}", e.name, e.code, e.msg),
+            None => self.to_string(),
+        }
+    }
 }
 
 impl From<BanksClientError> for ChainError {
@@ -96,21 +104,68 @@ fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8
     sluice::entry(program_id, accounts, data)
 }
 
-/// An in-process bank with Sluice (native) and SPL Token (its bundled BPF build).
+/// An in-process bank with Sluice and SPL Token (its bundled BPF build).
+///
+/// Sluice runs natively unless `SBF_OUT_DIR` (or `BPF_OUT_DIR`) names a directory holding
+/// `sluice.so` from `cargo build-sbf`; then the bank loads that build into the SBF VM and
+/// compute units are metered for real.
 pub struct BankChain {
     ctx: ProgramTestContext,
     /// Makes otherwise identical transactions distinct (a compute-limit nonce), so a crank
     /// repeated within one blockhash is not dropped as a duplicate.
     nonce: u32,
+    sbf: bool,
+}
+
+/// Directory of an SBF build of Sluice, if the environment points at one.
+fn sbf_build_dir() -> Option<std::path::PathBuf> {
+    ["SBF_OUT_DIR", "BPF_OUT_DIR"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(std::path::PathBuf::from)
+        .find(|dir| dir.join("sluice.so").is_file())
 }
 
 const COMPUTE_BUDGET_ID: Pubkey = anchor_lang::pubkey!("ComputeBudget111111111111111111111111111111");
 
 impl BankChain {
     pub async fn start() -> BankChain {
-        let mut pt = ProgramTest::new("sluice", sluice::ID, processor!(process_instruction));
-        pt.prefer_bpf(false);
-        BankChain { ctx: pt.start_with_context().await, nonce: 0 }
+        let sbf = sbf_build_dir().is_some();
+        let mut pt = if sbf {
+            ProgramTest::new("sluice", sluice::ID, None)
+        } else {
+            ProgramTest::new("sluice", sluice::ID, processor!(process_instruction))
+        };
+        pt.prefer_bpf(sbf);
+        BankChain { ctx: pt.start_with_context().await, nonce: 0, sbf }
+    }
+
+    /// True when Sluice runs in the SBF VM, so compute units are its real cost.
+    pub fn runs_sbf(&self) -> bool {
+        self.sbf
+    }
+
+    /// Compute units a transaction of `ixs` would consume, by simulation. Natively run
+    /// Sluice is charged 1 unit per instruction: only under SBF is this its real cost.
+    pub async fn units_consumed(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<u64, ChainError> {
+        let tx = self.transaction(ixs, signers).await?;
+        let sim = self.ctx.banks_client.simulate_transaction(tx).await.map_err(ChainError::from)?;
+        if let Some(Err(e)) = sim.result {
+            return Err(ChainError::Transaction(e.to_string()));
+        }
+        sim.simulation_details.map(|d| d.units_consumed).ok_or(ChainError::Transport("no simulation details".into()))
+    }
+
+    async fn transaction(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<Transaction, ChainError> {
+        self.nonce = self.nonce.wrapping_add(1);
+        let mut data = vec![2u8];
+        data.extend_from_slice(&(1_400_000 - (self.nonce % 100_000)).to_le_bytes());
+        let mut all = vec![Instruction { program_id: COMPUTE_BUDGET_ID, accounts: vec![], data }];
+        all.extend_from_slice(ixs);
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.map_err(ChainError::from)?;
+        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
+        keys.extend(signers.iter().copied().filter(|k| k.pubkey() != self.ctx.payer.pubkey()));
+        Ok(Transaction::new_signed_with_payer(&all, Some(&self.ctx.payer.pubkey()), &keys, blockhash))
     }
 
     /// Moves the cluster clock forward by `seconds`.
@@ -144,15 +199,7 @@ impl Chain for BankChain {
     }
 
     async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Result<(), ChainError> {
-        self.nonce = self.nonce.wrapping_add(1);
-        let mut data = vec![2u8];
-        data.extend_from_slice(&(1_400_000 - (self.nonce % 100_000)).to_le_bytes());
-        let mut all = vec![Instruction { program_id: COMPUTE_BUDGET_ID, accounts: vec![], data }];
-        all.extend_from_slice(ixs);
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.map_err(ChainError::from)?;
-        let mut keys: Vec<&Keypair> = vec![&self.ctx.payer];
-        keys.extend(signers.iter().copied().filter(|k| k.pubkey() != self.ctx.payer.pubkey()));
-        let tx = Transaction::new_signed_with_payer(&all, Some(&self.ctx.payer.pubkey()), &keys, blockhash);
+        let tx = self.transaction(ixs, signers).await?;
         self.ctx.banks_client.process_transaction(tx).await.map_err(|e| {
             // Instruction indices in errors refer to the caller's list, not our nonce.
             match ChainError::from(e) {

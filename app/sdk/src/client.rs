@@ -54,7 +54,11 @@ pub async fn create_mint<C: Chain>(chain: &mut C, authority: &Pubkey, decimals: 
 }
 
 /// Creates a token account for `mint` owned by `owner`; returns its address.
-pub async fn create_token_account<C: Chain>(chain: &mut C, mint: &Pubkey, owner: &Pubkey) -> Result<Pubkey, ChainError> {
+pub async fn create_token_account<C: Chain>(
+    chain: &mut C,
+    mint: &Pubkey,
+    owner: &Pubkey,
+) -> Result<Pubkey, ChainError> {
     let account = Keypair::new();
     let lamports = chain.rent_exempt_minimum(ix::token::ACCOUNT_LEN).await?;
     let payer = chain.payer().pubkey();

@@ -159,10 +159,7 @@ pub fn write_down_overdue(keys: &PoolKeys, index: u64) -> Instruction {
 }
 
 pub fn reprice(keys: &PoolKeys) -> Instruction {
-    build(
-        acc::Reprice { pool: keys.pool, book: keys.book, oracle: keys.oracle, vault: keys.vault },
-        data::Reprice {},
-    )
+    build(acc::Reprice { pool: keys.pool, book: keys.book, oracle: keys.oracle, vault: keys.vault }, data::Reprice {})
 }
 
 /// Deposit into tranche `args.tranche`. Pass `member` for a permissioned pool.
@@ -224,14 +221,26 @@ pub mod token {
     pub const MINT_LEN: usize = 82;
     pub const ACCOUNT_LEN: usize = 165;
 
-    pub fn create_mint(payer: &Pubkey, mint: &Pubkey, authority: &Pubkey, decimals: u8, lamports: u64) -> [Instruction; 2] {
+    pub fn create_mint(
+        payer: &Pubkey,
+        mint: &Pubkey,
+        authority: &Pubkey,
+        decimals: u8,
+        lamports: u64,
+    ) -> [Instruction; 2] {
         [
             system_instruction::create_account(payer, mint, lamports, MINT_LEN as u64, &spl_token::ID),
             spl::initialize_mint2(&spl_token::ID, mint, authority, None, decimals).expect("valid mint ix"),
         ]
     }
 
-    pub fn create_account(payer: &Pubkey, account: &Pubkey, mint: &Pubkey, owner: &Pubkey, lamports: u64) -> [Instruction; 2] {
+    pub fn create_account(
+        payer: &Pubkey,
+        account: &Pubkey,
+        mint: &Pubkey,
+        owner: &Pubkey,
+        lamports: u64,
+    ) -> [Instruction; 2] {
         [
             system_instruction::create_account(payer, account, lamports, ACCOUNT_LEN as u64, &spl_token::ID),
             spl::initialize_account3(&spl_token::ID, account, mint, owner).expect("valid account ix"),

@@ -11,6 +11,7 @@
 
 pub mod chain;
 pub mod client;
+pub mod errors;
 pub mod ix;
 pub mod pda;
 pub mod preview;

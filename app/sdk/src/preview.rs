@@ -1,7 +1,7 @@
 //! What `reprice` and `deposit` would do, computed off chain with the program's own math
 //! (same functions, same rounding), so a wallet can show a quote before signing.
 
-use sluice::math::dcf::{book_value, class_curves};
+use sluice::math::dcf::book_value;
 use sluice::math::tokens::{price_e12, tokens_for_deposit};
 use sluice::math::waterfall::{accrue, waterfall};
 use sluice::state::{Book, Pool, RateOracle, MAX_TRANCHES};
@@ -28,11 +28,10 @@ impl NavPreview {
     }
 }
 
-/// The NAV `reprice` would compute at `now`. `None` on the same conditions the program
-/// reports as `RateOutOfRange` or `MathOverflow`.
+/// The NAV `reprice` would compute at `now`. `None` where the program reports
+/// `MathOverflow`.
 pub fn nav(pool: &Pool, book: &Book, oracle: &RateOracle, now: i64) -> Option<NavPreview> {
-    let curves = class_curves(oracle.market_rate_bps, &oracle.classes)?;
-    let pv = book_value(&book.cells, now, &curves, &pool.params.overdue_steps)?;
+    let pv = book_value(&book.cells, now, &oracle.curve, &pool.params.overdue_steps)?;
     let nav = u64::try_from(pool.cash as u128 + pv + book.impaired_value as u128).ok()?;
     let n = pool.tranche_count as usize;
     let elapsed = if pool.nav_time > 0 { now - pool.nav_time } else { 0 };

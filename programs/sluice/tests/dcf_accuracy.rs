@@ -4,7 +4,7 @@
 
 use astro_float::{BigFloat, Consts, RoundingMode};
 use proptest::prelude::*;
-use sluice::math::dcf::{book_value, class_curves, overdue_haircut_bps, ClassRates, OverdueStep};
+use sluice::math::dcf::{book_value, overdue_haircut_bps, ClassRates, Curve, OverdueStep};
 use sluice::math::time::*;
 use sluice::state::{Book, BookCell, BOOK_CELLS};
 
@@ -71,8 +71,8 @@ fn within_target(rel: f64, got: u128, exact: f64, cells: usize) -> bool {
 fn compare(book: &[Rec], now: i64, market_bps: u32, rates: &[ClassRates; 4]) -> (f64, u128, f64) {
     let mut cc = Consts::new().unwrap();
     let cells = build(book);
-    let curves = class_curves(market_bps, rates).unwrap();
-    let got = book_value(&cells, now, &curves, &STEPS).unwrap();
+    let curve = Curve::from_rates(market_bps, rates).unwrap();
+    let got = book_value(&cells, now, &curve, &STEPS).unwrap();
     let mut exact = big(0);
     for r in book {
         exact = exact.add(&reference_value(r, now, market_bps, rates, &mut cc), P, RM);
@@ -85,10 +85,10 @@ fn compare(book: &[Rec], now: i64, market_bps: u32, rates: &[ClassRates; 4]) -> 
 fn rates_strategy() -> impl Strategy<Value = (u32, [ClassRates; 4])> {
     (
         0u32..=2_000,
-        proptest::array::uniform4((0u32..=2_500, 0u32..=10_000).prop_map(|(pd, rec)| ClassRates {
-            default_probability_bps: pd,
-            recovery_bps: rec,
-        })),
+        proptest::array::uniform4(
+            (0u32..=2_500, 0u32..=10_000)
+                .prop_map(|(pd, rec)| ClassRates { default_probability_bps: pd, recovery_bps: rec }),
+        ),
     )
 }
 

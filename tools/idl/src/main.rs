@@ -20,17 +20,14 @@ fn main() -> ExitCode {
     std::env::set_var("CARGO_TARGET_DIR", root.join("target/idl"));
 
     let check = std::env::args().any(|a| a == "--check");
-    let idl = match IdlBuilder::new()
-        .program_path(root.join("programs/sluice"))
-        .cargo_args(vec!["--lib".into()])
-        .build()
-    {
-        Ok(idl) => idl,
-        Err(e) => {
-            eprintln!("sluice-idl: building the IDL failed: {e:#}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let idl =
+        match IdlBuilder::new().program_path(root.join("programs/sluice")).cargo_args(vec!["--lib".into()]).build() {
+            Ok(idl) => idl,
+            Err(e) => {
+                eprintln!("sluice-idl: building the IDL failed: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        };
     let json = serde_json::to_string_pretty(&idl).expect("IDL serializes") + "\n";
     let path = root.join("idl/sluice.json");
 

@@ -105,11 +105,7 @@ impl CreatePool<'_> {
         pool.invariant()?;
         pool.check_cash(accounts.vault.amount)?;
 
-        emit!(PoolCreated {
-            pool: pool_key,
-            authority: pool.authority,
-            base_mint: pool.base_mint,
-        });
+        emit!(PoolCreated { pool: pool_key, authority: pool.authority, base_mint: pool.base_mint });
         Ok(())
     }
 }

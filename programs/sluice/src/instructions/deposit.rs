@@ -65,10 +65,7 @@ impl Deposit<'_> {
         require!(args.amount > 0, SluiceError::ZeroAmount);
         require!(!pool.paused, SluiceError::PoolPaused);
         require!(args.tranche < pool.tranche_count, SluiceError::UnknownTranche);
-        require!(
-            pool.tranches[args.tranche as usize].mint == self.tranche_mint.key(),
-            SluiceError::WrongAccount
-        );
+        require!(pool.tranches[args.tranche as usize].mint == self.tranche_mint.key(), SluiceError::WrongAccount);
         require!(
             !pool.nav_dirty && pool.nav_time > 0 && now - pool.nav_time <= pool.params.max_nav_age_secs as i64,
             SluiceError::NavStale
@@ -80,7 +77,8 @@ impl Deposit<'_> {
                 &crate::ID,
             );
             require!(info.key() == expected && *info.owner == crate::ID, SluiceError::NotMember);
-            let member = Member::try_deserialize(&mut &info.try_borrow_data()?[..]).map_err(|_| SluiceError::NotMember)?;
+            let member =
+                Member::try_deserialize(&mut &info.try_borrow_data()?[..]).map_err(|_| SluiceError::NotMember)?;
             require!(member.pool == pool.key() && member.wallet == self.depositor.key(), SluiceError::NotMember);
             require!(member.is_live(now), SluiceError::MembershipExpired);
         }
@@ -100,7 +98,8 @@ impl Deposit<'_> {
         require!(tokens > 0, SluiceError::ZeroAmount);
         require!(tokens >= args.min_tokens_out, SluiceError::SlippageExceeded);
         if i + 1 < a.pool.tranche_count as usize {
-            let below: u128 = a.pool.tranches[i + 1..a.pool.tranche_count as usize].iter().map(|t| t.value as u128).sum();
+            let below: u128 =
+                a.pool.tranches[i + 1..a.pool.tranche_count as usize].iter().map(|t| t.value as u128).sum();
             require!(
                 below * BPS as u128 >= t.min_subordination_bps as u128 * nav_after as u128,
                 SluiceError::SubordinationBreached

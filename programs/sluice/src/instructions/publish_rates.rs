@@ -4,13 +4,14 @@
 //! - Market rate and default probabilities ≤ 50 %, recoveries ≤ 100 % (`RateOutOfRange`).
 //! - After the first publication, no rate may move more than `params.max_rate_move_bps`
 //!   from the stored value (`RateMoveTooLarge`): a compromised key can only nudge prices.
-//! - Stores the rates with the current time as publish time.
+//! - Stores the rates with the current time as publish time, and the valuation curve
+//!   derived from them (`math::dcf::Curve`), so repricing needs no logarithms.
 
 use anchor_lang::prelude::*;
 
 use crate::error::SluiceError;
 use crate::events::RatesPublished;
-use crate::math::dcf::{ClassRates, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
+use crate::math::dcf::{ClassRates, Curve, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
 use crate::math::time::{BPS, MAX_RISK_CLASSES};
 use crate::state::*;
 
@@ -57,7 +58,9 @@ impl PublishRates<'_> {
     #[access_control(ctx.accounts.validate(&args))]
     pub fn publish_rates(ctx: Context<Self>, args: PublishRatesArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
+        let curve = Curve::from_rates(args.market_rate_bps, &args.classes).ok_or(SluiceError::RateOutOfRange)?;
         let oracle = &mut ctx.accounts.oracle;
+        oracle.curve = curve;
         oracle.market_rate_bps = args.market_rate_bps;
         oracle.classes = args.classes;
         oracle.sequence = args.sequence;

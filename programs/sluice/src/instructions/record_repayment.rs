@@ -97,12 +97,7 @@ impl RecordRepayment<'_> {
         pool.invariant()?;
         pool.check_cash(a.vault.amount)?;
 
-        emit!(RepaymentRecorded {
-            pool: pool.key(),
-            index: r.index,
-            amount: args.amount,
-            outstanding: r.outstanding,
-        });
+        emit!(RepaymentRecorded { pool: pool.key(), index: r.index, amount: args.amount, outstanding: r.outstanding });
         Ok(())
     }
 }

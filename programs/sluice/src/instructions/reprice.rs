@@ -13,7 +13,7 @@ use anchor_spl::token::TokenAccount;
 
 use crate::error::SluiceError;
 use crate::events::Repriced;
-use crate::math::dcf::{book_value, class_curves};
+use crate::math::dcf::book_value;
 use crate::math::tokens::price_e12;
 use crate::math::waterfall::{accrue, waterfall};
 use crate::state::*;
@@ -45,10 +45,9 @@ impl Reprice<'_> {
     pub fn reprice(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
-        let curves = class_curves(a.oracle.market_rate_bps, &a.oracle.classes).ok_or(SluiceError::RateOutOfRange)?;
-
         let book = a.book.load()?;
-        let pv = book_value(&book.cells, now, &curves, &a.pool.params.overdue_steps).ok_or(SluiceError::MathOverflow)?;
+        let pv = book_value(&book.cells, now, &a.oracle.curve, &a.pool.params.overdue_steps)
+            .ok_or(SluiceError::MathOverflow)?;
         let impaired = book.impaired_value;
         drop(book);
 

@@ -48,25 +48,9 @@ impl Q62 {
     pub const ONE: Q62 = Q62(ONE);
     pub const ZERO: Q62 = Q62(0);
 
-    /// `num / den` as Q62, floored. `None` when `den` is zero or the result overflows.
-    pub fn from_ratio(num: u128, den: u128) -> Option<Q62> {
-        if den == 0 {
-            return None;
-        }
-        let whole = num / den;
-        let rem = num % den;
-        // rem < den, so rem << 62 overflows only for den ≥ 2^66; split to stay exact.
-        let frac = if rem < (1u128 << 66) && den < (1u128 << 66) {
-            (rem << FRAC_BITS) / den
-        } else {
-            ((rem >> 4) << FRAC_BITS) / (den >> 4)
-        };
-        Some(Q62(whole.checked_mul(ONE)?.checked_add(frac)?))
-    }
-
     /// Product, floored.
     #[inline]
-    pub fn mul(self, other: Q62) -> Option<Q62> {
+    pub fn checked_mul(self, other: Q62) -> Option<Q62> {
         Some(Q62(self.0.checked_mul(other.0)? >> FRAC_BITS))
     }
 
@@ -143,16 +127,17 @@ pub fn ln(x: Q62) -> Option<i128> {
     let msb = 127 - x.0.leading_zeros() as i32;
     let e = msb - FRAC_BITS as i32;
     let m = if e >= 0 { x.0 >> e } else { x.0 << (-e) };
-    let y = Q62::from_ratio(m - ONE, m + ONE)?.0;
-    let y2 = y * y >> FRAC_BITS;
+    // (m − 1) < 2^62, so the shifted numerator fits; the one division of the function.
+    let y = ((m - ONE) << FRAC_BITS) / (m + ONE);
+    let y2 = (y * y) >> FRAC_BITS;
     // h = 1 + y²/3 + y⁴/5 + … in Horner form.
     let mut h = INV[2 * ATANH_TERMS + 1];
     let mut k = ATANH_TERMS;
     while k >= 1 {
-        h = INV[2 * k - 1] + (y2 * h >> FRAC_BITS);
+        h = INV[2 * k - 1] + ((y2 * h) >> FRAC_BITS);
         k -= 1;
     }
-    let ln_m = 2 * (y * h >> FRAC_BITS) as i128;
+    let ln_m = 2 * ((y * h) >> FRAC_BITS) as i128;
     Some(ln_m + e as i128 * LN2 as i128)
 }
 

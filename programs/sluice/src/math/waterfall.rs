@@ -23,9 +23,7 @@ pub fn accrue(claim: u64, coupon_bps: u16, elapsed: i64) -> Option<u64> {
     if elapsed <= 0 || coupon_bps == 0 {
         return Some(claim);
     }
-    let interest = (claim as u128)
-        .checked_mul(coupon_bps as u128)?
-        .checked_mul(elapsed as u128)?
+    let interest = (claim as u128).checked_mul(coupon_bps as u128)?.checked_mul(elapsed as u128)?
         / (super::time::BPS as u128 * super::time::SECONDS_PER_YEAR as u128);
     u64::try_from(claim as u128 + interest).ok()
 }

@@ -31,15 +31,7 @@ pub struct BookCell {
 
 impl Default for BookCell {
     fn default() -> Self {
-        BookCell {
-            bucket: 0,
-            count: 0,
-            _pad: 0,
-            m0: 0,
-            m1_le: [0; 16],
-            m2_le: [0; 16],
-            days: [0; DAYS_PER_BUCKET],
-        }
+        BookCell { bucket: 0, count: 0, _pad: 0, m0: 0, m1_le: [0; 16], m2_le: [0; 16], days: [0; DAYS_PER_BUCKET] }
     }
 }
 
@@ -55,11 +47,7 @@ struct Position {
 fn position(due_ts: i64) -> Position {
     let bucket = bucket_of(due_ts);
     let offset = due_ts - bucket * BUCKET_SECONDS;
-    Position {
-        bucket,
-        day: (offset / SECONDS_PER_DAY) as usize,
-        delta: (offset - HALF_BUCKET) as i128,
-    }
+    Position { bucket, day: (offset / SECONDS_PER_DAY) as usize, delta: (offset - HALF_BUCKET) as i128 }
 }
 
 impl BookCell {

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::error::SluiceError;
-use crate::math::dcf::{ClassRates, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
+use crate::math::dcf::{ClassRates, Curve, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
 use crate::math::time::{BPS, MAX_RISK_CLASSES};
 
 pub const MAX_PUBLISHERS: usize = 3;
@@ -17,6 +17,9 @@ pub struct RateOracle {
     pub market_rate_bps: u32,
     /// Annual default probability and recovery per risk class.
     pub classes: [ClassRates; MAX_RISK_CLASSES],
+    /// The rate-dependent half of the valuation, derived from the rates above at publish
+    /// time so that `reprice` does no logarithms.
+    pub curve: Curve,
     pub publish_time: i64,
     /// Strictly increasing per publication; 0 means never published.
     pub sequence: u64,
@@ -32,9 +35,11 @@ impl RateOracle {
 
     pub fn invariant(&self) -> Result<()> {
         require!(self.market_rate_bps <= MAX_MARKET_RATE_BPS, SluiceError::InvariantViolated);
-        for c in &self.classes {
+        for (c, recovery) in self.classes.iter().zip(self.curve.recovery_bps) {
             require!(
-                c.default_probability_bps <= MAX_DEFAULT_PROBABILITY_BPS && c.recovery_bps <= BPS,
+                c.default_probability_bps <= MAX_DEFAULT_PROBABILITY_BPS
+                    && c.recovery_bps <= BPS
+                    && (self.sequence == 0 || c.recovery_bps == recovery),
                 SluiceError::InvariantViolated
             );
         }
