@@ -20,5 +20,5 @@ cargo run -q -p sluice-idl -- --check
 
 # One closing line for the whole run: the sums over every test binary above.
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo 'passed; [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 echo "checks: $passed passed, $failed failed"
