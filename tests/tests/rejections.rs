@@ -114,6 +114,25 @@ async fn deposit_guards() {
 }
 
 #[tokio::test]
+async fn seniors_wait_for_the_junior() {
+    let mut f = Fixture::new(false).await;
+    let alice = f.investor(1_000_000 * UNIT, false).await;
+    f.reprice().await.unwrap();
+    // Nothing subordinated yet and no junior tokens: neither senior nor mezzanine may start.
+    for t in [SENIOR, MEZZANINE] {
+        f.expect_rejected(
+            &[f.deposit_ix(&alice, t, 1_000 * UNIT, 0)],
+            &[&alice.wallet],
+            SluiceError::JuniorNotFunded,
+            &[],
+        )
+        .await;
+    }
+    f.deposit(&alice, JUNIOR, 1_000 * UNIT).await.unwrap();
+    f.deposit(&alice, MEZZANINE, 1_000 * UNIT).await.unwrap();
+}
+
+#[tokio::test]
 async fn deposit_membership_guards() {
     let (mut f, _) = funded().await;
     let bob = f.investor(1_000 * UNIT, false).await;

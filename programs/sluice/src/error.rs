@@ -42,6 +42,8 @@ pub enum SluiceError {
     NotMember,
     #[msg("Membership has expired")]
     MembershipExpired,
+    #[msg("The junior (first-loss) tranche must hold tokens before any other tranche takes deposits")]
+    JuniorNotFunded,
     #[msg("Deposit would breach the tranche's minimum subordination")]
     SubordinationBreached,
     #[msg("Deposit would exceed the pool cap")]

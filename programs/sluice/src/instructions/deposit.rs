@@ -6,7 +6,8 @@
 //!   (`NavStale`); in a permissioned pool, no member account for the depositor
 //!   (`NotMember`) or an expired one (`MembershipExpired`); a tranche with tokens but no
 //!   value (`TrancheImpaired`); fewer tokens than `min_tokens_out` (`SlippageExceeded`);
-//!   NAV above the cap (`PoolCapExceeded`); a non-junior tranche whose juniors would hold
+//!   NAV above the cap (`PoolCapExceeded`); a non-junior tranche before the junior holds
+//!   tokens (`JuniorNotFunded`); a non-junior tranche whose juniors would hold
 //!   less than its minimum subordination share of NAV (`SubordinationBreached`); a mint,
 //!   vault or token account that is not the pool's (`WrongAccount`, Anchor constraints).
 //! - The tranche's value, claim and principal rise by `amount`; NAV and cash too.
@@ -98,6 +99,11 @@ impl Deposit<'_> {
         require!(tokens > 0, SluiceError::ZeroAmount);
         require!(tokens >= args.min_tokens_out, SluiceError::SlippageExceeded);
         if i + 1 < a.pool.tranche_count as usize {
+            // Junior first: only the junior can hold value while it has no tokens (the
+            // waterfall's residual), so funding it first means that value always has owners
+            // and no deposit can mint into an empty tranche that is already worth something.
+            let junior = a.pool.tranches[a.pool.tranche_count as usize - 1];
+            require!(junior.supply > 0, SluiceError::JuniorNotFunded);
             let below: u128 =
                 a.pool.tranches[i + 1..a.pool.tranche_count as usize].iter().map(|t| t.value as u128).sum();
             require!(
