@@ -120,6 +120,15 @@ impl Fixture {
         f
     }
 
+    /// A second pool of the same issuer, base mint and publisher: no tranches, no rates.
+    pub async fn another_pool(&mut self, pool_id: u64) -> PoolKeys {
+        let mut publishers = [Pubkey::default(); MAX_PUBLISHERS];
+        publishers[0] = self.publisher.pubkey();
+        let args =
+            CreatePoolArgs { pool_id, guardian: self.guardian.pubkey(), publishers, params: default_params(false) };
+        client::create_pool(&mut self.chain, &self.issuer, &self.keys.base_mint, args).await.unwrap()
+    }
+
     pub async fn now(&mut self) -> i64 {
         self.chain.now().await.unwrap()
     }

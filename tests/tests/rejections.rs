@@ -1,7 +1,6 @@
 //! Every guard: a clear, named error, and the pool's accounts unchanged afterwards.
 #![allow(deprecated)]
 
-use anchor_lang::prelude::Pubkey;
 use sluice::instructions::*;
 use sluice::math::time::BUCKET_SECONDS;
 use sluice::math::time::{NUM_BUCKETS, SECONDS_PER_DAY};
@@ -61,11 +60,7 @@ async fn oracle_guards() {
 async fn reprice_needs_a_published_oracle() {
     // A pool whose publisher never published.
     let mut f = Fixture::new(false).await;
-    let issuer = f.issuer.insecure_clone();
-    let mut publishers = [Pubkey::default(); 3];
-    publishers[0] = f.publisher.pubkey();
-    let args = CreatePoolArgs { pool_id: 2, guardian: f.guardian.pubkey(), publishers, params: default_params(false) };
-    let keys = sluice_sdk::client::create_pool(&mut f.chain, &issuer, &f.keys.base_mint, args).await.unwrap();
+    let keys = f.another_pool(2).await;
     assert_sluice_err(f.chain.send(&[ix::reprice(&keys)], &[]).await, SluiceError::OracleNotPublished);
 }
 
@@ -297,10 +292,7 @@ async fn receivable_guards() {
 async fn a_receivable_of_another_pool_is_refused() {
     let (mut f, _) = funded().await;
     let issuer = f.issuer.insecure_clone();
-    let mut publishers = [Pubkey::default(); 3];
-    publishers[0] = f.publisher.pubkey();
-    let args = CreatePoolArgs { pool_id: 7, guardian: f.guardian.pubkey(), publishers, params: default_params(false) };
-    let other = sluice_sdk::client::create_pool(&mut f.chain, &issuer, &f.keys.base_mint, args).await.unwrap();
+    let other = f.another_pool(7).await;
     // Pool 7's accounts with pool 1's receivable 0.
     let mut ix = ix::write_down(&issuer.pubkey(), &other, 0, 0);
     ix.accounts[3].pubkey = pda::receivable(&f.keys.pool, 0);
@@ -324,40 +316,21 @@ async fn tranche_and_params_guards() {
         &[],
     )
     .await;
-    let mut bad = default_params(true);
-    bad.max_oracle_age_secs = 10;
-    f.expect_rejected(
-        &[ix::update_params(&issuer.pubkey(), &f.keys.pool, bad)],
-        &[&issuer],
-        SluiceError::InvalidParams,
-        &[],
-    )
-    .await;
-    let mut bad = default_params(true);
-    bad.overdue_steps[1].days = 20;
-    f.expect_rejected(
-        &[ix::update_params(&issuer.pubkey(), &f.keys.pool, bad)],
-        &[&issuer],
-        SluiceError::InvalidParams,
-        &[],
-    )
-    .await;
-    let mut bad = default_params(true);
-    bad.pool_cap = 1;
-    f.expect_rejected(
-        &[ix::update_params(&issuer.pubkey(), &f.keys.pool, bad)],
-        &[&issuer],
-        SluiceError::InvalidParams,
-        &[],
-    )
-    .await;
+    let edits: [fn(&mut sluice::state::PoolParams); 4] = [
+        |p| p.max_oracle_age_secs = 10,
+        |p| p.max_nav_age_secs = 2 * 86_400,
+        |p| p.overdue_steps[1].days = 20,
+        |p| p.pool_cap = 1,
+    ];
+    for edit in edits {
+        let mut bad = default_params(true);
+        edit(&mut bad);
+        let ix = ix::update_params(&issuer.pubkey(), &f.keys.pool, bad);
+        f.expect_rejected(&[ix], &[&issuer], SluiceError::InvalidParams, &[]).await;
+    }
 
     // A fresh pool with one tranche and a deposit: a second tranche is refused.
-    let mut publishers = [Pubkey::default(); 3];
-    publishers[0] = f.publisher.pubkey();
-    let create =
-        CreatePoolArgs { pool_id: 3, guardian: f.guardian.pubkey(), publishers, params: default_params(false) };
-    let keys = sluice_sdk::client::create_pool(&mut f.chain, &issuer, &f.keys.base_mint, create).await.unwrap();
+    let keys = f.another_pool(3).await;
     f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &keys, 0, args.clone())], &[&issuer]).await.unwrap();
     let publisher = f.publisher.insecure_clone();
     f.chain.send(&[ix::publish_rates(&publisher.pubkey(), &keys, rates(1, 800))], &[&publisher]).await.unwrap();
