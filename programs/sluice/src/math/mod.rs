@@ -1,4 +1,5 @@
 //! Pure, overflow-checked integer math. Nothing here touches accounts.
+pub mod allocation;
 pub mod dcf;
 pub mod fixed;
 pub mod time;
