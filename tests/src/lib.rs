@@ -10,9 +10,10 @@ pub use sluice::error::SluiceError;
 use sluice::instructions::*;
 use sluice::math::dcf::{ClassRates, OverdueStep};
 use sluice::math::time::SECONDS_PER_DAY;
-use sluice::state::{Book, Pool, PoolParams, RateOracle, Receivable, MAX_PUBLISHERS};
+use sluice::state::{Book, Pool, PoolParams, RateOracle, Receivable, Request, MAX_PUBLISHERS, QUEUE_CAPACITY};
 use sluice_sdk::chain::{BankChain, Chain, ChainError, RawAccount};
 use sluice_sdk::client;
+pub use sluice_sdk::ix::QueueKeys;
 use sluice_sdk::ix::{self, PoolKeys};
 use sluice_sdk::pda;
 
@@ -34,6 +35,7 @@ pub fn default_params(permissioned: bool) -> PoolParams {
             OverdueStep { days: 60, haircut_bps: 5_000 },
             OverdueStep { days: 90, haircut_bps: 10_000 },
         ],
+        redemption: sluice::state::RedemptionParams::RECOMMENDED,
     }
 }
 
@@ -271,6 +273,40 @@ impl Fixture {
         let result = self.chain.send(ixs, signers).await;
         assert_sluice_err(result, expected);
         assert_eq!(before, self.snapshot(extra).await, "state changed after a rejected {expected:?}");
+    }
+
+    /// Sets up redemption for every tranche; returns the queue keys by tranche.
+    pub async fn init_redemption(&mut self) -> Vec<QueueKeys> {
+        let mut out = Vec::new();
+        for t in 0..3 {
+            out.push(client::init_redemption(&mut self.chain, &self.issuer, &self.keys, t).await.unwrap());
+        }
+        out
+    }
+
+    pub async fn request(&mut self, inv: &Investor, q: &QueueKeys, tokens: u64) -> Result<u64, ChainError> {
+        let id = self.pool().await.tranches[q.tranche as usize].queue_tail;
+        let ix = ix::request_redemption(&inv.wallet.pubkey(), &self.keys, q, &inv.tranches[q.tranche as usize], tokens);
+        self.chain.send(&[ix], &[&inv.wallet]).await?;
+        Ok(id)
+    }
+
+    /// A keeper with a base-token account for tips.
+    pub async fn keeper(&mut self) -> (Keypair, Pubkey) {
+        let keeper = Keypair::new();
+        self.chain.airdrop(&keeper.pubkey(), 1_000_000_000).await.unwrap();
+        let base = client::create_token_account(&mut self.chain, &self.keys.base_mint, &keeper.pubkey()).await.unwrap();
+        (keeper, base)
+    }
+
+    pub async fn crank(&mut self, keeper: &(Keypair, Pubkey), q: &QueueKeys, max: u16) -> Result<(), ChainError> {
+        let ix = ix::process_batch(&keeper.0.pubkey(), &keeper.1, &self.keys, q, max);
+        self.chain.send(&[ix], &[&keeper.0]).await
+    }
+
+    pub async fn queued(&mut self, q: &QueueKeys, id: u64) -> Request {
+        let queue = client::queue(&mut self.chain, &q.queue).await.unwrap();
+        queue.requests[(id % QUEUE_CAPACITY as u64) as usize]
     }
 
     /// Junior, then mezzanine, then senior deposits, so each meets its subordination.

@@ -7,7 +7,7 @@ use solana_signer::Signer;
 use sluice::instructions::*;
 use sluice::math::dcf::{overdue_haircut_bps, ClassRates, OverdueStep};
 use sluice::math::time::SECONDS_PER_DAY;
-use sluice::state::{PoolParams, ReceivableStatus, MAX_PUBLISHERS};
+use sluice::state::{PoolParams, ReceivableStatus, RedemptionParams, MAX_PUBLISHERS};
 use sluice_sdk::chain::{BankChain, Chain, ChainError};
 use sluice_sdk::ix::{self, PoolKeys};
 use sluice_sdk::{client, pda, preview};
@@ -214,6 +214,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
             OverdueStep { days: 60, haircut_bps: 5_000 },
             OverdueStep { days: 90, haircut_bps: 10_000 },
         ],
+        redemption: RedemptionParams::RECOMMENDED,
     };
     let args = CreatePoolArgs { pool_id: 1, guardian: guardian.pubkey(), publishers, params };
     let keys = client::create_pool(&mut chain, &issuer, &base_mint, args).await.map_err(describe)?;

@@ -6,7 +6,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use sluice::instructions::CreatePoolArgs;
-use sluice::state::{Book, Pool, RateOracle, Receivable};
+use sluice::state::{Book, Pool, RateOracle, Receivable, RedemptionQueue};
 
 use crate::chain::{Chain, ChainError};
 use crate::ix::{self, PoolKeys};
@@ -74,6 +74,33 @@ pub async fn mint_to<C: Chain>(
     amount: u64,
 ) -> Result<(), ChainError> {
     chain.send(&[ix::token::mint_to(mint, to, &authority.pubkey(), amount)], &[authority]).await
+}
+
+/// Sets up redemption for `tranche`: allocates its queue and creates its escrow.
+pub async fn init_redemption<C: Chain>(
+    chain: &mut C,
+    authority: &Keypair,
+    keys: &PoolKeys,
+    tranche: u8,
+) -> Result<ix::QueueKeys, ChainError> {
+    let queue = Keypair::new();
+    let lamports = chain.rent_exempt_minimum(RedemptionQueue::SPACE).await?;
+    let payer = chain.payer().pubkey();
+    chain
+        .send(
+            &[
+                ix::allocate_queue(&payer, &queue.pubkey(), lamports),
+                ix::init_redemption(&authority.pubkey(), keys, tranche, &queue.pubkey()),
+            ],
+            &[authority, &queue],
+        )
+        .await?;
+    Ok(ix::QueueKeys::new(keys, tranche, queue.pubkey()))
+}
+
+/// A redemption queue, copied out of its account.
+pub async fn queue<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<Box<RedemptionQueue>, ChainError> {
+    typed(address, decode::queue(&data(chain, address).await?))
 }
 
 /// Allocates the book and creates the pool in one transaction.

@@ -9,7 +9,7 @@ use anchor_spl::token::spl_token;
 use sluice::accounts as acc;
 use sluice::instruction as data;
 use sluice::instructions::*;
-use sluice::state::Book;
+use sluice::state::{Book, RedemptionQueue};
 
 use crate::pda;
 
@@ -211,6 +211,160 @@ pub fn pause(guardian: &Pubkey, pool: &Pubkey) -> Instruction {
 
 pub fn unpause(guardian: &Pubkey, pool: &Pubkey) -> Instruction {
     build(acc::SetPaused { guardian: *guardian, pool: *pool }, data::Unpause {})
+}
+
+/// Allocates a zeroed, program-owned redemption queue; must precede `init_redemption` in
+/// the same transaction, signed by the `queue` keypair.
+pub fn allocate_queue(payer: &Pubkey, queue: &Pubkey, lamports: u64) -> Instruction {
+    system_instruction::create_account(payer, queue, lamports, RedemptionQueue::SPACE as u64, &sluice::ID)
+}
+
+pub fn init_redemption(authority: &Pubkey, keys: &PoolKeys, tranche: u8, queue: &Pubkey) -> Instruction {
+    build(
+        acc::InitRedemption {
+            authority: *authority,
+            pool: keys.pool,
+            tranche_mint: keys.tranche_mint(tranche),
+            escrow: pda::escrow(&keys.pool, tranche),
+            queue: *queue,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        data::InitRedemption { tranche },
+    )
+}
+
+/// The accounts every queue instruction of one tranche shares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueKeys {
+    pub queue: Pubkey,
+    pub escrow: Pubkey,
+    pub tranche_mint: Pubkey,
+    pub tranche: u8,
+}
+
+impl QueueKeys {
+    pub fn new(keys: &PoolKeys, tranche: u8, queue: Pubkey) -> QueueKeys {
+        QueueKeys { queue, escrow: pda::escrow(&keys.pool, tranche), tranche_mint: keys.tranche_mint(tranche), tranche }
+    }
+}
+
+fn request_accounts(owner: &Pubkey, keys: &PoolKeys, q: &QueueKeys, owner_tokens: &Pubkey) -> acc::RequestRedemption {
+    acc::RequestRedemption {
+        owner: *owner,
+        pool: keys.pool,
+        queue: q.queue,
+        escrow: q.escrow,
+        tranche_mint: q.tranche_mint,
+        owner_tokens: *owner_tokens,
+        token_program: spl_token::ID,
+    }
+}
+
+pub fn request_redemption(
+    owner: &Pubkey,
+    keys: &PoolKeys,
+    q: &QueueKeys,
+    owner_tokens: &Pubkey,
+    tokens: u64,
+) -> Instruction {
+    build(request_accounts(owner, keys, q, owner_tokens), data::RequestRedemption { tranche: q.tranche, tokens })
+}
+
+pub fn cancel_redemption(
+    owner: &Pubkey,
+    keys: &PoolKeys,
+    q: &QueueKeys,
+    owner_tokens: &Pubkey,
+    id: u64,
+) -> Instruction {
+    build(request_accounts(owner, keys, q, owner_tokens), data::CancelRedemption { tranche: q.tranche, id })
+}
+
+pub fn redeem_instant(
+    holder: &Pubkey,
+    keys: &PoolKeys,
+    holder_tokens: &Pubkey,
+    holder_base: &Pubkey,
+    args: RedeemInstantArgs,
+) -> Instruction {
+    build(
+        acc::RedeemInstant {
+            holder: *holder,
+            pool: keys.pool,
+            base_mint: keys.base_mint,
+            vault: keys.vault,
+            tranche_mint: keys.tranche_mint(args.tranche),
+            holder_tokens: *holder_tokens,
+            holder_base: *holder_base,
+            token_program: spl_token::ID,
+        },
+        data::RedeemInstant { args },
+    )
+}
+
+pub fn process_batch(
+    cranker: &Pubkey,
+    cranker_base: &Pubkey,
+    keys: &PoolKeys,
+    q: &QueueKeys,
+    max_requests: u16,
+) -> Instruction {
+    build(
+        acc::ProcessBatch {
+            cranker: *cranker,
+            cranker_base: *cranker_base,
+            pool: keys.pool,
+            queue: q.queue,
+            escrow: q.escrow,
+            tranche_mint: q.tranche_mint,
+            base_mint: keys.base_mint,
+            vault: keys.vault,
+            token_program: spl_token::ID,
+        },
+        data::ProcessBatch { tranche: q.tranche, max_requests },
+    )
+}
+
+fn claim_accounts(caller: &Pubkey, keys: &PoolKeys, q: &QueueKeys, destination: &Pubkey) -> acc::Claim {
+    acc::Claim {
+        caller: *caller,
+        pool: keys.pool,
+        queue: q.queue,
+        base_mint: keys.base_mint,
+        vault: keys.vault,
+        destination: *destination,
+        token_program: spl_token::ID,
+    }
+}
+
+pub fn claim(owner: &Pubkey, keys: &PoolKeys, q: &QueueKeys, id: u64, destination: &Pubkey) -> Instruction {
+    build(claim_accounts(owner, keys, q, destination), data::Claim { tranche: q.tranche, id })
+}
+
+/// Pushes claims of `(id, destination)` pairs. `any_base_account` fills the unused
+/// single-claim slot: any base-token account will do.
+pub fn push_claims(
+    keeper: &Pubkey,
+    keys: &PoolKeys,
+    q: &QueueKeys,
+    any_base_account: &Pubkey,
+    pairs: &[(u64, Pubkey)],
+) -> Instruction {
+    let mut ix = build(
+        claim_accounts(keeper, keys, q, any_base_account),
+        data::PushClaims { tranche: q.tranche, ids: pairs.iter().map(|p| p.0).collect() },
+    );
+    ix.accounts.extend(pairs.iter().map(|p| anchor_lang::prelude::AccountMeta::new(p.1, false)));
+    ix
+}
+
+pub fn update_stage(pool: &Pubkey) -> Instruction {
+    build(acc::UpdateStage { pool: *pool }, data::UpdateStage {})
+}
+
+pub fn force_crisis(guardian: &Pubkey, pool: &Pubkey) -> Instruction {
+    build(acc::ForceCrisis { guardian: *guardian, pool: *pool }, data::ForceCrisis {})
 }
 
 /// SPL Token helpers the pool's users need: a mint, token accounts, minting.

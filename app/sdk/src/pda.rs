@@ -19,6 +19,10 @@ pub fn tranche_mint(pool: &Pubkey, index: u8) -> Pubkey {
     Pubkey::find_program_address(&[b"tranche_mint", pool.as_ref(), &[index]], &sluice::ID).0
 }
 
+pub fn escrow(pool: &Pubkey, tranche: u8) -> Pubkey {
+    Pubkey::find_program_address(&[b"escrow", pool.as_ref(), &[tranche]], &sluice::ID).0
+}
+
 pub fn receivable(pool: &Pubkey, index: u64) -> Pubkey {
     Pubkey::find_program_address(&[Receivable::SEED, pool.as_ref(), &index.to_le_bytes()], &sluice::ID).0
 }

@@ -3,7 +3,7 @@
 use anchor_lang::solana_program::program_pack::Pack;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anchor_spl::token::spl_token;
-use sluice::state::{Book, Member, Pool, RateOracle, Receivable};
+use sluice::state::{Book, Member, Pool, RateOracle, Receivable, RedemptionQueue};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DecodeError {
@@ -29,6 +29,16 @@ pub fn receivable(data: &[u8]) -> Result<Receivable, DecodeError> {
 
 pub fn member(data: &[u8]) -> Result<Member, DecodeError> {
     anchor(data, "Member")
+}
+
+/// A zero-copy redemption queue, copied out of the account data.
+pub fn queue(data: &[u8]) -> Result<Box<RedemptionQueue>, DecodeError> {
+    if data.len() != RedemptionQueue::SPACE || data[..8] != *RedemptionQueue::DISCRIMINATOR {
+        return Err(DecodeError::WrongType("RedemptionQueue"));
+    }
+    let q: &RedemptionQueue =
+        bytemuck::try_from_bytes(&data[8..]).map_err(|_| DecodeError::WrongType("RedemptionQueue"))?;
+    Ok(Box::new(*q))
 }
 
 /// The zero-copy book, copied out of the account data.

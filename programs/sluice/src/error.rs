@@ -80,4 +80,34 @@ pub enum SluiceError {
     NoPendingAuthority,
     #[msg("State invariant violated")]
     InvariantViolated,
+    #[msg("Redemption is not set up for this tranche")]
+    RedemptionNotReady,
+    #[msg("Request is below the minimum size and is not the holder's whole balance")]
+    BelowMinimumRequest,
+    #[msg("Redemption queue is full")]
+    QueueFull,
+    #[msg("No such live request in this queue")]
+    RequestNotFound,
+    #[msg("Signer does not own this request")]
+    NotRequestOwner,
+    #[msg("Nothing left to cancel")]
+    NothingToCancel,
+    #[msg("Nothing to claim")]
+    NothingToClaim,
+    #[msg("Not allowed in the pool's current stage")]
+    WrongStage,
+    #[msg("Instant redemption above the instant threshold; queue it instead")]
+    InstantTooLarge,
+    #[msg("Instant redemptions have reached this window's cap; queue instead")]
+    InstantCapReached,
+    #[msg("Paying this would take cash below the floor; queue instead")]
+    CashFloorReached,
+    #[msg("Fewer base tokens out than the minimum requested")]
+    PayoutBelowMinimum,
+    #[msg("The next batch is not due yet")]
+    BatchNotDue,
+    #[msg("Nothing to do: no batch work is possible now")]
+    NothingToProcess,
+    #[msg("Stage metrics call for no change")]
+    StageUnchanged,
 }

@@ -97,3 +97,72 @@ pub struct PauseChanged {
     pub pool: Pubkey,
     pub paused: bool,
 }
+
+#[event]
+pub struct RedemptionRequested {
+    pub pool: Pubkey,
+    pub tranche: u8,
+    pub id: u64,
+    pub owner: Pubkey,
+    pub tokens: u64,
+    pub installment: u64,
+}
+
+#[event]
+pub struct RedemptionCancelled {
+    pub pool: Pubkey,
+    pub tranche: u8,
+    pub id: u64,
+    pub tokens_returned: u64,
+}
+
+#[event]
+pub struct InstantRedeemed {
+    pub pool: Pubkey,
+    pub tranche: u8,
+    pub holder: Pubkey,
+    pub tokens: u64,
+    pub value: u64,
+    pub fee: u64,
+}
+
+/// One chunk of a batch. Carries what a regulator's report needs: when, at what NAV and
+/// stage, how much was queued, paid and burned, and (in Crisis) what repayments remain.
+#[event]
+pub struct BatchProcessed {
+    pub pool: Pubkey,
+    pub batch_id: u64,
+    pub tranche: u8,
+    pub stage: crate::state::Stage,
+    pub timestamp: i64,
+    pub nav: u64,
+    pub cash: u64,
+    pub queued_tokens: u64,
+    pub requests_processed: u32,
+    pub tokens_redeemed: u64,
+    pub value_paid: u64,
+    pub realized_budget: u64,
+    pub batch_complete: bool,
+    pub keeper_tip: u64,
+}
+
+#[event]
+pub struct Claimed {
+    pub pool: Pubkey,
+    pub tranche: u8,
+    pub id: u64,
+    pub amount: u64,
+    pub pushed: bool,
+}
+
+#[event]
+pub struct StageChanged {
+    pub pool: Pubkey,
+    pub from: crate::state::Stage,
+    pub to: crate::state::Stage,
+    /// Queued value as bps of NAV, and cash as bps of queued value, when it changed.
+    pub queue_ratio_bps: u64,
+    pub coverage_bps: u64,
+    pub forced: bool,
+    pub timestamp: i64,
+}

@@ -83,4 +83,40 @@ pub mod sluice {
     pub fn unpause(ctx: Context<SetPaused>) -> Result<()> {
         SetPaused::set_paused(ctx, false)
     }
+
+    pub fn init_redemption(ctx: Context<InitRedemption>, tranche: u8) -> Result<()> {
+        InitRedemption::init_redemption(ctx, tranche)
+    }
+
+    pub fn request_redemption(ctx: Context<RequestRedemption>, tranche: u8, tokens: u64) -> Result<()> {
+        RequestRedemption::request_redemption(ctx, tranche, tokens)
+    }
+
+    pub fn cancel_redemption(ctx: Context<RequestRedemption>, tranche: u8, id: u64) -> Result<()> {
+        RequestRedemption::cancel_redemption(ctx, tranche, id)
+    }
+
+    pub fn redeem_instant(ctx: Context<RedeemInstant>, args: RedeemInstantArgs) -> Result<()> {
+        RedeemInstant::redeem_instant(ctx, args)
+    }
+
+    pub fn process_batch(ctx: Context<ProcessBatch>, tranche: u8, max_requests: u16) -> Result<()> {
+        ProcessBatch::process_batch(ctx, tranche, max_requests)
+    }
+
+    pub fn claim(ctx: Context<Claim>, tranche: u8, id: u64) -> Result<()> {
+        Claim::claim(ctx, tranche, id)
+    }
+
+    pub fn push_claims<'info>(ctx: Context<'info, Claim<'info>>, tranche: u8, ids: Vec<u64>) -> Result<()> {
+        Claim::push_claims(ctx, tranche, ids)
+    }
+
+    pub fn update_stage(ctx: Context<UpdateStage>) -> Result<()> {
+        UpdateStage::update_stage(ctx)
+    }
+
+    pub fn force_crisis(ctx: Context<ForceCrisis>) -> Result<()> {
+        ForceCrisis::force_crisis(ctx)
+    }
 }

@@ -101,6 +101,13 @@ impl CreatePool<'_> {
             receivable_count: 0,
             bump: ctx.bumps.pool,
             vault_bump: ctx.bumps.vault,
+            claimable: 0,
+            fee_pot: 0,
+            window_start: 0,
+            window_paid: 0,
+            stage_since: Clock::get()?.unix_timestamp,
+            realized_budget: 0,
+            batch: BatchState::default(),
         });
         pool.invariant()?;
         pool.check_cash(accounts.vault.amount)?;

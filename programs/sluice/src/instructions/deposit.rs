@@ -67,10 +67,7 @@ impl Deposit<'_> {
         require!(!pool.paused, SluiceError::PoolPaused);
         require!(args.tranche < pool.tranche_count, SluiceError::UnknownTranche);
         require!(pool.tranches[args.tranche as usize].mint == self.tranche_mint.key(), SluiceError::WrongAccount);
-        require!(
-            !pool.nav_dirty && pool.nav_time > 0 && now - pool.nav_time <= pool.params.max_nav_age_secs as i64,
-            SluiceError::NavStale
-        );
+        require!(pool.nav_is_fresh(now), SluiceError::NavStale);
         if pool.params.permissioned {
             let info = self.member.as_ref().ok_or(SluiceError::NotMember)?;
             let (expected, _) = Pubkey::find_program_address(

@@ -92,6 +92,10 @@ impl RecordRepayment<'_> {
 
         let pool = &mut a.pool;
         pool.cash = pool.cash.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
+        if pool.stage == Stage::Crisis {
+            // In Crisis, batches pay only out of cash that repayments actually bring in.
+            pool.realized_budget = pool.realized_budget.saturating_add(args.amount);
+        }
         pool.nav_dirty = true;
         a.vault.reload()?;
         pool.invariant()?;

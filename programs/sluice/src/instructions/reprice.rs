@@ -14,8 +14,7 @@ use anchor_spl::token::TokenAccount;
 use crate::error::SluiceError;
 use crate::events::Repriced;
 use crate::math::dcf::book_value;
-use crate::math::tokens::price_e12;
-use crate::math::waterfall::{accrue, waterfall};
+use crate::math::waterfall::accrue;
 use crate::state::*;
 
 #[derive(Accounts)]
@@ -55,20 +54,18 @@ impl Reprice<'_> {
         let nav = (pool.cash as u128 + pv + impaired as u128).try_into().map_err(|_| SluiceError::MathOverflow)?;
         let elapsed = if pool.nav_time > 0 { now - pool.nav_time } else { 0 };
         let n = pool.tranche_count as usize;
-        let mut claims = [0u64; MAX_TRANCHES];
         for (i, t) in pool.tranches[..n].iter_mut().enumerate() {
             if i + 1 < n {
                 t.claim = accrue(t.claim, t.coupon_bps, elapsed).ok_or(SluiceError::MathOverflow)?;
             }
-            claims[i] = t.claim;
-        }
-        let values = if n == 0 { [0; MAX_TRANCHES] } else { waterfall(nav, &claims[..n]) };
-        for (t, v) in pool.tranches[..n].iter_mut().zip(values) {
-            t.value = v;
-            t.price_e12 = price_e12(v, t.supply);
         }
         // With no tranche to hold it, value stays unassigned: NAV counts only what tranches own.
         pool.nav = if n == 0 { 0 } else { nav };
+        pool.apply_waterfall();
+        let mut values = [0u64; MAX_TRANCHES];
+        for (v, t) in values.iter_mut().zip(pool.active_tranches()) {
+            *v = t.value;
+        }
         pool.nav_time = now;
         pool.nav_dirty = false;
         pool.invariant()?;

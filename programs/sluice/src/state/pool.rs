@@ -1,8 +1,11 @@
 use anchor_lang::prelude::*;
 
 use crate::error::SluiceError;
+use crate::math::allocation::TrancheSide;
 use crate::math::dcf::OverdueStep;
 use crate::math::time::BPS;
+use crate::math::tokens::price_e12;
+use crate::math::waterfall::waterfall;
 
 pub const MAX_TRANCHES: usize = 3;
 pub const OVERDUE_STEPS: usize = 3;
@@ -31,6 +34,103 @@ pub struct PoolParams {
     pub permissioned: bool,
     /// Write-down schedule for overdue receivables, ascending.
     pub overdue_steps: [OverdueStep; OVERDUE_STEPS],
+    pub redemption: RedemptionParams,
+}
+
+/// Staged redemption (`docs/redemption.md` has each default and why).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
+pub struct RedemptionParams {
+    /// Largest value (base units) `redeem_instant` pays; larger requests queue and are paid
+    /// in installments.
+    pub instant_threshold: u64,
+    /// Fee on instant redemptions, bps of the value; kept by the pool's fee pot.
+    pub instant_fee_bps: u16,
+    /// Instant redemptions per 24 h window, bps of NAV.
+    pub instant_window_cap_bps: u16,
+    /// Cash the pool keeps against redemptions, bps of NAV.
+    pub cash_floor_bps: u16,
+    /// A large request is paid over at least this many batches.
+    pub installments: u8,
+    pub batch_interval_secs: u32,
+    /// Smallest request, in tranche tokens (a holder's whole balance is always accepted).
+    pub min_request: u64,
+    /// Paid from the fee pot to whoever cranks a batch that does work.
+    pub keeper_tip: u64,
+    /// Normal → Stress when queued value reaches this share of NAV (bps) …
+    pub stress_enter_bps: u16,
+    /// … and back only below this one.
+    pub stress_exit_bps: u16,
+    /// Normal → Stress also when cash covers less than this share of queued value (bps) …
+    pub coverage_enter_bps: u16,
+    /// … and back only above this one.
+    pub coverage_exit_bps: u16,
+    /// Stress lasting longer than this becomes Crisis.
+    pub crisis_after_secs: u32,
+    /// Crisis → Stress only once queued value is below this share of NAV (bps).
+    pub crisis_exit_bps: u16,
+    /// No stage is left before it has lasted this long.
+    pub min_stage_secs: u32,
+}
+
+impl RedemptionParams {
+    /// Recommended values for a pool whose base token has 6 decimals
+    /// (`docs/redemption.md` gives the reasoning behind each).
+    pub const RECOMMENDED: RedemptionParams = RedemptionParams {
+        instant_threshold: 10_000_000_000,
+        instant_fee_bps: 50,
+        instant_window_cap_bps: 100,
+        cash_floor_bps: 200,
+        installments: 7,
+        batch_interval_secs: 86_400,
+        min_request: 1_000_000,
+        keeper_tip: 1_000_000,
+        stress_enter_bps: 1_000,
+        stress_exit_bps: 500,
+        coverage_enter_bps: 5_000,
+        coverage_exit_bps: 10_000,
+        crisis_after_secs: 14 * 86_400,
+        crisis_exit_bps: 300,
+        min_stage_secs: 3 * 86_400,
+    };
+
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.instant_fee_bps <= 1_000
+                && self.instant_window_cap_bps as u32 <= BPS
+                && self.cash_floor_bps <= 5_000
+                && (1..=52).contains(&self.installments)
+                && (60..=7 * 86_400).contains(&self.batch_interval_secs)
+                && self.min_request > 0
+                && self.stress_exit_bps < self.stress_enter_bps
+                && self.coverage_exit_bps > self.coverage_enter_bps
+                && self.crisis_exit_bps <= self.stress_exit_bps
+                && self.min_stage_secs <= 30 * 86_400
+                && self.crisis_after_secs >= self.min_stage_secs,
+            SluiceError::InvalidParams
+        );
+        Ok(())
+    }
+}
+
+/// A redemption batch in progress: planned once from the pool, then worked through each
+/// tranche's queue in chunks, resumable across transactions.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
+pub struct BatchState {
+    pub id: u64,
+    pub opened_at: i64,
+    pub open: bool,
+    /// Tranche value and supply at the batch NAV: every fill uses this price.
+    pub price_value: [u64; MAX_TRANCHES],
+    pub price_supply: [u64; MAX_TRANCHES],
+    /// Tokens the queue asked for, and tokens the allocation granted.
+    pub demand: [u64; MAX_TRANCHES],
+    pub granted: [u64; MAX_TRANCHES],
+    /// Next request id to fill, and the first id not in this batch.
+    pub cursor: [u64; MAX_TRANCHES],
+    pub end: [u64; MAX_TRANCHES],
+    /// Tokens redeemed and value paid so far in this batch.
+    pub redeemed: [u64; MAX_TRANCHES],
+    pub paid: [u64; MAX_TRANCHES],
 }
 
 pub const MIN_AGE_SECS: u32 = 60;
@@ -46,6 +146,7 @@ impl PoolParams {
                 && self.pool_cap > 0,
             SluiceError::InvalidParams
         );
+        self.redemption.validate()?;
         let mut last = OverdueStep::default();
         for s in self.overdue_steps.iter().filter(|s| s.days > 0) {
             require!(
@@ -79,6 +180,30 @@ pub struct Tranche {
     pub supply: u64,
     /// Value per token scaled by 10^12, floored.
     pub price_e12: u64,
+    /// Redemption queue and token escrow (default keys until `init_redemption`).
+    pub queue: Pubkey,
+    pub escrow: Pubkey,
+    /// The queue's live ids are `queue_head..queue_tail`.
+    pub queue_head: u64,
+    pub queue_tail: u64,
+    /// Σ tokens still queued, and Σ tokens the next batch may redeem.
+    pub queued_tokens: u64,
+    pub demand_tokens: u64,
+}
+
+impl crate::state::queue::QueueWindow for Tranche {
+    fn head(&self) -> u64 {
+        self.queue_head
+    }
+    fn tail(&self) -> u64 {
+        self.queue_tail
+    }
+    fn set_head(&mut self, head: u64) {
+        self.queue_head = head;
+    }
+    fn set_tail(&mut self, tail: u64) {
+        self.queue_tail = tail;
+    }
 }
 
 #[account]
@@ -112,6 +237,18 @@ pub struct Pool {
     pub receivable_count: u64,
     pub bump: u8,
     pub vault_bump: u8,
+    /// Base units paid to redeemers and not yet claimed: in the vault, outside NAV.
+    pub claimable: u64,
+    /// Fees held in the vault for keeper tips: outside NAV.
+    pub fee_pot: u64,
+    /// Instant-redemption limiter: window start and value paid in it.
+    pub window_start: i64,
+    pub window_paid: u64,
+    /// When the current stage began.
+    pub stage_since: i64,
+    /// In Crisis, repayments received and not yet paid out: the most a batch may pay.
+    pub realized_budget: u64,
+    pub batch: BatchState,
 }
 
 impl Pool {
@@ -123,6 +260,58 @@ impl Pool {
 
     pub fn has_deposits(&self) -> bool {
         self.active_tranches().iter().any(|t| t.supply > 0)
+    }
+
+    /// Re-splits NAV over the tranches by the waterfall and refreshes prices.
+    pub fn apply_waterfall(&mut self) {
+        let n = self.tranche_count as usize;
+        if n == 0 {
+            return;
+        }
+        let claims: Vec<u64> = self.tranches[..n].iter().map(|t| t.claim).collect();
+        let values = waterfall(self.nav, &claims);
+        for (t, v) in self.tranches[..n].iter_mut().zip(values) {
+            t.value = v;
+            t.price_e12 = price_e12(v, t.supply);
+        }
+    }
+
+    /// Takes `tokens` of tranche `t`, paid `value`, out of the pool: the tranche's claim and
+    /// principal shrink pro rata (floored, so those who stay keep every unit), NAV by the
+    /// value, and the waterfall re-splits what is left.
+    pub fn retire_tokens(&mut self, t: usize, tokens: u64, value: u64) -> Result<()> {
+        let tr = &mut self.tranches[t];
+        require!(tokens <= tr.supply, SluiceError::InvariantViolated);
+        if tokens > 0 {
+            let share = |x: u64| (x as u128 * tokens as u128 / tr.supply as u128) as u64;
+            tr.claim -= share(tr.claim);
+            tr.principal -= share(tr.principal);
+            tr.supply -= tokens;
+        }
+        self.nav = self.nav.checked_sub(value).ok_or(SluiceError::MathOverflow)?;
+        self.apply_waterfall();
+        Ok(())
+    }
+
+    /// The tranches as a redemption allocation sees them.
+    pub fn redemption_sides(&self, demand: impl Fn(usize, &Tranche) -> u64) -> Vec<TrancheSide> {
+        let n = self.tranche_count as usize;
+        self.tranches[..n]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TrancheSide {
+                demand_tokens: demand(i, t),
+                value: t.value,
+                supply: t.supply,
+                min_subordination_bps: if i + 1 < n { t.min_subordination_bps } else { 0 },
+            })
+            .collect()
+    }
+
+    /// Cash above the floor the redemption parameters keep back.
+    pub fn cash_above_floor(&self) -> u64 {
+        let floor = (self.nav as u128 * self.params.redemption.cash_floor_bps as u128 / BPS as u128) as u64;
+        self.cash.saturating_sub(floor)
     }
 
     /// Runs `f` with the seeds that sign as the pool PDA (vault transfers, tranche mints).
@@ -151,11 +340,17 @@ impl Pool {
         self.params.validate()
     }
 
-    /// The vault holds at least the cash the pool accounts for. A surplus (tokens sent to
+    /// The vault holds at least the cash, claims and fees the pool accounts for. A surplus (tokens sent to
     /// the vault directly) is ignored rather than counted, so a donation can neither move
     /// NAV nor wedge the pool.
     pub fn check_cash(&self, vault_amount: u64) -> Result<()> {
-        require!(vault_amount >= self.cash, SluiceError::InvariantViolated);
+        let owed = self.cash as u128 + self.claimable as u128 + self.fee_pot as u128;
+        require!(vault_amount as u128 >= owed, SluiceError::InvariantViolated);
         Ok(())
+    }
+
+    /// NAV is fresh enough to trade at: not invalidated, and younger than the maximum age.
+    pub fn nav_is_fresh(&self, now: i64) -> bool {
+        !self.nav_dirty && self.nav_time > 0 && now - self.nav_time <= self.params.max_nav_age_secs as i64
     }
 }

@@ -1,0 +1,197 @@
+//! Specification: `process_batch(tranche, max_requests)` (permissionless crank)
+//! - With nothing queued: `NothingToProcess`. Otherwise opens a batch when none is open, at most once per `batch_interval_secs`
+//!   (`BatchNotDue`), at a fresh NAV (`NavStale`). The budget is cash above the floor (in
+//!   Crisis, no more than the repayments realised since Crisis began). `math::allocation`
+//!   grants tokens senior first, then mezzanine, then junior, within every senior tranche's
+//!   subordination; each tranche's grant is shared pro rata over its requests' allowances
+//!   (a large request's allowance is 1/N of its original size). Nothing to grant:
+//!   `NothingToProcess`, and no tip.
+//! - Then fills up to `max_requests` (≤ 256) requests of `tranche` from the batch cursor,
+//!   resumable across transactions: redeemed tokens are burned from escrow, their value at
+//!   the batch price moves from cash to claimable. A tranche whose part is done (or never
+//!   had one): `NothingToProcess`.
+//! - A crank that fills anything earns `keeper_tip` from the fee pot (what is there).
+//! - Each call emits `BatchProcessed`; the batch closes when every tranche is done.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount, TransferChecked};
+
+use super::request_redemption::tranche_of;
+use crate::error::SluiceError;
+use crate::events::BatchProcessed;
+use crate::math::allocation::{allocate, pro_rata, value_of};
+use crate::state::*;
+
+/// Most requests one call fills (bounded work per transaction).
+pub const MAX_BATCH_CHUNK: u16 = 256;
+
+#[derive(Accounts)]
+#[instruction(tranche: u8)]
+pub struct ProcessBatch<'info> {
+    pub cranker: Signer<'info>,
+    /// Where the keeper tip goes.
+    #[account(mut, constraint = cranker_base.mint == pool.base_mint @ SluiceError::WrongAccount)]
+    pub cranker_base: Box<Account<'info, TokenAccount>>,
+    #[account(mut, has_one = vault @ SluiceError::WrongAccount, has_one = base_mint @ SluiceError::WrongAccount)]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(mut, constraint = queue.key() == tranche_of(&pool, tranche)?.queue @ SluiceError::WrongAccount)]
+    pub queue: AccountLoader<'info, RedemptionQueue>,
+    #[account(mut, constraint = escrow.key() == tranche_of(&pool, tranche)?.escrow @ SluiceError::WrongAccount)]
+    pub escrow: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = tranche_mint.key() == tranche_of(&pool, tranche)?.mint @ SluiceError::WrongAccount)]
+    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<Account<'info, Mint>>,
+    #[account(mut)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl ProcessBatch<'_> {
+    /// Plans a new batch over every tranche, or explains why none can start.
+    fn open_batch(pool: &mut Pool, now: i64) -> Result<()> {
+        let p = pool.params.redemption;
+        require!(pool.active_tranches().iter().any(|t| t.demand_tokens > 0), SluiceError::NothingToProcess);
+        require!(now >= pool.batch.opened_at + p.batch_interval_secs as i64, SluiceError::BatchNotDue);
+        require!(pool.nav_is_fresh(now), SluiceError::NavStale);
+        let mut budget = pool.cash_above_floor();
+        if pool.stage == Stage::Crisis {
+            budget = budget.min(pool.realized_budget);
+        }
+        let sides = pool.redemption_sides(|_, t| t.demand_tokens);
+        let plan = allocate(budget, pool.nav, &sides);
+        require!(plan.tokens.iter().any(|k| *k > 0), SluiceError::NothingToProcess);
+        let b = &mut pool.batch;
+        b.id += 1;
+        b.opened_at = now;
+        b.open = true;
+        for (i, t) in pool.tranches.iter().enumerate() {
+            b.price_value[i] = t.value;
+            b.price_supply[i] = t.supply;
+            b.demand[i] = t.demand_tokens;
+            b.granted[i] = plan.tokens[i];
+            b.end[i] = t.queue_tail;
+            // A tranche with nothing granted is done as soon as the batch opens.
+            b.cursor[i] = if plan.tokens[i] > 0 { t.queue_head } else { t.queue_tail };
+            b.redeemed[i] = 0;
+            b.paid[i] = 0;
+        }
+        Ok(())
+    }
+
+    pub fn process_batch(ctx: Context<Self>, tranche: u8, max_requests: u16) -> Result<()> {
+        require!((1..=MAX_BATCH_CHUNK).contains(&max_requests), SluiceError::InvalidParams);
+        let now = Clock::get()?.unix_timestamp;
+        let a = ctx.accounts;
+        if !a.pool.batch.open {
+            Self::open_batch(&mut a.pool, now)?;
+        }
+        let i = tranche as usize;
+        let b = a.pool.batch;
+        require!(b.cursor[i] < b.end[i], SluiceError::NothingToProcess);
+
+        // Fill requests from the cursor at the batch price.
+        let (mut tokens, mut value, mut processed) = (0u64, 0u64, 0u32);
+        let last = b.end[i].min(b.cursor[i] + max_requests as u64);
+        {
+            let t = &mut a.pool.tranches[i];
+            let mut queue = a.queue.load_mut()?;
+            for id in b.cursor[i]..last {
+                processed += 1;
+                if id < t.queue_head {
+                    continue; // finished and dropped since the batch opened
+                }
+                let r = queue.get_mut(t, id)?;
+                let allowed = r.allowed();
+                let k = pro_rata(allowed, b.granted[i], b.demand[i]);
+                if k == 0 {
+                    continue;
+                }
+                let paid = value_of(k, b.price_value[i], b.price_supply[i]);
+                r.remaining -= k;
+                r.claimable += paid;
+                t.demand_tokens -= allowed - r.allowed();
+                t.queued_tokens -= k;
+                tokens += k;
+                value += paid;
+            }
+            queue.pop_done(t, 32);
+        }
+
+        if tokens > 0 {
+            let pool = &a.pool;
+            pool.with_signer(|signer| {
+                token::burn(
+                    CpiContext::new_with_signer(
+                        a.token_program.key(),
+                        Burn {
+                            mint: a.tranche_mint.to_account_info(),
+                            from: a.escrow.to_account_info(),
+                            authority: pool.to_account_info(),
+                        },
+                        signer,
+                    ),
+                    tokens,
+                )
+            })?;
+        }
+
+        let pool = &mut a.pool;
+        pool.cash = pool.cash.checked_sub(value).ok_or(SluiceError::InsufficientCash)?;
+        pool.claimable += value;
+        if pool.stage == Stage::Crisis {
+            pool.realized_budget = pool.realized_budget.saturating_sub(value);
+        }
+        pool.retire_tokens(i, tokens, value)?;
+        pool.batch.cursor[i] = last;
+        pool.batch.redeemed[i] += tokens;
+        pool.batch.paid[i] += value;
+        let complete = (0..MAX_TRANCHES).all(|j| pool.batch.cursor[j] >= pool.batch.end[j]);
+        pool.batch.open = !complete;
+
+        let tip = if tokens > 0 { pool.params.redemption.keeper_tip.min(pool.fee_pot) } else { 0 };
+        if tip > 0 {
+            pool.fee_pot -= tip;
+            let pool = &a.pool;
+            pool.with_signer(|signer| {
+                token::transfer_checked(
+                    CpiContext::new_with_signer(
+                        a.token_program.key(),
+                        TransferChecked {
+                            from: a.vault.to_account_info(),
+                            mint: a.base_mint.to_account_info(),
+                            to: a.cranker_base.to_account_info(),
+                            authority: pool.to_account_info(),
+                        },
+                        signer,
+                    ),
+                    tip,
+                    a.base_mint.decimals,
+                )
+            })?;
+        }
+
+        a.vault.reload()?;
+        a.tranche_mint.reload()?;
+        let pool = &a.pool;
+        require!(a.tranche_mint.supply == pool.tranches[i].supply, SluiceError::InvariantViolated);
+        pool.invariant()?;
+        pool.check_cash(a.vault.amount)?;
+        emit!(BatchProcessed {
+            pool: pool.key(),
+            batch_id: pool.batch.id,
+            tranche,
+            stage: pool.stage,
+            timestamp: now,
+            nav: pool.nav,
+            cash: pool.cash,
+            queued_tokens: pool.tranches[i].queued_tokens,
+            requests_processed: processed,
+            tokens_redeemed: tokens,
+            value_paid: value,
+            realized_budget: pool.realized_budget,
+            batch_complete: complete,
+            keeper_tip: tip,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! Specification: `redeem_instant` (Stage A, Normal only)
+//! - Burns the holder's tokens and pays at once at the fresh NAV price minus the instant
+//!   fee (fee rounded up, payout down). The fee goes to the pool's fee pot (keeper tips).
+//! - Refused: outside Normal (`WrongStage`); NAV dirty or old (`NavStale`); zero tokens
+//!   (`ZeroAmount`); value above the instant threshold (`InstantTooLarge`); beyond the
+//!   24 h window cap (`InstantCapReached`); cash would fall below the floor
+//!   (`CashFloorReached`); a junior exit that breaks a senior tranche's subordination
+//!   (`SubordinationBreached`); payout below `min_out` (`PayoutBelowMinimum`).
+
+use anchor_lang::prelude::*;
+use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount, TransferChecked};
+
+use crate::error::SluiceError;
+use crate::events::InstantRedeemed;
+use crate::math::allocation::{allocate, value_of};
+use crate::math::time::{BPS, SECONDS_PER_DAY};
+use crate::state::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct RedeemInstantArgs {
+    pub tranche: u8,
+    pub tokens: u64,
+    pub min_out: u64,
+}
+
+#[derive(Accounts)]
+#[instruction(args: RedeemInstantArgs)]
+pub struct RedeemInstant<'info> {
+    pub holder: Signer<'info>,
+    #[account(mut, has_one = vault @ SluiceError::WrongAccount, has_one = base_mint @ SluiceError::WrongAccount)]
+    pub pool: Box<Account<'info, Pool>>,
+    pub base_mint: Box<Account<'info, Mint>>,
+    #[account(mut)]
+    pub vault: Box<Account<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = pool.active_tranches().get(args.tranche as usize).map(|t| t.mint) == Some(tranche_mint.key())
+            @ SluiceError::WrongAccount
+    )]
+    pub tranche_mint: Box<Account<'info, Mint>>,
+    #[account(
+        mut,
+        constraint = holder_tokens.mint == tranche_mint.key() @ SluiceError::WrongAccount,
+        constraint = holder_tokens.owner == holder.key() @ SluiceError::WrongAccount,
+    )]
+    pub holder_tokens: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = holder_base.mint == base_mint.key() @ SluiceError::WrongAccount)]
+    pub holder_base: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl RedeemInstant<'_> {
+    /// Checks every limit; returns (value, fee).
+    fn validate(&self, args: &RedeemInstantArgs) -> Result<(u64, u64)> {
+        let pool = &self.pool;
+        let p = pool.params.redemption;
+        let now = Clock::get()?.unix_timestamp;
+        require!(pool.stage == Stage::Normal, SluiceError::WrongStage);
+        require!(pool.nav_is_fresh(now), SluiceError::NavStale);
+        require!(args.tokens > 0, SluiceError::ZeroAmount);
+        let i = args.tranche as usize;
+        let t = pool.tranches[i];
+        let value = value_of(args.tokens, t.value, t.supply);
+        require!(value <= p.instant_threshold, SluiceError::InstantTooLarge);
+        let window_paid = if now >= pool.window_start + SECONDS_PER_DAY { 0 } else { pool.window_paid };
+        let cap = pool.nav as u128 * p.instant_window_cap_bps as u128 / BPS as u128;
+        require!(window_paid as u128 + value as u128 <= cap, SluiceError::InstantCapReached);
+        require!(value <= pool.cash_above_floor(), SluiceError::CashFloorReached);
+        let sides = pool.redemption_sides(|j, _| if j == i { args.tokens } else { 0 });
+        require!(allocate(u64::MAX, pool.nav, &sides).tokens[i] == args.tokens, SluiceError::SubordinationBreached);
+        let fee = (value as u128 * p.instant_fee_bps as u128).div_ceil(BPS as u128) as u64;
+        require!(value - fee >= args.min_out, SluiceError::PayoutBelowMinimum);
+        Ok((value, fee))
+    }
+
+    pub fn redeem_instant(ctx: Context<Self>, args: RedeemInstantArgs) -> Result<()> {
+        let (value, fee) = ctx.accounts.validate(&args)?;
+        let now = Clock::get()?.unix_timestamp;
+        let a = ctx.accounts;
+        token::burn(
+            CpiContext::new(
+                a.token_program.key(),
+                Burn {
+                    mint: a.tranche_mint.to_account_info(),
+                    from: a.holder_tokens.to_account_info(),
+                    authority: a.holder.to_account_info(),
+                },
+            ),
+            args.tokens,
+        )?;
+        let pool = &a.pool;
+        pool.with_signer(|signer| {
+            token::transfer_checked(
+                CpiContext::new_with_signer(
+                    a.token_program.key(),
+                    TransferChecked {
+                        from: a.vault.to_account_info(),
+                        mint: a.base_mint.to_account_info(),
+                        to: a.holder_base.to_account_info(),
+                        authority: pool.to_account_info(),
+                    },
+                    signer,
+                ),
+                value - fee,
+                a.base_mint.decimals,
+            )
+        })?;
+
+        let pool = &mut a.pool;
+        if now >= pool.window_start + SECONDS_PER_DAY {
+            pool.window_start = now;
+            pool.window_paid = 0;
+        }
+        pool.window_paid += value;
+        pool.cash -= value;
+        pool.fee_pot += fee;
+        pool.retire_tokens(args.tranche as usize, args.tokens, value)?;
+        a.vault.reload()?;
+        a.tranche_mint.reload()?;
+        require!(a.tranche_mint.supply == pool.tranches[args.tranche as usize].supply, SluiceError::InvariantViolated);
+        pool.invariant()?;
+        pool.check_cash(a.vault.amount)?;
+        emit!(InstantRedeemed {
+            pool: pool.key(),
+            tranche: args.tranche,
+            holder: a.holder.key(),
+            tokens: args.tokens,
+            value,
+            fee,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,93 @@
+//! Specification: `update_stage` (permissionless) and `force_crisis` (guardian)
+//! - Metrics from the pool's last NAV: queue ratio = queued value / NAV, coverage = cash /
+//!   queued value (both bps; coverage is unbounded when nothing is queued).
+//! - Normal → Stress: queue ratio ≥ `stress_enter_bps`, or coverage < `coverage_enter_bps`.
+//! - Stress → Crisis: Stress has lasted longer than `crisis_after_secs`.
+//! - Stress → Normal: queue ratio < `stress_exit_bps` and coverage ≥ `coverage_exit_bps`.
+//! - Crisis → Stress: queue ratio < `crisis_exit_bps`.
+//! - Leaving any stage needs `min_stage_secs` in it (hysteresis with the lower exit
+//!   thresholds). No transition due: `StageUnchanged`.
+//! - `force_crisis`: the guardian (`NotGuardian`) moves the pool to Crisis at any time; it
+//!   cannot move it out. Entering Crisis resets the realised-repayment budget.
+//! - Every transition emits `StageChanged` with the metrics behind it.
+
+use anchor_lang::prelude::*;
+
+use crate::error::SluiceError;
+use crate::events::StageChanged;
+use crate::math::allocation::value_of;
+use crate::math::time::BPS;
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct UpdateStage<'info> {
+    #[account(mut)]
+    pub pool: Box<Account<'info, Pool>>,
+}
+
+/// (queue ratio, coverage) in bps.
+pub fn stage_metrics(pool: &Pool) -> (u64, u64) {
+    let queued: u128 =
+        pool.active_tranches().iter().map(|t| value_of(t.queued_tokens, t.value, t.supply) as u128).sum();
+    let ratio = (queued * BPS as u128).checked_div(pool.nav as u128).unwrap_or(0);
+    let coverage = (pool.cash as u128 * BPS as u128).checked_div(queued).unwrap_or(u64::MAX as u128);
+    (ratio.min(u64::MAX as u128) as u64, coverage.min(u64::MAX as u128) as u64)
+}
+
+/// The stage the metrics call for, if different.
+pub fn next_stage(pool: &Pool, now: i64) -> Option<Stage> {
+    let p = pool.params.redemption;
+    let (ratio, coverage) = stage_metrics(pool);
+    let settled = now - pool.stage_since >= p.min_stage_secs as i64;
+    match pool.stage {
+        Stage::Normal if ratio >= p.stress_enter_bps as u64 || coverage < p.coverage_enter_bps as u64 => {
+            Some(Stage::Stress)
+        }
+        Stage::Stress if now - pool.stage_since > p.crisis_after_secs as i64 => Some(Stage::Crisis),
+        Stage::Stress if settled && ratio < p.stress_exit_bps as u64 && coverage >= p.coverage_exit_bps as u64 => {
+            Some(Stage::Normal)
+        }
+        Stage::Crisis if settled && ratio < p.crisis_exit_bps as u64 => Some(Stage::Stress),
+        _ => None,
+    }
+}
+
+fn enter(key: Pubkey, pool: &mut Pool, to: Stage, now: i64, forced: bool) {
+    let (queue_ratio_bps, coverage_bps) = stage_metrics(pool);
+    let from = pool.stage;
+    pool.stage = to;
+    pool.stage_since = now;
+    if to == Stage::Crisis {
+        pool.realized_budget = 0;
+    }
+    emit!(StageChanged { pool: key, from, to, queue_ratio_bps, coverage_bps, forced, timestamp: now });
+}
+
+impl UpdateStage<'_> {
+    pub fn update_stage(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let key = ctx.accounts.pool.key();
+        let pool = &mut ctx.accounts.pool;
+        let to = next_stage(pool, now).ok_or(SluiceError::StageUnchanged)?;
+        enter(key, pool, to, now, false);
+        pool.invariant()
+    }
+}
+
+#[derive(Accounts)]
+pub struct ForceCrisis<'info> {
+    pub guardian: Signer<'info>,
+    #[account(mut, has_one = guardian @ SluiceError::NotGuardian)]
+    pub pool: Box<Account<'info, Pool>>,
+}
+
+impl ForceCrisis<'_> {
+    pub fn force_crisis(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let key = ctx.accounts.pool.key();
+        let pool = &mut ctx.accounts.pool;
+        require!(pool.stage != Stage::Crisis, SluiceError::StageUnchanged);
+        enter(key, pool, Stage::Crisis, now, true);
+        pool.invariant()
+    }
+}

@@ -1,0 +1,100 @@
+//! A tranche's redemption queue: FIFO, zero-copy, created by the client (it is far larger
+//! than the 10 KiB an inner instruction may allocate). Requests are addressed by a
+//! monotonically increasing id; slot = id mod capacity.
+
+use anchor_lang::prelude::*;
+
+use crate::error::SluiceError;
+
+/// Requests a queue holds at once: a full 10,000-request wave fits with room to spare.
+pub const QUEUE_CAPACITY: usize = 10_240;
+
+#[zero_copy]
+#[derive(Debug, Default, PartialEq)]
+pub struct Request {
+    pub owner: Pubkey,
+    /// Tokens asked for.
+    pub original: u64,
+    /// Tokens still in escrow, not yet redeemed or cancelled.
+    pub remaining: u64,
+    /// Base units paid by batches and not yet claimed.
+    pub claimable: u64,
+    /// Most tokens one batch may redeem for this request (1/N of a large request).
+    pub installment: u64,
+}
+
+impl Request {
+    /// Tokens this request may have redeemed in the next batch.
+    pub fn allowed(&self) -> u64 {
+        self.remaining.min(self.installment)
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.remaining == 0 && self.claimable == 0
+    }
+}
+
+#[account(zero_copy)]
+pub struct RedemptionQueue {
+    pub pool: Pubkey,
+    pub tranche: u8,
+    pub _pad: [u8; 7],
+    pub requests: [Request; QUEUE_CAPACITY],
+}
+
+/// The live window of a queue: ids `head..tail`. Kept in the pool's tranche record so a
+/// batch can be planned from the pool alone.
+pub trait QueueWindow {
+    fn head(&self) -> u64;
+    fn tail(&self) -> u64;
+    fn set_head(&mut self, head: u64);
+    fn set_tail(&mut self, tail: u64);
+}
+
+fn slot(id: u64) -> usize {
+    (id % QUEUE_CAPACITY as u64) as usize
+}
+
+impl RedemptionQueue {
+    pub const SPACE: usize = 8 + std::mem::size_of::<RedemptionQueue>();
+
+    pub fn get<'a>(&'a self, w: &impl QueueWindow, id: u64) -> Result<&'a Request> {
+        require!(id >= w.head() && id < w.tail(), SluiceError::RequestNotFound);
+        Ok(&self.requests[slot(id)])
+    }
+
+    pub fn get_mut<'a>(&'a mut self, w: &impl QueueWindow, id: u64) -> Result<&'a mut Request> {
+        require!(id >= w.head() && id < w.tail(), SluiceError::RequestNotFound);
+        Ok(&mut self.requests[slot(id)])
+    }
+
+    /// Appends a request; returns its id.
+    pub fn push(&mut self, w: &mut impl QueueWindow, request: Request) -> Result<u64> {
+        require!(w.tail() - w.head() < QUEUE_CAPACITY as u64, SluiceError::QueueFull);
+        let id = w.tail();
+        self.requests[slot(id)] = request;
+        w.set_tail(id + 1);
+        Ok(id)
+    }
+
+    /// Drops finished requests from the front, at most `limit` of them (bounded work).
+    pub fn pop_done(&mut self, w: &mut impl QueueWindow, limit: usize) {
+        let mut n = 0;
+        while w.head() < w.tail() && n < limit {
+            let s = slot(w.head());
+            if !self.requests[s].is_done() {
+                break;
+            }
+            self.requests[s] = Request::default();
+            w.set_head(w.head() + 1);
+            n += 1;
+        }
+    }
+
+    /// Σ remaining and Σ allowed over live requests. O(capacity): for tests and tools only.
+    pub fn totals(&self, w: &impl QueueWindow) -> (u64, u64) {
+        (w.head()..w.tail())
+            .map(|id| &self.requests[slot(id)])
+            .fold((0, 0), |(r, a), q| (r + q.remaining, a + q.allowed()))
+    }
+}
