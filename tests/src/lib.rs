@@ -70,6 +70,8 @@ pub struct Fixture {
     /// Borrower's base token account: receives fundings.
     pub borrower_base: Pubkey,
     pub sequence: u64,
+    /// The reserve vault, once `init_reserve` has run.
+    pub reserve: Option<Pubkey>,
 }
 
 /// Asserts that `result` failed with exactly `expected` from Sluice.
@@ -117,7 +119,17 @@ impl Fixture {
         client::mint_to(&mut chain, &base_mint, &issuer_base, &issuer, 10_000_000 * UNIT).await.unwrap();
         let borrower_base =
             client::create_token_account(&mut chain, &base_mint, &Keypair::new().pubkey()).await.unwrap();
-        let mut f = Fixture { chain, issuer, guardian, publisher, keys, issuer_base, borrower_base, sequence: 0 };
+        let mut f = Fixture {
+            chain,
+            issuer,
+            guardian,
+            publisher,
+            keys,
+            issuer_base,
+            borrower_base,
+            sequence: 0,
+            reserve: None,
+        };
         f.publish(800).await.unwrap();
         f
     }
@@ -291,6 +303,17 @@ impl Fixture {
         Ok(id)
     }
 
+    /// Creates the buy-back reserve and funds it from the issuer.
+    pub async fn init_reserve(&mut self, funding: u64) {
+        let issuer = self.issuer.insecure_clone();
+        self.chain.send(&[ix::init_reserve(&issuer.pubkey(), &self.keys)], &[&issuer]).await.unwrap();
+        self.reserve = Some(pda::reserve(&self.keys.pool));
+        if funding > 0 {
+            let ix = ix::fund_reserve(&issuer.pubkey(), &self.keys, &self.issuer_base, funding);
+            self.chain.send(&[ix], &[&issuer]).await.unwrap();
+        }
+    }
+
     /// A keeper with a base-token account for tips.
     pub async fn keeper(&mut self) -> (Keypair, Pubkey) {
         let keeper = Keypair::new();
@@ -299,8 +322,17 @@ impl Fixture {
         (keeper, base)
     }
 
+    pub fn crank_ix(
+        &self,
+        keeper: &(Keypair, Pubkey),
+        q: &QueueKeys,
+        max: u16,
+    ) -> anchor_lang::solana_program::instruction::Instruction {
+        ix::process_batch(&keeper.0.pubkey(), &keeper.1, &self.keys, q, self.reserve, max)
+    }
+
     pub async fn crank(&mut self, keeper: &(Keypair, Pubkey), q: &QueueKeys, max: u16) -> Result<(), ChainError> {
-        let ix = ix::process_batch(&keeper.0.pubkey(), &keeper.1, &self.keys, q, max);
+        let ix = self.crank_ix(keeper, q, max);
         self.chain.send(&[ix], &[&keeper.0]).await
     }
 

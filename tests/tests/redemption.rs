@@ -36,6 +36,7 @@ fn instant(
         &f.keys,
         &inv.tranches[tranche as usize],
         &inv.base,
+        f.reserve,
         RedeemInstantArgs { tranche, tokens, min_out },
     )
 }
@@ -133,7 +134,7 @@ async fn a_large_request_is_paid_over_n_batches_and_claimed() {
         assert_eq!(r.claimable, paid);
         // Not again within the interval (while anything is left to pay).
         if batch < 7 {
-            let crank = ix::process_batch(&keeper.0.pubkey(), &keeper.1, &f.keys, &q[0], 256);
+            let crank = f.crank_ix(&keeper, &q[0], 256);
             f.expect_rejected(&[crank], &[&keeper.0], SluiceError::BatchNotDue, &[]).await;
         }
         f.chain.advance_clock(DAY).await.unwrap();
@@ -147,7 +148,7 @@ async fn a_large_request_is_paid_over_n_batches_and_claimed() {
     assert_eq!(f.balance(&q[0].escrow).await, 0);
 
     // Nothing queued: the crank refuses and pays nothing.
-    let crank = ix::process_batch(&keeper.0.pubkey(), &keeper.1, &f.keys, &q[0], 256);
+    let crank = f.crank_ix(&keeper, &q[0], 256);
     f.expect_rejected(&[crank], &[&keeper.0], SluiceError::NothingToProcess, &[keeper.1]).await;
 
     // Only the owner claims; the value lands where the owner says.
@@ -250,7 +251,7 @@ async fn crisis_pays_only_out_of_realised_repayments() {
     f.expect_rejected(&[ix::force_crisis(&g.pubkey(), &f.keys.pool)], &[&g], SluiceError::StageUnchanged, &[]).await;
 
     // Plenty of cash, but no repayment since Crisis began: nothing may leave.
-    let crank = ix::process_batch(&keeper.0.pubkey(), &keeper.1, &f.keys, &q[0], 256);
+    let crank = f.crank_ix(&keeper, &q[0], 256);
     f.expect_rejected(&[crank], &[&keeper.0], SluiceError::NothingToProcess, &[]).await;
     // A 4,000 repayment comes in: the batch pays at most that.
     f.repay(idx, 4_000 * UNIT).await.unwrap();

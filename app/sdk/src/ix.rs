@@ -281,11 +281,13 @@ pub fn cancel_redemption(
     build(request_accounts(owner, keys, q, owner_tokens), data::CancelRedemption { tranche: q.tranche, id })
 }
 
+/// `reserve`: the pool's reserve vault once `init_reserve` has run (it takes a fee share).
 pub fn redeem_instant(
     holder: &Pubkey,
     keys: &PoolKeys,
     holder_tokens: &Pubkey,
     holder_base: &Pubkey,
+    reserve: Option<Pubkey>,
     args: RedeemInstantArgs,
 ) -> Instruction {
     build(
@@ -297,17 +299,20 @@ pub fn redeem_instant(
             tranche_mint: keys.tranche_mint(args.tranche),
             holder_tokens: *holder_tokens,
             holder_base: *holder_base,
+            reserve_vault: reserve,
             token_program: spl_token::ID,
         },
         data::RedeemInstant { args },
     )
 }
 
+/// `reserve`: the pool's reserve vault once `init_reserve` has run (it buys in Stress).
 pub fn process_batch(
     cranker: &Pubkey,
     cranker_base: &Pubkey,
     keys: &PoolKeys,
     q: &QueueKeys,
+    reserve: Option<Pubkey>,
     max_requests: u16,
 ) -> Instruction {
     build(
@@ -320,6 +325,7 @@ pub fn process_batch(
             tranche_mint: q.tranche_mint,
             base_mint: keys.base_mint,
             vault: keys.vault,
+            reserve_vault: reserve,
             token_program: spl_token::ID,
         },
         data::ProcessBatch { tranche: q.tranche, max_requests },
@@ -357,6 +363,54 @@ pub fn push_claims(
     );
     ix.accounts.extend(pairs.iter().map(|p| anchor_lang::prelude::AccountMeta::new(p.1, false)));
     ix
+}
+
+pub fn init_reserve(authority: &Pubkey, keys: &PoolKeys) -> Instruction {
+    build(
+        acc::InitReserve {
+            authority: *authority,
+            pool: keys.pool,
+            base_mint: keys.base_mint,
+            reserve_vault: pda::reserve(&keys.pool),
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        data::InitReserve {},
+    )
+}
+
+fn move_reserve(authority: &Pubkey, keys: &PoolKeys, issuer_base: &Pubkey) -> acc::MoveReserve {
+    acc::MoveReserve {
+        authority: *authority,
+        pool: keys.pool,
+        base_mint: keys.base_mint,
+        reserve_vault: pda::reserve(&keys.pool),
+        issuer_base: *issuer_base,
+        token_program: spl_token::ID,
+    }
+}
+
+pub fn fund_reserve(authority: &Pubkey, keys: &PoolKeys, issuer_base: &Pubkey, amount: u64) -> Instruction {
+    build(move_reserve(authority, keys, issuer_base), data::FundReserve { amount })
+}
+
+pub fn withdraw_reserve(authority: &Pubkey, keys: &PoolKeys, issuer_base: &Pubkey, amount: u64) -> Instruction {
+    build(move_reserve(authority, keys, issuer_base), data::WithdrawReserve { amount })
+}
+
+pub fn recycle_reserve(keys: &PoolKeys, q: &QueueKeys) -> Instruction {
+    build(
+        acc::RecycleReserve {
+            pool: keys.pool,
+            base_mint: keys.base_mint,
+            vault: keys.vault,
+            reserve_vault: pda::reserve(&keys.pool),
+            escrow: q.escrow,
+            tranche_mint: q.tranche_mint,
+            token_program: spl_token::ID,
+        },
+        data::RecycleReserve { tranche: q.tranche },
+    )
 }
 
 pub fn update_stage(pool: &Pubkey) -> Instruction {

@@ -23,6 +23,10 @@ pub fn escrow(pool: &Pubkey, tranche: u8) -> Pubkey {
     Pubkey::find_program_address(&[b"escrow", pool.as_ref(), &[tranche]], &sluice::ID).0
 }
 
+pub fn reserve(pool: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[b"reserve", pool.as_ref()], &sluice::ID).0
+}
+
 pub fn receivable(pool: &Pubkey, index: u64) -> Pubkey {
     Pubkey::find_program_address(&[Receivable::SEED, pool.as_ref(), &index.to_le_bytes()], &sluice::ID).0
 }

@@ -110,4 +110,6 @@ pub enum SluiceError {
     NothingToProcess,
     #[msg("Stage metrics call for no change")]
     StageUnchanged,
+    #[msg("The reserve would fall below its target")]
+    ReserveBelowTarget,
 }

@@ -166,3 +166,13 @@ pub struct StageChanged {
     pub forced: bool,
     pub timestamp: i64,
 }
+
+/// Every change to the buy-back reserve: anyone can follow the proof of reserve.
+#[event]
+pub struct ReserveAttested {
+    pub pool: Pubkey,
+    pub balance: u64,
+    pub tokens_held: [u64; 3],
+    pub target: u64,
+    pub timestamp: i64,
+}

@@ -112,6 +112,22 @@ pub mod sluice {
         Claim::push_claims(ctx, tranche, ids)
     }
 
+    pub fn init_reserve(ctx: Context<InitReserve>) -> Result<()> {
+        InitReserve::init_reserve(ctx)
+    }
+
+    pub fn fund_reserve(ctx: Context<MoveReserve>, amount: u64) -> Result<()> {
+        MoveReserve::fund_reserve(ctx, amount)
+    }
+
+    pub fn withdraw_reserve(ctx: Context<MoveReserve>, amount: u64) -> Result<()> {
+        MoveReserve::withdraw_reserve(ctx, amount)
+    }
+
+    pub fn recycle_reserve(ctx: Context<RecycleReserve>, tranche: u8) -> Result<()> {
+        RecycleReserve::recycle_reserve(ctx, tranche)
+    }
+
     pub fn update_stage(ctx: Context<UpdateStage>) -> Result<()> {
         UpdateStage::update_stage(ctx)
     }

@@ -108,6 +108,8 @@ impl CreatePool<'_> {
             stage_since: Clock::get()?.unix_timestamp,
             realized_budget: 0,
             batch: BatchState::default(),
+            reserve_vault: Pubkey::default(),
+            reserve_balance: 0,
         });
         pool.invariant()?;
         pool.check_cash(accounts.vault.amount)?;

@@ -10,6 +10,10 @@
 //!   resumable across transactions: redeemed tokens are burned from escrow, their value at
 //!   the batch price moves from cash to claimable. A tranche whose part is done (or never
 //!   had one): `NothingToProcess`.
+//! - In Stress and Crisis, once the vault's share is planned, the buy-back reserve buys what
+//!   remains of each tranche's allowance (senior first) at NAV × (1 − buy-back discount),
+//!   spending at most `reserve_batch_share_bps` of its balance; the tokens stay in escrow
+//!   as the reserve's, the sellers' value becomes claimable.
 //! - A crank that fills anything earns `keeper_tip` from the fee pot (what is there).
 //! - Each call emits `BatchProcessed`; the batch closes when every tranche is done.
 
@@ -19,7 +23,8 @@ use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount, TransferChecked};
 use super::request_redemption::tranche_of;
 use crate::error::SluiceError;
 use crate::events::BatchProcessed;
-use crate::math::allocation::{allocate, pro_rata, value_of};
+use crate::math::allocation::{allocate, pro_rata, tokens_within, value_of};
+use crate::math::time::BPS;
 use crate::state::*;
 
 /// Most requests one call fills (bounded work per transaction).
@@ -43,7 +48,15 @@ pub struct ProcessBatch<'info> {
     pub base_mint: Box<Account<'info, Mint>>,
     #[account(mut)]
     pub vault: Box<Account<'info, TokenAccount>>,
+    /// The buy-back reserve; needed when the batch has the reserve buy (Stress, Crisis).
+    #[account(mut, constraint = reserve_vault.key() == pool.reserve_vault @ SluiceError::WrongAccount)]
+    pub reserve_vault: Option<Box<Account<'info, TokenAccount>>>,
     pub token_program: Program<'info, Token>,
+}
+
+/// What the reserve pays for tokens worth `value`: NAV less the buy-back discount, floored.
+pub fn buyback_price(value: u64, discount_bps: u16) -> u64 {
+    (value as u128 * (BPS - discount_bps as u32) as u128 / BPS as u128) as u64
 }
 
 impl ProcessBatch<'_> {
@@ -59,7 +72,19 @@ impl ProcessBatch<'_> {
         }
         let sides = pool.redemption_sides(|_, t| t.demand_tokens);
         let plan = allocate(budget, pool.nav, &sides);
-        require!(plan.tokens.iter().any(|k| *k > 0), SluiceError::NothingToProcess);
+        // In Stress and Crisis the reserve buys, senior first, what the vault could not pay.
+        let mut reserve_plan = [0u64; MAX_TRANCHES];
+        if pool.stage != Stage::Normal && pool.reserve_vault != Pubkey::default() {
+            let mut left = (pool.reserve_balance as u128 * p.reserve_batch_share_bps as u128 / BPS as u128) as u64;
+            for (i, s) in sides.iter().enumerate() {
+                let wanted = s.demand_tokens - plan.tokens[i];
+                let gross = (left as u128 * BPS as u128 / (BPS - p.buyback_discount_bps as u32) as u128) as u64;
+                let k = wanted.min(tokens_within(gross, s.value, s.supply));
+                reserve_plan[i] = k;
+                left -= buyback_price(value_of(k, s.value, s.supply), p.buyback_discount_bps).min(left);
+            }
+        }
+        require!(plan.tokens.iter().chain(&reserve_plan).any(|k| *k > 0), SluiceError::NothingToProcess);
         let b = &mut pool.batch;
         b.id += 1;
         b.opened_at = now;
@@ -69,11 +94,14 @@ impl ProcessBatch<'_> {
             b.price_supply[i] = t.supply;
             b.demand[i] = t.demand_tokens;
             b.granted[i] = plan.tokens[i];
+            b.reserve_granted[i] = reserve_plan[i];
             b.end[i] = t.queue_tail;
             // A tranche with nothing granted is done as soon as the batch opens.
-            b.cursor[i] = if plan.tokens[i] > 0 { t.queue_head } else { t.queue_tail };
+            let work = plan.tokens[i] > 0 || reserve_plan[i] > 0;
+            b.cursor[i] = if work { t.queue_head } else { t.queue_tail };
             b.redeemed[i] = 0;
             b.paid[i] = 0;
+            b.reserve_paid[i] = 0;
         }
         Ok(())
     }
@@ -89,8 +117,11 @@ impl ProcessBatch<'_> {
         let b = a.pool.batch;
         require!(b.cursor[i] < b.end[i], SluiceError::NothingToProcess);
 
-        // Fill requests from the cursor at the batch price.
+        // Fill requests from the cursor at the batch price: the vault's share is redeemed,
+        // the reserve's share is bought at the buy-back discount.
+        let discount = a.pool.params.redemption.buyback_discount_bps;
         let (mut tokens, mut value, mut processed) = (0u64, 0u64, 0u32);
+        let (mut bought, mut cost) = (0u64, 0u64);
         let last = b.end[i].min(b.cursor[i] + max_requests as u64);
         {
             let t = &mut a.pool.tranches[i];
@@ -103,16 +134,20 @@ impl ProcessBatch<'_> {
                 let r = queue.get_mut(t, id)?;
                 let allowed = r.allowed();
                 let k = pro_rata(allowed, b.granted[i], b.demand[i]);
-                if k == 0 {
+                let kr = pro_rata(allowed, b.reserve_granted[i], b.demand[i]);
+                if k + kr == 0 {
                     continue;
                 }
                 let paid = value_of(k, b.price_value[i], b.price_supply[i]);
-                r.remaining -= k;
-                r.claimable += paid;
+                let price = buyback_price(value_of(kr, b.price_value[i], b.price_supply[i]), discount);
+                r.remaining -= k + kr;
+                r.claimable += paid + price;
                 t.demand_tokens -= allowed - r.allowed();
-                t.queued_tokens -= k;
+                t.queued_tokens -= k + kr;
                 tokens += k;
                 value += paid;
+                bought += kr;
+                cost += price;
             }
             queue.pop_done(t, 32);
         }
@@ -135,9 +170,33 @@ impl ProcessBatch<'_> {
             })?;
         }
 
+        if cost > 0 {
+            let reserve = a.reserve_vault.as_ref().ok_or(SluiceError::WrongAccount)?;
+            let pool = &a.pool;
+            pool.with_signer(|signer| {
+                token::transfer_checked(
+                    CpiContext::new_with_signer(
+                        a.token_program.key(),
+                        TransferChecked {
+                            from: reserve.to_account_info(),
+                            mint: a.base_mint.to_account_info(),
+                            to: a.vault.to_account_info(),
+                            authority: pool.to_account_info(),
+                        },
+                        signer,
+                    ),
+                    cost,
+                    a.base_mint.decimals,
+                )
+            })?;
+        }
+
         let pool = &mut a.pool;
         pool.cash = pool.cash.checked_sub(value).ok_or(SluiceError::InsufficientCash)?;
-        pool.claimable += value;
+        pool.claimable += value + cost;
+        pool.reserve_balance = pool.reserve_balance.checked_sub(cost).ok_or(SluiceError::InvariantViolated)?;
+        pool.tranches[i].reserve_tokens += bought;
+        pool.batch.reserve_paid[i] += cost;
         if pool.stage == Stage::Crisis {
             pool.realized_budget = pool.realized_budget.saturating_sub(value);
         }
@@ -148,7 +207,7 @@ impl ProcessBatch<'_> {
         let complete = (0..MAX_TRANCHES).all(|j| pool.batch.cursor[j] >= pool.batch.end[j]);
         pool.batch.open = !complete;
 
-        let tip = if tokens > 0 { pool.params.redemption.keeper_tip.min(pool.fee_pot) } else { 0 };
+        let tip = if tokens + bought > 0 { pool.params.redemption.keeper_tip.min(pool.fee_pot) } else { 0 };
         if tip > 0 {
             pool.fee_pot -= tip;
             let pool = &a.pool;
@@ -192,6 +251,9 @@ impl ProcessBatch<'_> {
             batch_complete: complete,
             keeper_tip: tip,
         });
+        if bought > 0 {
+            super::reserve::attest(pool.key(), pool, now);
+        }
         Ok(())
     }
 }

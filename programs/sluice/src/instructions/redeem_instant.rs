@@ -1,6 +1,7 @@
 //! Specification: `redeem_instant` (Stage A, Normal only)
 //! - Burns the holder's tokens and pays at once at the fresh NAV price minus the instant
-//!   fee (fee rounded up, payout down). The fee goes to the pool's fee pot (keeper tips).
+//!   fee (fee rounded up, payout down). `reserve_fee_share_bps` of the fee goes to the
+//!   buy-back reserve, the rest to the pool's fee pot (keeper tips).
 //! - Refused: outside Normal (`WrongStage`); NAV dirty or old (`NavStale`); zero tokens
 //!   (`ZeroAmount`); value above the instant threshold (`InstantTooLarge`); beyond the
 //!   24 h window cap (`InstantCapReached`); cash would fall below the floor
@@ -46,6 +47,9 @@ pub struct RedeemInstant<'info> {
     pub holder_tokens: Box<Account<'info, TokenAccount>>,
     #[account(mut, constraint = holder_base.mint == base_mint.key() @ SluiceError::WrongAccount)]
     pub holder_base: Box<Account<'info, TokenAccount>>,
+    /// The buy-back reserve, which takes its share of the fee; required once it exists.
+    #[account(mut, constraint = reserve_vault.key() == pool.reserve_vault @ SluiceError::WrongAccount)]
+    pub reserve_vault: Option<Box<Account<'info, TokenAccount>>>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -106,14 +110,43 @@ impl RedeemInstant<'_> {
             )
         })?;
 
+        let p = a.pool.params.redemption;
+        let to_reserve = if a.pool.reserve_vault == Pubkey::default() {
+            0
+        } else {
+            let reserve = a.reserve_vault.as_ref().ok_or(SluiceError::WrongAccount)?;
+            let share = (fee as u128 * p.reserve_fee_share_bps as u128 / BPS as u128) as u64;
+            if share > 0 {
+                let pool = &a.pool;
+                pool.with_signer(|signer| {
+                    token::transfer_checked(
+                        CpiContext::new_with_signer(
+                            a.token_program.key(),
+                            TransferChecked {
+                                from: a.vault.to_account_info(),
+                                mint: a.base_mint.to_account_info(),
+                                to: reserve.to_account_info(),
+                                authority: pool.to_account_info(),
+                            },
+                            signer,
+                        ),
+                        share,
+                        a.base_mint.decimals,
+                    )
+                })?;
+            }
+            share
+        };
+
         let pool = &mut a.pool;
+        pool.reserve_balance += to_reserve;
         if now >= pool.window_start + SECONDS_PER_DAY {
             pool.window_start = now;
             pool.window_paid = 0;
         }
         pool.window_paid += value;
         pool.cash -= value;
-        pool.fee_pot += fee;
+        pool.fee_pot += fee - to_reserve;
         pool.retire_tokens(args.tranche as usize, args.tokens, value)?;
         a.vault.reload()?;
         a.tranche_mint.reload()?;

@@ -2,7 +2,8 @@
 //! - Metrics from the pool's last NAV: queue ratio = queued value / NAV, coverage = cash /
 //!   queued value (both bps; coverage is unbounded when nothing is queued).
 //! - Normal → Stress: queue ratio ≥ `stress_enter_bps`, or coverage < `coverage_enter_bps`.
-//! - Stress → Crisis: Stress has lasted longer than `crisis_after_secs`.
+//! - Stress → Crisis: Stress has lasted longer than `crisis_after_secs`, or the reserve is
+//!   spent (below 1 % of its target) while requests wait.
 //! - Stress → Normal: queue ratio < `stress_exit_bps` and coverage ≥ `coverage_exit_bps`.
 //! - Crisis → Stress: queue ratio < `crisis_exit_bps`.
 //! - Leaving any stage needs `min_stage_secs` in it (hysteresis with the lower exit
@@ -34,6 +35,13 @@ pub fn stage_metrics(pool: &Pool) -> (u64, u64) {
     (ratio.min(u64::MAX as u128) as u64, coverage.min(u64::MAX as u128) as u64)
 }
 
+/// The reserve exists, is down to less than 1 % of its target, and requests still wait.
+fn reserve_spent(pool: &Pool) -> bool {
+    pool.reserve_vault != Pubkey::default()
+        && pool.reserve_balance < pool.reserve_target() / 100
+        && pool.active_tranches().iter().any(|t| t.queued_tokens > 0)
+}
+
 /// The stage the metrics call for, if different.
 pub fn next_stage(pool: &Pool, now: i64) -> Option<Stage> {
     let p = pool.params.redemption;
@@ -43,7 +51,9 @@ pub fn next_stage(pool: &Pool, now: i64) -> Option<Stage> {
         Stage::Normal if ratio >= p.stress_enter_bps as u64 || coverage < p.coverage_enter_bps as u64 => {
             Some(Stage::Stress)
         }
-        Stage::Stress if now - pool.stage_since > p.crisis_after_secs as i64 => Some(Stage::Crisis),
+        Stage::Stress if now - pool.stage_since > p.crisis_after_secs as i64 || reserve_spent(pool) => {
+            Some(Stage::Crisis)
+        }
         Stage::Stress if settled && ratio < p.stress_exit_bps as u64 && coverage >= p.coverage_exit_bps as u64 => {
             Some(Stage::Normal)
         }

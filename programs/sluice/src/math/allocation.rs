@@ -40,7 +40,7 @@ pub fn value_of(tokens: u64, value: u64, supply: u64) -> u64 {
 }
 
 /// Largest token count whose floored value stays within `budget`.
-fn tokens_within(budget: u64, value: u64, supply: u64) -> u64 {
+pub fn tokens_within(budget: u64, value: u64, supply: u64) -> u64 {
     if value == 0 {
         return u64::MAX;
     }

@@ -70,6 +70,14 @@ pub struct RedemptionParams {
     pub crisis_exit_bps: u16,
     /// No stage is left before it has lasted this long.
     pub min_stage_secs: u32,
+    /// Buy-back reserve target, bps of NAV (1–2 %); the issuer may withdraw only above it.
+    pub reserve_target_bps: u16,
+    /// Share of instant-redemption fees that goes to the reserve, bps.
+    pub reserve_fee_share_bps: u16,
+    /// The reserve buys queued tokens at NAV × (1 − discount), bps.
+    pub buyback_discount_bps: u16,
+    /// Most of the reserve one batch may spend, bps of its balance.
+    pub reserve_batch_share_bps: u16,
 }
 
 impl RedemptionParams {
@@ -91,6 +99,10 @@ impl RedemptionParams {
         crisis_after_secs: 14 * 86_400,
         crisis_exit_bps: 300,
         min_stage_secs: 3 * 86_400,
+        reserve_target_bps: 150,
+        reserve_fee_share_bps: 5_000,
+        buyback_discount_bps: 200,
+        reserve_batch_share_bps: 2_500,
     };
 
     pub fn validate(&self) -> Result<()> {
@@ -105,7 +117,11 @@ impl RedemptionParams {
                 && self.coverage_exit_bps > self.coverage_enter_bps
                 && self.crisis_exit_bps <= self.stress_exit_bps
                 && self.min_stage_secs <= 30 * 86_400
-                && self.crisis_after_secs >= self.min_stage_secs,
+                && self.crisis_after_secs >= self.min_stage_secs
+                && (100..=200).contains(&self.reserve_target_bps)
+                && self.reserve_fee_share_bps as u32 <= BPS
+                && self.buyback_discount_bps <= 2_000
+                && (1..=BPS).contains(&(self.reserve_batch_share_bps as u32)),
             SluiceError::InvalidParams
         );
         Ok(())
@@ -131,6 +147,10 @@ pub struct BatchState {
     /// Tokens redeemed and value paid so far in this batch.
     pub redeemed: [u64; MAX_TRANCHES],
     pub paid: [u64; MAX_TRANCHES],
+    /// Tokens the buy-back reserve takes over from the queue in this batch (Stress and
+    /// Crisis only), and what it has paid for them so far.
+    pub reserve_granted: [u64; MAX_TRANCHES],
+    pub reserve_paid: [u64; MAX_TRANCHES],
 }
 
 pub const MIN_AGE_SECS: u32 = 60;
@@ -189,6 +209,8 @@ pub struct Tranche {
     /// Σ tokens still queued, and Σ tokens the next batch may redeem.
     pub queued_tokens: u64,
     pub demand_tokens: u64,
+    /// Tokens the buy-back reserve owns, held in the escrow beside queued ones.
+    pub reserve_tokens: u64,
 }
 
 impl crate::state::queue::QueueWindow for Tranche {
@@ -249,6 +271,10 @@ pub struct Pool {
     /// In Crisis, repayments received and not yet paid out: the most a batch may pay.
     pub realized_budget: u64,
     pub batch: BatchState,
+    /// The buy-back reserve's base-token account (default key until `init_reserve`), and
+    /// the balance the pool accounts for in it.
+    pub reserve_vault: Pubkey,
+    pub reserve_balance: u64,
 }
 
 impl Pool {
@@ -306,6 +332,11 @@ impl Pool {
                 min_subordination_bps: if i + 1 < n { t.min_subordination_bps } else { 0 },
             })
             .collect()
+    }
+
+    /// The reserve's target balance.
+    pub fn reserve_target(&self) -> u64 {
+        (self.nav as u128 * self.params.redemption.reserve_target_bps as u128 / BPS as u128) as u64
     }
 
     /// Cash above the floor the redemption parameters keep back.
