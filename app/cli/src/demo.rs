@@ -5,9 +5,11 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use sluice::instructions::*;
+use sluice::instructions::{next_stage, plan_batch};
+use sluice::math::allocation::value_of;
 use sluice::math::dcf::{overdue_haircut_bps, ClassRates, OverdueStep};
 use sluice::math::time::SECONDS_PER_DAY;
-use sluice::state::{PoolParams, ReceivableStatus, RedemptionParams, MAX_PUBLISHERS};
+use sluice::state::{PoolParams, ReceivableStatus, RedemptionParams, Stage, MAX_PUBLISHERS};
 use sluice_sdk::chain::{BankChain, Chain, ChainError};
 use sluice_sdk::ix::{self, PoolKeys};
 use sluice_sdk::{client, pda, preview};
@@ -18,11 +20,12 @@ const TRANCHES: [(&str, u16, u16); 3] = [("senior", 800, 2_000), ("mezzanine", 1
 pub struct Options {
     receivables: usize,
     steps: usize,
+    wave_days: usize,
 }
 
 impl Options {
     pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut o = Options { receivables: 300, steps: 14 };
+        let mut o = Options { receivables: 300, steps: 14, wave_days: 40 };
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let mut value = |name: &str| -> Result<usize, String> {
@@ -31,6 +34,7 @@ impl Options {
             match a.as_str() {
                 "--receivables" => o.receivables = value("--receivables")?.clamp(1, 2_000),
                 "--steps" => o.steps = value("--steps")?.clamp(1, 60),
+                "--wave-days" => o.wave_days = value("--wave-days")?.clamp(1, 120),
                 other => return Err(format!("unknown option {other}")),
             }
         }
@@ -73,6 +77,8 @@ struct Demo {
     keys: PoolKeys,
     issuer_base: Pubkey,
     sequence: u64,
+    /// Last published market rate.
+    market: u32,
 }
 
 fn usd(v: u64) -> String {
@@ -111,6 +117,7 @@ impl Demo {
 
     async fn publish(&mut self, market_rate_bps: u32) -> Result<(), String> {
         self.sequence += 1;
+        self.market = market_rate_bps;
         let ix = ix::publish_rates(&self.publisher.pubkey(), &self.keys, rates(self.sequence, market_rate_bps));
         let publisher = self.publisher.insecure_clone();
         self.send(&[ix], &[&publisher]).await
@@ -220,7 +227,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     let keys = client::create_pool(&mut chain, &issuer, &base_mint, args).await.map_err(describe)?;
     let issuer_base = client::create_token_account(&mut chain, &base_mint, &issuer.pubkey()).await.map_err(describe)?;
     client::mint_to(&mut chain, &base_mint, &issuer_base, &issuer, 100_000_000 * UNIT).await.map_err(describe)?;
-    let mut d = Demo { chain, issuer, publisher, keys, issuer_base, sequence: 0 };
+    let mut d = Demo { chain, issuer, publisher, keys, issuer_base, sequence: 0, market: 0 };
 
     println!("Sluice demo: an SME receivables pool on an embedded chain");
     println!("  pool      {}", d.keys.pool);
@@ -238,7 +245,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     d.publish(800).await?;
 
     // Investors: KYC'd members funding junior first so each senior layer has its cushion.
-    let mut investors = Vec::new();
+    let mut investors: Vec<Investor> = Vec::new();
     for (tranche, amount) in [(2u8, 3_000_000 * UNIT), (1, 2_000_000 * UNIT), (0, 5_000_000 * UNIT)] {
         let wallet = Keypair::new();
         d.chain.airdrop(&wallet.pubkey(), 1_000_000_000).await.map_err(describe)?;
@@ -363,7 +370,167 @@ pub async fn run(opts: Options) -> Result<(), String> {
         let nav = d.reprice_and_check().await?;
         row(step, step as i64 * 30, &nav, &events.join("; "));
     }
+    redemption_wave(&mut d, &investors, &loans, &borrower, opts.wave_days).await?;
     println!("\nEvery step: on-chain NAV equals the SDK's independent computation; tranche values sum to NAV;");
-    println!("the vault covers the pool's cash; book aggregates match their cells; mint supplies match.");
+    println!("the vault covers the pool's cash, claims and fees; book aggregates match their cells; mint");
+    println!("supplies match.");
+    Ok(())
+}
+
+type Investor = (Keypair, Pubkey, Pubkey, u8, u64);
+
+/// A run on the pool: holders queue large redemptions while most cash is lent out. The
+/// queue pushes the pool into Stress, daily batches pay in installments, the reserve buys
+/// what the vault cannot, repayments refill cash, and the pool returns to Normal.
+async fn redemption_wave(
+    d: &mut Demo,
+    investors: &[Investor],
+    loans: &[Loan],
+    borrower: &Pubkey,
+    days: usize,
+) -> Result<(), String> {
+    let issuer = d.issuer.insecure_clone();
+    let mut queues = Vec::new();
+    for t in 0..3u8 {
+        queues.push(client::init_redemption(&mut d.chain, &issuer, &d.keys, t).await.map_err(describe)?);
+    }
+    d.send(&[ix::init_reserve(&issuer.pubkey(), &d.keys)], &[&issuer]).await?;
+    let reserve = Some(pda::reserve(&d.keys.pool));
+    let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+    let funding = pool.reserve_target();
+    d.send(&[ix::fund_reserve(&issuer.pubkey(), &d.keys, &d.issuer_base, funding)], &[&issuer]).await?;
+
+    // The issuer lends out most of the cash for ten days: 4 % of NAV stays in the vault.
+    let now = d.chain.now().await.map_err(describe)?;
+    let keep = pool.nav / 100 * 4;
+    if pool.cash > keep {
+        let index = pool.receivable_count;
+        let amount = pool.cash - keep;
+        let due = (now.div_euclid(SECONDS_PER_DAY) + 10) * SECONDS_PER_DAY;
+        let args = AddReceivableArgs {
+            face_value: amount,
+            funded: amount,
+            due_ts: due,
+            risk_class: 0,
+            document_hash: [0xee; 32],
+        };
+        d.send(&[ix::add_receivable(&issuer.pubkey(), &d.keys, index, borrower, args)], &[&issuer]).await?;
+    }
+    d.send(&[ix::reprice(&d.keys)], &[]).await?;
+
+    // The wave: every investor asks for an eighth of its holding.
+    let mut requests = Vec::new();
+    for (wallet, _, tokens, tranche, _) in investors {
+        let held = client::token_balance(&mut d.chain, tokens).await.map_err(describe)?;
+        let q = &queues[*tranche as usize];
+        let id =
+            client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?.tranches[*tranche as usize].queue_tail;
+        d.send(&[ix::request_redemption(&wallet.pubkey(), &d.keys, q, tokens, held / 8)], &[wallet]).await?;
+        requests.push((
+            *tranche,
+            id,
+            wallet.pubkey(),
+            investors.iter().find(|i| i.0.pubkey() == wallet.pubkey()).map(|i| i.1),
+        ));
+    }
+    let keeper = Keypair::new();
+    d.chain.airdrop(&keeper.pubkey(), 1_000_000_000).await.map_err(describe)?;
+    let keeper_base =
+        client::create_token_account(&mut d.chain, &d.keys.base_mint, &keeper.pubkey()).await.map_err(describe)?;
+
+    println!("\nRedemption wave: each investor queues an eighth of its tokens while most cash is lent out");
+    println!("for ten days. Daily batches pay 1/7 of each large request; the reserve buys what cash cannot.");
+    println!(
+        "{:>4} {:>7} {:>15} {:>14} {:>14} {:>14} {:>14}  events",
+        "day", "stage", "queued value", "paid (vault)", "bought (res.)", "reserve", "cash"
+    );
+    let mut calm_days = 0;
+    for day in 1..=days {
+        d.chain.advance_clock(SECONDS_PER_DAY).await.map_err(describe)?;
+        let now = d.chain.now().await.map_err(describe)?;
+        d.publish(d.market).await?;
+        let mut events = Vec::new();
+        // Borrowers repay what falls due.
+        for loan in loans.iter().filter(|l| l.due <= now && l.fate == Fate::Repays) {
+            let r =
+                client::receivable(&mut d.chain, &pda::receivable(&d.keys.pool, loan.index)).await.map_err(describe)?;
+            if r.status == ReceivableStatus::Performing {
+                d.send(
+                    &[ix::record_repayment(&issuer.pubkey(), &d.keys, loan.index, &d.issuer_base, r.outstanding)],
+                    &[&issuer],
+                )
+                .await?;
+            }
+        }
+        let big = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?.receivable_count - 1;
+        let r = client::receivable(&mut d.chain, &pda::receivable(&d.keys.pool, big)).await.map_err(describe)?;
+        if r.due_ts <= now && r.status == ReceivableStatus::Performing {
+            d.send(&[ix::record_repayment(&issuer.pubkey(), &d.keys, big, &d.issuer_base, r.outstanding)], &[&issuer])
+                .await?;
+            events.push(format!("large loan repaid ({})", usd(r.outstanding)));
+        }
+        d.reprice_and_check().await?;
+        // A keeper reads the state first and sends only the cranks that are due.
+        let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+        if let Some(stage) = next_stage(&pool, now) {
+            d.send(&[ix::update_stage(&d.keys.pool)], &[]).await?;
+            events.push(format!("stage → {stage:?}"));
+        }
+        let before = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+        for q in &queues {
+            loop {
+                let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+                let i = q.tranche as usize;
+                let due = if pool.batch.open {
+                    pool.batch.cursor[i] < pool.batch.end[i]
+                } else {
+                    plan_batch(&pool, now).is_ok()
+                };
+                if !due {
+                    break;
+                }
+                d.send(&[ix::process_batch(&keeper.pubkey(), &keeper_base, &d.keys, q, reserve, 256)], &[&keeper])
+                    .await?;
+            }
+        }
+        // The keeper pushes every claim to its owner's account.
+        for (tranche, id, _, base) in &requests {
+            let q = &queues[*tranche as usize];
+            let window = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?.tranches[*tranche as usize];
+            let queue = client::queue(&mut d.chain, &q.queue).await.map_err(describe)?;
+            if queue.get(&window, *id).map(|r| r.claimable > 0).unwrap_or(false) {
+                let pairs = [(*id, base.unwrap())];
+                d.send(&[ix::push_claims(&keeper.pubkey(), &d.keys, q, &keeper_base, &pairs)], &[&keeper]).await?;
+            }
+        }
+        let after = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+        if after.stage == Stage::Normal && after.cash_above_floor() > 0 {
+            for q in &queues {
+                if after.tranches[q.tranche as usize].reserve_tokens > 0 {
+                    d.send(&[ix::recycle_reserve(&d.keys, q)], &[]).await?;
+                    events.push(format!("pool buys back the reserve's tranche {} tokens at NAV", q.tranche));
+                }
+            }
+        }
+        let after = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+        let queued: u64 = after.active_tranches().iter().map(|t| value_of(t.queued_tokens, t.value, t.supply)).sum();
+        let paid: u64 = if after.batch.id != before.batch.id { after.batch.paid.iter().sum() } else { 0 };
+        let bought: u64 = if after.batch.id != before.batch.id { after.batch.reserve_paid.iter().sum() } else { 0 };
+        println!(
+            "{:>4} {:>7} {:>15} {:>14} {:>14} {:>14} {:>14}  {}",
+            day,
+            format!("{:?}", after.stage),
+            usd(queued),
+            usd(paid),
+            usd(bought),
+            usd(after.reserve_balance),
+            usd(after.cash),
+            events.join("; ")
+        );
+        calm_days = if after.stage == Stage::Normal && queued == 0 { calm_days + 1 } else { 0 };
+        if calm_days >= 2 {
+            break;
+        }
+    }
     Ok(())
 }

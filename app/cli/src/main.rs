@@ -8,10 +8,11 @@ mod demo;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: sluice demo [--receivables N] [--steps N]
+const USAGE: &str = "usage: sluice demo [--receivables N] [--steps N] [--wave-days N]
 
   demo   create a three-tranche pool on an embedded chain, fund receivables, take
-         deposits, then step the clock: reprice, repayments, a default, write-downs.
+         deposits, then step the clock: reprice, repayments, a default, write-downs;
+         then a redemption wave through Stress and back, paid in daily batches.
          Exits non-zero if any invariant fails.";
 
 fn main() -> ExitCode {

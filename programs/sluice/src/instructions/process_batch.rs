@@ -8,8 +8,8 @@
 //!   `NothingToProcess`, and no tip.
 //! - Then fills up to `max_requests` (≤ 256) requests of `tranche` from the batch cursor,
 //!   resumable across transactions: redeemed tokens are burned from escrow, their value at
-//!   the batch price moves from cash to claimable. A tranche whose part is done (or never
-//!   had one): `NothingToProcess`.
+//!   the batch price moves from cash to claimable. A call on an open batch for a tranche
+//!   whose part is done (or never had one): `NothingToProcess`.
 //! - In Stress and Crisis, once the vault's share is planned, the buy-back reserve buys what
 //!   remains of each tranche's allowance (senior first) at NAV × (1 − buy-back discount),
 //!   spending at most `reserve_batch_share_bps` of its balance; the tokens stay in escrow
@@ -59,32 +59,40 @@ pub fn buyback_price(value: u64, discount_bps: u16) -> u64 {
     (value as u128 * (BPS - discount_bps as u32) as u128 / BPS as u128) as u64
 }
 
+/// What a batch opened now would grant: tokens the vault redeems and tokens the reserve
+/// buys, per tranche; or the error `process_batch` would give. Public so keepers and the
+/// SDK can tell whether a crank is due without sending it.
+pub fn plan_batch(pool: &Pool, now: i64) -> Result<([u64; MAX_TRANCHES], [u64; MAX_TRANCHES])> {
+    let p = pool.params.redemption;
+    require!(pool.active_tranches().iter().any(|t| t.demand_tokens > 0), SluiceError::NothingToProcess);
+    require!(now >= pool.batch.opened_at + p.batch_interval_secs as i64, SluiceError::BatchNotDue);
+    require!(pool.nav_is_fresh(now), SluiceError::NavStale);
+    let mut budget = pool.cash_above_floor();
+    if pool.stage == Stage::Crisis {
+        budget = budget.min(pool.realized_budget);
+    }
+    let sides = pool.redemption_sides(|_, t| t.demand_tokens);
+    let plan = allocate(budget, pool.nav, &sides);
+    // In Stress and Crisis the reserve buys, senior first, what the vault could not pay.
+    let mut reserve_plan = [0u64; MAX_TRANCHES];
+    if pool.stage != Stage::Normal && pool.reserve_vault != Pubkey::default() {
+        let mut left = (pool.reserve_balance as u128 * p.reserve_batch_share_bps as u128 / BPS as u128) as u64;
+        for (i, s) in sides.iter().enumerate() {
+            let wanted = s.demand_tokens - plan.tokens[i];
+            let gross = (left as u128 * BPS as u128 / (BPS - p.buyback_discount_bps as u32) as u128) as u64;
+            let k = wanted.min(tokens_within(gross, s.value, s.supply));
+            reserve_plan[i] = k;
+            left -= buyback_price(value_of(k, s.value, s.supply), p.buyback_discount_bps).min(left);
+        }
+    }
+    require!(plan.tokens.iter().chain(&reserve_plan).any(|k| *k > 0), SluiceError::NothingToProcess);
+    Ok((plan.tokens, reserve_plan))
+}
+
 impl ProcessBatch<'_> {
-    /// Plans a new batch over every tranche, or explains why none can start.
+    /// Opens a new batch over every tranche, or explains why none can start.
     fn open_batch(pool: &mut Pool, now: i64) -> Result<()> {
-        let p = pool.params.redemption;
-        require!(pool.active_tranches().iter().any(|t| t.demand_tokens > 0), SluiceError::NothingToProcess);
-        require!(now >= pool.batch.opened_at + p.batch_interval_secs as i64, SluiceError::BatchNotDue);
-        require!(pool.nav_is_fresh(now), SluiceError::NavStale);
-        let mut budget = pool.cash_above_floor();
-        if pool.stage == Stage::Crisis {
-            budget = budget.min(pool.realized_budget);
-        }
-        let sides = pool.redemption_sides(|_, t| t.demand_tokens);
-        let plan = allocate(budget, pool.nav, &sides);
-        // In Stress and Crisis the reserve buys, senior first, what the vault could not pay.
-        let mut reserve_plan = [0u64; MAX_TRANCHES];
-        if pool.stage != Stage::Normal && pool.reserve_vault != Pubkey::default() {
-            let mut left = (pool.reserve_balance as u128 * p.reserve_batch_share_bps as u128 / BPS as u128) as u64;
-            for (i, s) in sides.iter().enumerate() {
-                let wanted = s.demand_tokens - plan.tokens[i];
-                let gross = (left as u128 * BPS as u128 / (BPS - p.buyback_discount_bps as u32) as u128) as u64;
-                let k = wanted.min(tokens_within(gross, s.value, s.supply));
-                reserve_plan[i] = k;
-                left -= buyback_price(value_of(k, s.value, s.supply), p.buyback_discount_bps).min(left);
-            }
-        }
-        require!(plan.tokens.iter().chain(&reserve_plan).any(|k| *k > 0), SluiceError::NothingToProcess);
+        let (plan, reserve_plan) = plan_batch(pool, now)?;
         let b = &mut pool.batch;
         b.id += 1;
         b.opened_at = now;
@@ -93,11 +101,11 @@ impl ProcessBatch<'_> {
             b.price_value[i] = t.value;
             b.price_supply[i] = t.supply;
             b.demand[i] = t.demand_tokens;
-            b.granted[i] = plan.tokens[i];
+            b.granted[i] = plan[i];
             b.reserve_granted[i] = reserve_plan[i];
             b.end[i] = t.queue_tail;
             // A tranche with nothing granted is done as soon as the batch opens.
-            let work = plan.tokens[i] > 0 || reserve_plan[i] > 0;
+            let work = plan[i] > 0 || reserve_plan[i] > 0;
             b.cursor[i] = if work { t.queue_head } else { t.queue_tail };
             b.redeemed[i] = 0;
             b.paid[i] = 0;
@@ -110,12 +118,14 @@ impl ProcessBatch<'_> {
         require!((1..=MAX_BATCH_CHUNK).contains(&max_requests), SluiceError::InvalidParams);
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
-        if !a.pool.batch.open {
+        let opened = !a.pool.batch.open;
+        if opened {
             Self::open_batch(&mut a.pool, now)?;
         }
         let i = tranche as usize;
         let b = a.pool.batch;
-        require!(b.cursor[i] < b.end[i], SluiceError::NothingToProcess);
+        // Opening the batch is work in itself, even through a tranche with no part in it.
+        require!(opened || b.cursor[i] < b.end[i], SluiceError::NothingToProcess);
 
         // Fill requests from the cursor at the batch price: the vault's share is redeemed,
         // the reserve's share is bought at the buy-back discount.
