@@ -407,3 +407,37 @@ async fn ten_thousand_requests_clear_within_fifty_transactions() {
     assert_eq!(pool.claimable, 10_000 * UNIT);
     let _ = client::queue(&mut f.chain, &q[2].queue).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_crank_that_fills_earns_the_keeper_tip_from_fees() {
+    let (mut f, alice, q) = pool_with_queues().await;
+    let keeper = f.keeper().await;
+    // Instant fees fill the pot: 0.5 % of 5,000 = 25.
+    f.chain.send(&[instant(&f, &alice, SENIOR, 5_000 * UNIT, 0)], &[&alice.wallet]).await.unwrap();
+    f.request(&alice, &q[0], 2_000 * UNIT).await.unwrap();
+    f.crank(&keeper, &q[0], 256).await.unwrap();
+    assert_eq!(f.balance(&keeper.1).await, UNIT);
+    assert_eq!(f.pool().await.fee_pot, 24 * UNIT);
+}
+
+#[tokio::test]
+async fn queue_accounts_must_match_their_tranche() {
+    let mut f = Fixture::new(false).await;
+    let alice = f.investor(1_000_000 * UNIT, false).await;
+    f.seed_deposits(&alice, 3_000 * UNIT, 2_000 * UNIT, 5_000 * UNIT).await;
+    let issuer = f.issuer.insecure_clone();
+    // Only the junior tranche is set up.
+    let junior = sluice_sdk::client::init_redemption(&mut f.chain, &issuer, &f.keys, JUNIOR).await.unwrap();
+    // The senior tranche with the junior's (valid) queue: not set up.
+    let q = QueueKeys { tranche: SENIOR, ..junior };
+    let ix = ix::request_redemption(&alice.wallet.pubkey(), &f.keys, &q, &alice.tranches[0], 1_000 * UNIT);
+    f.expect_rejected(&[ix], &[&alice.wallet], SluiceError::RedemptionNotReady, &[alice.tranches[0]]).await;
+    // Setting the junior up twice is refused (its escrow already exists).
+    let again = ix::init_redemption(&issuer.pubkey(), &f.keys, JUNIOR, &junior.queue);
+    assert!(f.chain.send(&[again], &[&issuer]).await.is_err());
+    // A stranger cannot set up a tranche.
+    let stranger = f.investor(0, false).await;
+    let ix = ix::init_redemption(&stranger.wallet.pubkey(), &f.keys, SENIOR, &junior.queue);
+    f.expect_rejected(&[ix], &[&stranger.wallet], SluiceError::NotAuthority, &[]).await;
+    assert_eq!(f.pool().await.tranches[0].queue, Default::default());
+}

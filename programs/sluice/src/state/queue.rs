@@ -98,3 +98,65 @@ impl RedemptionQueue {
             .fold((0, 0), |(r, a), q| (r + q.remaining, a + q.allowed()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Window(u64, u64);
+    impl QueueWindow for Window {
+        fn head(&self) -> u64 {
+            self.0
+        }
+        fn tail(&self) -> u64 {
+            self.1
+        }
+        fn set_head(&mut self, head: u64) {
+            self.0 = head;
+        }
+        fn set_tail(&mut self, tail: u64) {
+            self.1 = tail;
+        }
+    }
+
+    fn request(tokens: u64) -> Request {
+        Request { owner: Pubkey::new_unique(), original: tokens, remaining: tokens, claimable: 0, installment: tokens }
+    }
+
+    #[test]
+    fn a_full_queue_refuses_then_reuses_freed_slots() {
+        let mut q: Box<RedemptionQueue> = bytemuck::zeroed_box();
+        let mut w = Window::default();
+        for i in 0..QUEUE_CAPACITY as u64 {
+            assert_eq!(q.push(&mut w, request(i + 1)).unwrap(), i);
+        }
+        assert_eq!(q.push(&mut w, request(1)).unwrap_err(), SluiceError::QueueFull.into());
+        // Finishing the oldest frees its slot for the next request, at the next id.
+        q.get_mut(&w, 0).unwrap().remaining = 0;
+        q.pop_done(&mut w, 8);
+        assert_eq!((w.head(), w.tail()), (1, QUEUE_CAPACITY as u64));
+        let id = q.push(&mut w, request(7)).unwrap();
+        assert_eq!(id, QUEUE_CAPACITY as u64);
+        assert_eq!(q.get(&w, id).unwrap().original, 7);
+        assert_eq!(q.get(&w, 0).unwrap_err(), SluiceError::RequestNotFound.into());
+    }
+
+    #[test]
+    fn pop_stops_at_the_first_live_request_and_is_bounded() {
+        let mut q: Box<RedemptionQueue> = bytemuck::zeroed_box();
+        let mut w = Window::default();
+        for _ in 0..40 {
+            q.push(&mut w, request(5)).unwrap();
+        }
+        for id in [0, 1, 2, 4] {
+            q.get_mut(&w, id).unwrap().remaining = 0;
+        }
+        q.pop_done(&mut w, 2);
+        assert_eq!(w.head(), 2);
+        q.pop_done(&mut w, 32);
+        assert_eq!(w.head(), 3, "request 3 is live and holds the front");
+        let (remaining, allowed) = q.totals(&w);
+        assert_eq!((remaining, allowed), (36 * 5, 36 * 5));
+    }
+}
