@@ -72,6 +72,8 @@ pub struct Fixture {
     pub sequence: u64,
     /// The reserve vault, once `init_reserve` has run.
     pub reserve: Option<Pubkey>,
+    /// Tranches whose queue and escrow exist.
+    pub redemption_ready: [bool; 3],
 }
 
 /// Asserts that `result` failed with exactly `expected` from Sluice.
@@ -129,6 +131,7 @@ impl Fixture {
             borrower_base,
             sequence: 0,
             reserve: None,
+            redemption_ready: [false; 3],
         };
         f.publish(800).await.unwrap();
         f
@@ -196,6 +199,7 @@ impl Fixture {
             &inv.base,
             &inv.tranches[tranche as usize],
             Some(pda::member(&self.keys.pool, &inv.wallet.pubkey())),
+            self.reserve.filter(|_| self.redemption_ready[tranche as usize]),
             DepositArgs { tranche, amount, min_tokens_out },
         )
     }
@@ -292,6 +296,7 @@ impl Fixture {
         let mut out = Vec::new();
         for t in 0..3 {
             out.push(client::init_redemption(&mut self.chain, &self.issuer, &self.keys, t).await.unwrap());
+            self.redemption_ready[t as usize] = true;
         }
         out
     }

@@ -78,6 +78,7 @@ async fn deposit_guards() {
         &alice.base,
         &alice.tranches[2],
         Some(pda::member(&f.keys.pool, &w.pubkey())),
+        None,
         DepositArgs { tranche: 3, amount: UNIT, min_tokens_out: 0 },
     );
     unknown.accounts[4].pubkey = f.keys.tranche_mint(2);
@@ -139,6 +140,7 @@ async fn deposit_membership_guards() {
         &bob.base,
         &bob.tranches[2],
         None,
+        None,
         DepositArgs { tranche: JUNIOR, amount: UNIT, min_tokens_out: 0 },
     );
     f.expect_rejected(&[no_member], &[&w], SluiceError::NotMember, &[bob.base]).await;
@@ -150,6 +152,7 @@ async fn deposit_membership_guards() {
         &bob.base,
         &bob.tranches[2],
         Some(pda::member(&f.keys.pool, &carol.wallet.pubkey())),
+        None,
         DepositArgs { tranche: JUNIOR, amount: UNIT, min_tokens_out: 0 },
     );
     f.expect_rejected(&[borrowed], &[&w], SluiceError::NotMember, &[bob.base]).await;
@@ -176,24 +179,24 @@ async fn deposit_account_guards() {
     let member = Some(pda::member(&f.keys.pool, &w.pubkey()));
 
     // Tranche tokens to an account of another tranche's mint.
-    let ix = ix::deposit(&w.pubkey(), &f.keys, &alice.base, &alice.tranches[0], member, args.clone());
+    let ix = ix::deposit(&w.pubkey(), &f.keys, &alice.base, &alice.tranches[0], member, None, args.clone());
     f.expect_rejected(&[ix], &[&w], SluiceError::WrongAccount, &[]).await;
     // Paying from a tranche token account instead of base tokens.
-    let ix = ix::deposit(&w.pubkey(), &f.keys, &alice.tranches[1], &alice.tranches[2], member, args.clone());
+    let ix = ix::deposit(&w.pubkey(), &f.keys, &alice.tranches[1], &alice.tranches[2], member, None, args.clone());
     f.expect_rejected(&[ix], &[&w], SluiceError::WrongAccount, &[]).await;
     // A vault that is not the pool's (another base token account).
     let decoy = sluice_sdk::client::create_token_account(&mut f.chain, &f.keys.base_mint, &w.pubkey()).await.unwrap();
     let mut keys = f.keys;
     keys.vault = decoy;
-    let ix = ix::deposit(&w.pubkey(), &keys, &alice.base, &alice.tranches[2], member, args.clone());
+    let ix = ix::deposit(&w.pubkey(), &keys, &alice.base, &alice.tranches[2], member, None, args.clone());
     f.expect_rejected(&[ix], &[&w], SluiceError::WrongAccount, &[]).await;
     // Tranche index 2 with tranche 0's mint.
-    let mut ix = ix::deposit(&w.pubkey(), &f.keys, &alice.base, &alice.tranches[0], member, args.clone());
+    let mut ix = ix::deposit(&w.pubkey(), &f.keys, &alice.base, &alice.tranches[0], member, None, args.clone());
     ix.accounts[4].pubkey = f.keys.tranche_mint(0);
     f.expect_rejected(&[ix], &[&w], SluiceError::WrongAccount, &[]).await;
     // Spending someone else's base tokens.
     let bob = f.investor(1_000 * UNIT, true).await;
-    let ix = ix::deposit(&w.pubkey(), &f.keys, &bob.base, &alice.tranches[2], member, args);
+    let ix = ix::deposit(&w.pubkey(), &f.keys, &bob.base, &alice.tranches[2], member, None, args);
     f.expect_rejected(&[ix], &[&w], SluiceError::WrongAccount, &[bob.base]).await;
 }
 
@@ -346,6 +349,7 @@ async fn tranche_and_params_guards() {
         &keys,
         &base,
         &tokens,
+        None,
         None,
         DepositArgs { tranche: 0, amount: UNIT, min_tokens_out: UNIT },
     );

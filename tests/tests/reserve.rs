@@ -158,3 +158,46 @@ async fn a_spent_reserve_tips_stress_into_crisis() {
     f.chain.send(&[update], &[]).await.unwrap();
     assert_eq!(f.pool().await.stage, Stage::Crisis);
 }
+
+#[tokio::test]
+async fn new_depositors_buy_the_reserves_tokens_first() {
+    let (mut f, alice, q) = pool_with_reserve(150_000 * UNIT).await;
+    let bob = f.investor(1_000_000 * UNIT, false).await;
+    let keeper = f.keeper().await;
+    let pool = f.pool().await;
+    let lock = pool.cash - pool.nav / 50;
+    f.add_receivable(lock, lock, 20, 0).await.unwrap();
+    f.reprice().await.unwrap();
+    f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
+    f.chain.send(&[ix::update_stage(&f.keys.pool)], &[]).await.unwrap();
+    f.crank(&keeper, &q[0], 256).await.unwrap();
+    let before = f.pool().await;
+    let held = before.tranches[0].reserve_tokens;
+    assert!(held > 20_000 * UNIT);
+    let supply = sluice_sdk::client::mint_supply(&mut f.chain, &f.keys.tranche_mint(0)).await.unwrap();
+
+    // Bob's 10,000 buys reserve tokens at NAV: nothing is minted, NAV does not move, and the
+    // reserve is paid.
+    f.deposit(&bob, SENIOR, 10_000 * UNIT).await.unwrap();
+    let after = f.pool().await;
+    let bought = f.balance(&bob.tranches[0]).await;
+    let t = before.tranches[0];
+    assert_eq!(bought, sluice::math::tokens::tokens_for_deposit(10_000 * UNIT, t.value, t.supply).unwrap());
+    assert_eq!(after.tranches[0].reserve_tokens, held - bought);
+    assert_eq!(after.reserve_balance, before.reserve_balance + 10_000 * UNIT);
+    assert_eq!((after.nav, after.cash), (before.nav, before.cash));
+    assert_eq!(sluice_sdk::client::mint_supply(&mut f.chain, &f.keys.tranche_mint(0)).await.unwrap(), supply);
+    assert_eq!(f.balance(&f.reserve.unwrap()).await, after.reserve_balance);
+
+    // Without the escrow and reserve accounts, the sale cannot happen: refused.
+    let ix = ix::deposit(
+        &bob.wallet.pubkey(),
+        &f.keys,
+        &bob.base,
+        &bob.tranches[0],
+        None,
+        None,
+        sluice::instructions::DepositArgs { tranche: SENIOR, amount: 1_000 * UNIT, min_tokens_out: 0 },
+    );
+    f.expect_rejected(&[ix], &[&bob.wallet], SluiceError::WrongAccount, &[]).await;
+}

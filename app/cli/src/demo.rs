@@ -263,7 +263,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     for (wallet, base, tokens, tranche, amount) in &investors {
         let member = Some(pda::member(&d.keys.pool, &wallet.pubkey()));
         let deposit = DepositArgs { tranche: *tranche, amount: *amount, min_tokens_out: *amount };
-        d.send(&[ix::deposit(&wallet.pubkey(), &d.keys, base, tokens, member, deposit)], &[wallet]).await?;
+        d.send(&[ix::deposit(&wallet.pubkey(), &d.keys, base, tokens, member, None, deposit)], &[wallet]).await?;
     }
 
     // Receivables: invoices and small loans over four risk classes, due within ~3 years.
@@ -364,7 +364,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
             d.send(&[ix::reprice(&d.keys)], &[]).await?;
             let member = Some(pda::member(&d.keys.pool, &wallet.pubkey()));
             let args = DepositArgs { tranche: 0, amount: 250_000 * UNIT, min_tokens_out: 1 };
-            d.send(&[ix::deposit(&wallet.pubkey(), &d.keys, base, tokens, member, args)], &[wallet]).await?;
+            d.send(&[ix::deposit(&wallet.pubkey(), &d.keys, base, tokens, member, None, args)], &[wallet]).await?;
             events.push(format!("senior deposit {}", usd(250_000 * UNIT)));
         }
         let nav = d.reprice_and_check().await?;

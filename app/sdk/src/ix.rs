@@ -162,13 +162,16 @@ pub fn reprice(keys: &PoolKeys) -> Instruction {
     build(acc::Reprice { pool: keys.pool, book: keys.book, oracle: keys.oracle, vault: keys.vault }, data::Reprice {})
 }
 
-/// Deposit into tranche `args.tranche`. Pass `member` for a permissioned pool.
+/// Deposit into tranche `args.tranche`. Pass `member` for a permissioned pool, and
+/// `reserve` (the reserve vault) while the reserve holds tokens of this tranche: they are
+/// sold first, from the tranche escrow.
 pub fn deposit(
     depositor: &Pubkey,
     keys: &PoolKeys,
     depositor_base: &Pubkey,
     depositor_tranche: &Pubkey,
     member: Option<Pubkey>,
+    reserve: Option<Pubkey>,
     args: DepositArgs,
 ) -> Instruction {
     build(
@@ -181,6 +184,8 @@ pub fn deposit(
             depositor_base: *depositor_base,
             depositor_tranche: *depositor_tranche,
             member,
+            escrow: reserve.map(|_| pda::escrow(&keys.pool, args.tranche)),
+            reserve_vault: reserve,
             token_program: spl_token::ID,
         },
         data::Deposit { args },

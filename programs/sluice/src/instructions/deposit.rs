@@ -10,7 +10,9 @@
 //!   tokens (`JuniorNotFunded`); a non-junior tranche whose juniors would hold
 //!   less than its minimum subordination share of NAV (`SubordinationBreached`); a mint,
 //!   vault or token account that is not the pool's (`WrongAccount`, Anchor constraints).
-//! - The tranche's value, claim and principal rise by `amount`; NAV and cash too.
+//! - Tokens the buy-back reserve holds in this tranche are sold first, at the same price:
+//!   they move from the escrow and the reserve is paid its share (floored); only the rest is
+//!   minted. The pool's part raises the tranche's value, claim and principal, NAV and cash.
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Mint, MintTo, Token, TokenAccount, TransferChecked};
@@ -55,6 +57,12 @@ pub struct Deposit<'info> {
     /// hand so that a missing or foreign record reads as `NotMember`, not a decoding error.
     /// CHECK: address, owner and contents are verified in `validate`.
     pub member: Option<UncheckedAccount<'info>>,
+    /// Required while the buy-back reserve holds tokens of this tranche: they are sold
+    /// first, from the tranche escrow, and the reserve is paid for them.
+    #[account(mut, constraint = Some(escrow.key()) == pool.active_tranches().get(args.tranche as usize).map(|t| t.escrow) @ SluiceError::WrongAccount)]
+    pub escrow: Option<Box<Account<'info, TokenAccount>>>,
+    #[account(mut, constraint = reserve_vault.key() == pool.reserve_vault @ SluiceError::WrongAccount)]
+    pub reserve_vault: Option<Box<Account<'info, TokenAccount>>>,
     pub token_program: Program<'info, Token>,
 }
 
@@ -109,43 +117,76 @@ impl Deposit<'_> {
             );
         }
 
-        token::transfer_checked(
-            CpiContext::new(
-                a.token_program.key(),
-                TransferChecked {
-                    from: a.depositor_base.to_account_info(),
-                    mint: a.base_mint.to_account_info(),
-                    to: a.vault.to_account_info(),
-                    authority: a.depositor.to_account_info(),
-                },
-            ),
-            args.amount,
-            a.base_mint.decimals,
-        )?;
-        let pool = &a.pool;
-        pool.with_signer(|signer| {
-            token::mint_to(
-                CpiContext::new_with_signer(
+        // Recycling: tokens the reserve bought in a stress are sold first, at the same NAV
+        // price. The reserve's part of the payment is floored; the pool keeps the remainder.
+        let from_reserve = tokens.min(t.reserve_tokens);
+        let to_reserve = (args.amount as u128 * from_reserve as u128 / tokens as u128) as u64;
+        let (minted, to_pool) = (tokens - from_reserve, args.amount - to_reserve);
+        let pay = |to, amount: u64| {
+            token::transfer_checked(
+                CpiContext::new(
                     a.token_program.key(),
-                    MintTo {
-                        mint: a.tranche_mint.to_account_info(),
-                        to: a.depositor_tranche.to_account_info(),
-                        authority: pool.to_account_info(),
+                    TransferChecked {
+                        from: a.depositor_base.to_account_info(),
+                        mint: a.base_mint.to_account_info(),
+                        to,
+                        authority: a.depositor.to_account_info(),
                     },
-                    signer,
                 ),
-                tokens,
+                amount,
+                a.base_mint.decimals,
             )
-        })?;
+        };
+        let pool = &a.pool;
+        if from_reserve > 0 {
+            let escrow = a.escrow.as_ref().ok_or(SluiceError::WrongAccount)?;
+            let reserve = a.reserve_vault.as_ref().ok_or(SluiceError::WrongAccount)?;
+            pool.with_signer(|signer| {
+                token::transfer_checked(
+                    CpiContext::new_with_signer(
+                        a.token_program.key(),
+                        TransferChecked {
+                            from: escrow.to_account_info(),
+                            mint: a.tranche_mint.to_account_info(),
+                            to: a.depositor_tranche.to_account_info(),
+                            authority: pool.to_account_info(),
+                        },
+                        signer,
+                    ),
+                    from_reserve,
+                    a.tranche_mint.decimals,
+                )
+            })?;
+            pay(reserve.to_account_info(), to_reserve)?;
+        }
+        pay(a.vault.to_account_info(), to_pool)?;
+        if minted > 0 {
+            pool.with_signer(|signer| {
+                token::mint_to(
+                    CpiContext::new_with_signer(
+                        a.token_program.key(),
+                        MintTo {
+                            mint: a.tranche_mint.to_account_info(),
+                            to: a.depositor_tranche.to_account_info(),
+                            authority: pool.to_account_info(),
+                        },
+                        signer,
+                    ),
+                    minted,
+                )
+            })?;
+        }
 
         let pool = &mut a.pool;
-        pool.cash = pool.cash.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
-        pool.nav = nav_after;
+        pool.cash = pool.cash.checked_add(to_pool).ok_or(SluiceError::MathOverflow)?;
+        pool.nav = pool.nav.checked_add(to_pool).ok_or(SluiceError::MathOverflow)?;
+        pool.reserve_balance += to_reserve;
         let t = &mut pool.tranches[i];
-        t.value += args.amount;
-        t.claim = t.claim.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
-        t.principal = t.principal.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
-        t.supply = t.supply.checked_add(tokens).ok_or(SluiceError::MathOverflow)?;
+        t.reserve_tokens -= from_reserve;
+        t.value += to_pool;
+        t.claim = t.claim.checked_add(to_pool).ok_or(SluiceError::MathOverflow)?;
+        t.principal = t.principal.checked_add(to_pool).ok_or(SluiceError::MathOverflow)?;
+        t.supply = t.supply.checked_add(minted).ok_or(SluiceError::MathOverflow)?;
         t.price_e12 = price_e12(t.value, t.supply);
         let supply = t.supply;
 
