@@ -9,6 +9,7 @@ use sluice::math::time::SECONDS_PER_DAY;
 use sluice::state::Stage;
 use sluice_sdk::chain::Chain;
 use sluice_sdk::{client, ix};
+
 use sluice_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -121,6 +122,10 @@ async fn a_large_request_is_paid_over_n_batches_and_claimed() {
     // 70,000 senior tokens: above the 10,000 threshold, so 7 installments of 10,000.
     let id = f.request(&alice, &q[0], 70_000 * UNIT).await.unwrap();
     let r = f.queued(&q[0], id).await;
+    // The SDK predicts the first fill with the program's own planning.
+    let now = f.now().await;
+    let fill = sluice_sdk::preview::expected_fill(&f.pool().await, 0, &r, now).unwrap();
+    assert_eq!((fill.redeemed, fill.sold_to_reserve), (10_000 * UNIT, 0));
     assert_eq!((r.original, r.remaining, r.installment), (70_000 * UNIT, 70_000 * UNIT, 10_000 * UNIT));
     assert_eq!(f.balance(&q[0].escrow).await, 70_000 * UNIT);
 
@@ -440,4 +445,27 @@ async fn queue_accounts_must_match_their_tranche() {
     let ix = ix::init_redemption(&stranger.wallet.pubkey(), &f.keys, SENIOR, &junior.queue);
     f.expect_rejected(&[ix], &[&stranger.wallet], SluiceError::NotAuthority, &[]).await;
     assert_eq!(f.pool().await.tranches[0].queue, Default::default());
+}
+
+#[tokio::test]
+async fn cranks_refuse_stale_prices_and_strangers() {
+    let (mut f, alice, q) = pool_with_queues().await;
+    let keeper = f.keeper().await;
+    f.request(&alice, &q[0], 2_000 * UNIT).await.unwrap();
+    // Ten minutes on, the NAV is too old to pay at.
+    f.chain.advance_clock(601).await.unwrap();
+    f.expect_rejected(&[f.crank_ix(&keeper, &q[0], 256)], &[&keeper.0], SluiceError::NavStale, &[]).await;
+    f.expect_rejected(&[instant(&f, &alice, SENIOR, UNIT, 0)], &[&alice.wallet], SluiceError::NavStale, &[]).await;
+    f.reprice().await.unwrap();
+    // A chunk size outside 1..=256 is refused.
+    f.expect_rejected(&[f.crank_ix(&keeper, &q[0], 0)], &[&keeper.0], SluiceError::InvalidParams, &[]).await;
+    f.expect_rejected(&[f.crank_ix(&keeper, &q[0], 257)], &[&keeper.0], SluiceError::InvalidParams, &[]).await;
+    // Only the guardian forces Crisis.
+    let ix = ix::force_crisis(&keeper.0.pubkey(), &f.keys.pool);
+    f.expect_rejected(&[ix], &[&keeper.0], SluiceError::NotGuardian, &[]).await;
+    // Recycling the reserve is for Normal only.
+    f.init_reserve(200_000 * UNIT).await;
+    let g = f.guardian.insecure_clone();
+    f.chain.send(&[ix::force_crisis(&g.pubkey(), &f.keys.pool)], &[&g]).await.unwrap();
+    f.expect_rejected(&[ix::recycle_reserve(&f.keys, &q[0])], &[], SluiceError::WrongStage, &[]).await;
 }

@@ -4,7 +4,8 @@
 //! - [`ix`]: an instruction builder per program instruction, plus the SPL Token and
 //!   system instructions a pool needs around them.
 //! - [`state`]: decoding of Sluice accounts.
-//! - [`preview`]: NAV and deposit previews computed with the program's own math.
+//! - [`preview`]: NAV, deposit and redemption-fill previews computed with the program's own
+//!   math and planning.
 //! - [`chain`]: what a client needs from a cluster, and the in-process bank that implements
 //!   it for tests and the demo.
 #![allow(deprecated)] // solana-program-test 3.1 marks its API unstable

@@ -1,10 +1,12 @@
 //! What `reprice` and `deposit` would do, computed off chain with the program's own math
 //! (same functions, same rounding), so a wallet can show a quote before signing.
 
+use sluice::instructions::buyback_price;
+use sluice::math::allocation::{pro_rata, value_of};
 use sluice::math::dcf::book_value;
 use sluice::math::tokens::{price_e12, tokens_for_deposit};
 use sluice::math::waterfall::{accrue, waterfall};
-use sluice::state::{Book, Pool, RateOracle, MAX_TRANCHES};
+use sluice::state::{Book, Pool, RateOracle, Request, MAX_TRANCHES};
 
 /// NAV and its parts at a given time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,4 +60,39 @@ pub fn nav(pool: &Pool, book: &Book, oracle: &RateOracle, now: i64) -> Option<Na
 pub fn deposit_tokens(pool: &Pool, tranche: u8, amount: u64) -> Option<u64> {
     let t = pool.tranches.get(tranche as usize).filter(|_| tranche < pool.tranche_count)?;
     tokens_for_deposit(amount, t.value, t.supply)
+}
+
+/// What the next batch would do for one request, at the pool's current state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct FillPreview {
+    /// Tokens the vault would redeem, and their value.
+    pub redeemed: u64,
+    pub paid: u64,
+    /// Tokens the reserve would buy, and what it would pay.
+    pub sold_to_reserve: u64,
+    pub reserve_pays: u64,
+}
+
+/// The fill the next batch would give `request` of `tranche`, computed with the program's
+/// own planning; `None` when no batch can open now (nothing due, stale NAV, no budget).
+/// For a batch already open, the fill follows its frozen plan instead.
+pub fn expected_fill(pool: &Pool, tranche: u8, request: &Request, now: i64) -> Option<FillPreview> {
+    let i = tranche as usize;
+    let b = &pool.batch;
+    let (granted, reserve_granted, demand, value, supply) = if b.open {
+        (b.granted[i], b.reserve_granted[i], b.demand[i], b.price_value[i], b.price_supply[i])
+    } else {
+        let (plan, reserve) = sluice::instructions::plan_batch(pool, now).ok()?;
+        let t = pool.tranches.get(i)?;
+        (plan[i], reserve[i], t.demand_tokens, t.value, t.supply)
+    };
+    let allowed = request.allowed();
+    let redeemed = pro_rata(allowed, granted, demand);
+    let sold = pro_rata(allowed, reserve_granted, demand);
+    Some(FillPreview {
+        redeemed,
+        paid: value_of(redeemed, value, supply),
+        sold_to_reserve: sold,
+        reserve_pays: buyback_price(value_of(sold, value, supply), pool.params.redemption.buyback_discount_bps),
+    })
 }
