@@ -11,8 +11,9 @@
 //!   reprice, because funding swapped cash for a receivable only the DCF can value.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::ReceivableAdded;
 use crate::math::time::{bucket_of, MAX_RISK_CLASSES, NUM_BUCKETS, SECONDS_PER_DAY};
@@ -104,23 +105,14 @@ impl AddReceivable<'_> {
         });
         accounts.receivable.invariant()?;
 
-        let pool = &accounts.pool;
-        pool.with_signer(|signer| {
-            token::transfer_checked(
-                CpiContext::new_with_signer(
-                    accounts.token_program.key(),
-                    TransferChecked {
-                        from: accounts.vault.to_account_info(),
-                        mint: accounts.base_mint.to_account_info(),
-                        to: accounts.borrower_account.to_account_info(),
-                        authority: pool.to_account_info(),
-                    },
-                    signer,
-                ),
-                args.funded,
-                accounts.base_mint.decimals,
-            )
-        })?;
+        token_moves::pool_transfer(
+            &accounts.pool,
+            &accounts.token_program,
+            &accounts.vault,
+            &accounts.base_mint,
+            accounts.borrower_account.to_account_info(),
+            args.funded,
+        )?;
 
         let pool = &mut accounts.pool;
         pool.cash -= args.funded;

@@ -9,9 +9,10 @@
 
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::program_pack::Pack;
-use anchor_spl::token::{self, spl_token, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{spl_token, Mint, Token, TokenAccount};
 
 use super::request_redemption::tranche_of;
+use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::Claimed;
 use crate::state::*;
@@ -38,23 +39,7 @@ pub struct Claim<'info> {
 
 impl<'info> Claim<'info> {
     fn pay(&self, to: AccountInfo<'info>, amount: u64) -> Result<()> {
-        let pool = &self.pool;
-        pool.with_signer(|signer| {
-            token::transfer_checked(
-                CpiContext::new_with_signer(
-                    self.token_program.key(),
-                    TransferChecked {
-                        from: self.vault.to_account_info(),
-                        mint: self.base_mint.to_account_info(),
-                        to,
-                        authority: pool.to_account_info(),
-                    },
-                    signer,
-                ),
-                amount,
-                self.base_mint.decimals,
-            )
-        })
+        token_moves::pool_transfer(&self.pool, &self.token_program, &self.vault, &self.base_mint, to, amount)
     }
 
     /// Zeroes the request's claimable value and books it out of the pool.

@@ -15,8 +15,9 @@
 //!   minted. The pool's part raises the tranche's value, claim and principal, NAV and cash.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, MintTo, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::Deposited;
 use crate::math::time::BPS;
@@ -123,58 +124,37 @@ impl Deposit<'_> {
         let to_reserve = (args.amount as u128 * from_reserve as u128 / tokens as u128) as u64;
         let (minted, to_pool) = (tokens - from_reserve, args.amount - to_reserve);
         let pay = |to, amount: u64| {
-            token::transfer_checked(
-                CpiContext::new(
-                    a.token_program.key(),
-                    TransferChecked {
-                        from: a.depositor_base.to_account_info(),
-                        mint: a.base_mint.to_account_info(),
-                        to,
-                        authority: a.depositor.to_account_info(),
-                    },
-                ),
+            token_moves::user_transfer(
+                &a.token_program,
+                a.depositor.to_account_info(),
+                &a.depositor_base,
+                &a.base_mint,
+                to,
                 amount,
-                a.base_mint.decimals,
             )
         };
-        let pool = &a.pool;
         if from_reserve > 0 {
             let escrow = a.escrow.as_ref().ok_or(SluiceError::WrongAccount)?;
             let reserve = a.reserve_vault.as_ref().ok_or(SluiceError::WrongAccount)?;
-            pool.with_signer(|signer| {
-                token::transfer_checked(
-                    CpiContext::new_with_signer(
-                        a.token_program.key(),
-                        TransferChecked {
-                            from: escrow.to_account_info(),
-                            mint: a.tranche_mint.to_account_info(),
-                            to: a.depositor_tranche.to_account_info(),
-                            authority: pool.to_account_info(),
-                        },
-                        signer,
-                    ),
-                    from_reserve,
-                    a.tranche_mint.decimals,
-                )
-            })?;
+            token_moves::pool_transfer(
+                &a.pool,
+                &a.token_program,
+                escrow,
+                &a.tranche_mint,
+                a.depositor_tranche.to_account_info(),
+                from_reserve,
+            )?;
             pay(reserve.to_account_info(), to_reserve)?;
         }
         pay(a.vault.to_account_info(), to_pool)?;
         if minted > 0 {
-            pool.with_signer(|signer| {
-                token::mint_to(
-                    CpiContext::new_with_signer(
-                        a.token_program.key(),
-                        MintTo {
-                            mint: a.tranche_mint.to_account_info(),
-                            to: a.depositor_tranche.to_account_info(),
-                            authority: pool.to_account_info(),
-                        },
-                        signer,
-                    ),
-                    minted,
-                )
-            })?;
+            token_moves::pool_mint(
+                &a.pool,
+                &a.token_program,
+                &a.tranche_mint,
+                a.depositor_tranche.to_account_info(),
+                minted,
+            )?;
         }
 
         let pool = &mut a.pool;

@@ -13,6 +13,7 @@ pub mod reprice;
 pub mod request_redemption;
 pub mod reserve;
 pub mod set_member;
+pub mod token_moves;
 pub mod transfer_authority;
 pub mod update_params;
 pub mod update_stage;

@@ -18,9 +18,10 @@
 //! - Each call emits `BatchProcessed`; the batch closes when every tranche is done.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use super::request_redemption::tranche_of;
+use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::BatchProcessed;
 use crate::math::allocation::{allocate, pro_rata, tokens_within, value_of};
@@ -163,42 +164,19 @@ impl ProcessBatch<'_> {
         }
 
         if tokens > 0 {
-            let pool = &a.pool;
-            pool.with_signer(|signer| {
-                token::burn(
-                    CpiContext::new_with_signer(
-                        a.token_program.key(),
-                        Burn {
-                            mint: a.tranche_mint.to_account_info(),
-                            from: a.escrow.to_account_info(),
-                            authority: pool.to_account_info(),
-                        },
-                        signer,
-                    ),
-                    tokens,
-                )
-            })?;
+            token_moves::pool_burn(&a.pool, &a.token_program, &a.tranche_mint, &a.escrow, tokens)?;
         }
 
         if cost > 0 {
             let reserve = a.reserve_vault.as_ref().ok_or(SluiceError::WrongAccount)?;
-            let pool = &a.pool;
-            pool.with_signer(|signer| {
-                token::transfer_checked(
-                    CpiContext::new_with_signer(
-                        a.token_program.key(),
-                        TransferChecked {
-                            from: reserve.to_account_info(),
-                            mint: a.base_mint.to_account_info(),
-                            to: a.vault.to_account_info(),
-                            authority: pool.to_account_info(),
-                        },
-                        signer,
-                    ),
-                    cost,
-                    a.base_mint.decimals,
-                )
-            })?;
+            token_moves::pool_transfer(
+                &a.pool,
+                &a.token_program,
+                reserve,
+                &a.base_mint,
+                a.vault.to_account_info(),
+                cost,
+            )?;
         }
 
         let pool = &mut a.pool;
@@ -220,23 +198,14 @@ impl ProcessBatch<'_> {
         let tip = if tokens + bought > 0 { pool.params.redemption.keeper_tip.min(pool.fee_pot) } else { 0 };
         if tip > 0 {
             pool.fee_pot -= tip;
-            let pool = &a.pool;
-            pool.with_signer(|signer| {
-                token::transfer_checked(
-                    CpiContext::new_with_signer(
-                        a.token_program.key(),
-                        TransferChecked {
-                            from: a.vault.to_account_info(),
-                            mint: a.base_mint.to_account_info(),
-                            to: a.cranker_base.to_account_info(),
-                            authority: pool.to_account_info(),
-                        },
-                        signer,
-                    ),
-                    tip,
-                    a.base_mint.decimals,
-                )
-            })?;
+            token_moves::pool_transfer(
+                &a.pool,
+                &a.token_program,
+                &a.vault,
+                &a.base_mint,
+                a.cranker_base.to_account_info(),
+                tip,
+            )?;
         }
 
         a.vault.reload()?;

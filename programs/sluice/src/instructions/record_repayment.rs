@@ -8,8 +8,9 @@
 //! - Outstanding zero → `Repaid`. Cash rises; the NAV is marked dirty.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::RepaymentRecorded;
 use crate::state::*;
@@ -53,18 +54,13 @@ impl RecordRepayment<'_> {
     #[access_control(ctx.accounts.validate(&args))]
     pub fn record_repayment(ctx: Context<Self>, args: RecordRepaymentArgs) -> Result<()> {
         let a = ctx.accounts;
-        token::transfer_checked(
-            CpiContext::new(
-                a.token_program.key(),
-                TransferChecked {
-                    from: a.source.to_account_info(),
-                    mint: a.base_mint.to_account_info(),
-                    to: a.vault.to_account_info(),
-                    authority: a.authority.to_account_info(),
-                },
-            ),
+        token_moves::user_transfer(
+            &a.token_program,
+            a.authority.to_account_info(),
+            &a.source,
+            &a.base_mint,
+            a.vault.to_account_info(),
             args.amount,
-            a.base_mint.decimals,
         )?;
 
         let r = &mut a.receivable;

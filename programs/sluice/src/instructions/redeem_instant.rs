@@ -9,8 +9,9 @@
 //!   (`SubordinationBreached`); payout below `min_out` (`PayoutBelowMinimum`).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount};
 
+use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::InstantRedeemed;
 use crate::math::allocation::{allocate, value_of};
@@ -92,23 +93,14 @@ impl RedeemInstant<'_> {
             ),
             args.tokens,
         )?;
-        let pool = &a.pool;
-        pool.with_signer(|signer| {
-            token::transfer_checked(
-                CpiContext::new_with_signer(
-                    a.token_program.key(),
-                    TransferChecked {
-                        from: a.vault.to_account_info(),
-                        mint: a.base_mint.to_account_info(),
-                        to: a.holder_base.to_account_info(),
-                        authority: pool.to_account_info(),
-                    },
-                    signer,
-                ),
-                value - fee,
-                a.base_mint.decimals,
-            )
-        })?;
+        token_moves::pool_transfer(
+            &a.pool,
+            &a.token_program,
+            &a.vault,
+            &a.base_mint,
+            a.holder_base.to_account_info(),
+            value - fee,
+        )?;
 
         let p = a.pool.params.redemption;
         let to_reserve = if a.pool.reserve_vault == Pubkey::default() {
@@ -117,23 +109,14 @@ impl RedeemInstant<'_> {
             let reserve = a.reserve_vault.as_ref().ok_or(SluiceError::WrongAccount)?;
             let share = (fee as u128 * p.reserve_fee_share_bps as u128 / BPS as u128) as u64;
             if share > 0 {
-                let pool = &a.pool;
-                pool.with_signer(|signer| {
-                    token::transfer_checked(
-                        CpiContext::new_with_signer(
-                            a.token_program.key(),
-                            TransferChecked {
-                                from: a.vault.to_account_info(),
-                                mint: a.base_mint.to_account_info(),
-                                to: reserve.to_account_info(),
-                                authority: pool.to_account_info(),
-                            },
-                            signer,
-                        ),
-                        share,
-                        a.base_mint.decimals,
-                    )
-                })?;
+                token_moves::pool_transfer(
+                    &a.pool,
+                    &a.token_program,
+                    &a.vault,
+                    &a.base_mint,
+                    reserve.to_account_info(),
+                    share,
+                )?;
             }
             share
         };

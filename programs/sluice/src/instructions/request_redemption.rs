@@ -9,8 +9,9 @@
 //!   not yet redeemed (`NothingToCancel` if none); value already paid stays claimable.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
+use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::{RedemptionCancelled, RedemptionRequested};
 use crate::math::allocation::value_of;
@@ -59,18 +60,13 @@ impl RequestRedemption<'_> {
     #[access_control(ctx.accounts.validate(tranche, tokens))]
     pub fn request_redemption(ctx: Context<Self>, tranche: u8, tokens: u64) -> Result<()> {
         let a = ctx.accounts;
-        token::transfer_checked(
-            CpiContext::new(
-                a.token_program.key(),
-                TransferChecked {
-                    from: a.owner_tokens.to_account_info(),
-                    mint: a.tranche_mint.to_account_info(),
-                    to: a.escrow.to_account_info(),
-                    authority: a.owner.to_account_info(),
-                },
-            ),
+        token_moves::user_transfer(
+            &a.token_program,
+            a.owner.to_account_info(),
+            &a.owner_tokens,
+            &a.tranche_mint,
+            a.escrow.to_account_info(),
             tokens,
-            a.tranche_mint.decimals,
         )?;
 
         let pool = &mut a.pool;
@@ -103,24 +99,15 @@ impl RequestRedemption<'_> {
         queue.pop_done(t, 16);
         drop(queue);
 
-        let pool = &a.pool;
-        pool.with_signer(|signer| {
-            token::transfer_checked(
-                CpiContext::new_with_signer(
-                    a.token_program.key(),
-                    TransferChecked {
-                        from: a.escrow.to_account_info(),
-                        mint: a.tranche_mint.to_account_info(),
-                        to: a.owner_tokens.to_account_info(),
-                        authority: pool.to_account_info(),
-                    },
-                    signer,
-                ),
-                returned,
-                a.tranche_mint.decimals,
-            )
-        })?;
-        pool.invariant()?;
+        token_moves::pool_transfer(
+            &a.pool,
+            &a.token_program,
+            &a.escrow,
+            &a.tranche_mint,
+            a.owner_tokens.to_account_info(),
+            returned,
+        )?;
+        a.pool.invariant()?;
         emit!(RedemptionCancelled { pool: pool_key, tranche, id, tokens_returned: returned });
         Ok(())
     }

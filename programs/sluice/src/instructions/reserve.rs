@@ -11,9 +11,10 @@
 //!   The reserve's buying happens in `process_batch` (Stress and Crisis).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount, TransferChecked};
+use anchor_spl::token::{Mint, Token, TokenAccount};
 
 use super::request_redemption::tranche_of;
+use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::ReserveAttested;
 use crate::math::allocation::{allocate, value_of};
@@ -83,18 +84,13 @@ impl MoveReserve<'_> {
     pub fn fund_reserve(ctx: Context<Self>, amount: u64) -> Result<()> {
         require!(amount > 0, SluiceError::ZeroAmount);
         let a = ctx.accounts;
-        token::transfer_checked(
-            CpiContext::new(
-                a.token_program.key(),
-                TransferChecked {
-                    from: a.issuer_base.to_account_info(),
-                    mint: a.base_mint.to_account_info(),
-                    to: a.reserve_vault.to_account_info(),
-                    authority: a.authority.to_account_info(),
-                },
-            ),
+        token_moves::user_transfer(
+            &a.token_program,
+            a.authority.to_account_info(),
+            &a.issuer_base,
+            &a.base_mint,
+            a.reserve_vault.to_account_info(),
             amount,
-            a.base_mint.decimals,
         )?;
         a.pool.reserve_balance = a.pool.reserve_balance.checked_add(amount).ok_or(SluiceError::MathOverflow)?;
         a.finish()
@@ -106,23 +102,14 @@ impl MoveReserve<'_> {
         require!(a.pool.stage == Stage::Normal, SluiceError::WrongStage);
         let spare = a.pool.reserve_balance.saturating_sub(a.pool.reserve_target());
         require!(amount <= spare, SluiceError::ReserveBelowTarget);
-        let pool = &a.pool;
-        pool.with_signer(|signer| {
-            token::transfer_checked(
-                CpiContext::new_with_signer(
-                    a.token_program.key(),
-                    TransferChecked {
-                        from: a.reserve_vault.to_account_info(),
-                        mint: a.base_mint.to_account_info(),
-                        to: a.issuer_base.to_account_info(),
-                        authority: pool.to_account_info(),
-                    },
-                    signer,
-                ),
-                amount,
-                a.base_mint.decimals,
-            )
-        })?;
+        token_moves::pool_transfer(
+            &a.pool,
+            &a.token_program,
+            &a.reserve_vault,
+            &a.base_mint,
+            a.issuer_base.to_account_info(),
+            amount,
+        )?;
         a.pool.reserve_balance -= amount;
         a.finish()
     }
@@ -173,35 +160,15 @@ impl RecycleReserve<'_> {
         let value = value_of(tokens, t.value, t.supply);
         require!(tokens > 0 && value > 0, SluiceError::NothingToProcess);
 
-        let pool = &a.pool;
-        pool.with_signer(|signer| -> Result<()> {
-            token::burn(
-                CpiContext::new_with_signer(
-                    a.token_program.key(),
-                    Burn {
-                        mint: a.tranche_mint.to_account_info(),
-                        from: a.escrow.to_account_info(),
-                        authority: pool.to_account_info(),
-                    },
-                    signer,
-                ),
-                tokens,
-            )?;
-            token::transfer_checked(
-                CpiContext::new_with_signer(
-                    a.token_program.key(),
-                    TransferChecked {
-                        from: a.vault.to_account_info(),
-                        mint: a.base_mint.to_account_info(),
-                        to: a.reserve_vault.to_account_info(),
-                        authority: pool.to_account_info(),
-                    },
-                    signer,
-                ),
-                value,
-                a.base_mint.decimals,
-            )
-        })?;
+        token_moves::pool_burn(&a.pool, &a.token_program, &a.tranche_mint, &a.escrow, tokens)?;
+        token_moves::pool_transfer(
+            &a.pool,
+            &a.token_program,
+            &a.vault,
+            &a.base_mint,
+            a.reserve_vault.to_account_info(),
+            value,
+        )?;
         let pool = &mut a.pool;
         pool.tranches[i].reserve_tokens -= tokens;
         pool.cash -= value;
