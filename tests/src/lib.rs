@@ -319,6 +319,28 @@ impl Fixture {
         }
     }
 
+    pub async fn cancel(&mut self, inv: &Investor, q: &QueueKeys, id: u64) -> Result<(), ChainError> {
+        let ix = ix::cancel_redemption(&inv.wallet.pubkey(), &self.keys, q, &inv.tranches[q.tranche as usize], id);
+        self.chain.send(&[ix], &[&inv.wallet]).await
+    }
+
+    /// Replaces the pool's parameters (as the issuer) and reprices.
+    pub async fn set_params(&mut self, params: PoolParams) {
+        let issuer = self.issuer.insecure_clone();
+        self.chain.send(&[ix::update_params(&issuer.pubkey(), &self.keys.pool, params)], &[&issuer]).await.unwrap();
+        self.reprice().await.unwrap();
+    }
+
+    /// Lends out all cash above the 2 % floor in a receivable due in 20 days; returns its
+    /// index and amount.
+    pub async fn lock_cash(&mut self) -> (u64, u64) {
+        let pool = self.pool().await;
+        let lock = pool.cash - pool.nav / 50;
+        let idx = self.add_receivable(lock, lock, 20, 0).await.unwrap();
+        self.reprice().await.unwrap();
+        (idx, lock)
+    }
+
     /// A keeper with a base-token account for tips.
     pub async fn keeper(&mut self) -> (Keypair, Pubkey) {
         let keeper = Keypair::new();

@@ -221,17 +221,9 @@ async fn junior_exits_are_capped_by_senior_subordination() {
     let id = f.request(&alice, &q[2], 3_000_000 * UNIT).await.unwrap();
     let mut params = default_params(false);
     params.redemption.instant_threshold = u64::MAX; // one installment
-    let issuer = f.issuer.insecure_clone();
-    f.chain.send(&[ix::update_params(&issuer.pubkey(), &f.keys.pool, params)], &[&issuer]).await.unwrap();
-    f.reprice().await.unwrap();
+    f.set_params(params).await;
     // Requests keep the installment they were made with: cancel and re-request.
-    f.chain
-        .send(
-            &[ix::cancel_redemption(&alice.wallet.pubkey(), &f.keys, &q[2], &alice.tranches[2], id)],
-            &[&alice.wallet],
-        )
-        .await
-        .unwrap();
+    f.cancel(&alice, &q[2], id).await.unwrap();
     let id = f.request(&alice, &q[2], 3_000_000 * UNIT).await.unwrap();
     f.crank(&keeper, &q[2], 256).await.unwrap();
     let r = f.queued(&q[2], id).await;
@@ -349,9 +341,7 @@ async fn the_last_holder_redeems_everything_below_the_minimum() {
     let id = f.request(&solo, &q[2], 777_777).await.unwrap();
     let mut params = default_params(false);
     params.redemption.cash_floor_bps = 0;
-    let issuer = f.issuer.insecure_clone();
-    f.chain.send(&[ix::update_params(&issuer.pubkey(), &f.keys.pool, params)], &[&issuer]).await.unwrap();
-    f.reprice().await.unwrap();
+    f.set_params(params).await;
     let value = f.pool().await.tranches[2].value;
     f.crank(&keeper, &q[2], 256).await.unwrap();
     let r = f.queued(&q[2], id).await;
@@ -371,13 +361,7 @@ async fn stages_move_with_hysteresis() {
     f.chain.send(std::slice::from_ref(&update), &[]).await.unwrap();
     assert_eq!(f.pool().await.stage, Stage::Stress);
     // Back below the exit threshold, but before the minimum time: stays.
-    f.chain
-        .send(
-            &[ix::cancel_redemption(&alice.wallet.pubkey(), &f.keys, &q[0], &alice.tranches[0], id)],
-            &[&alice.wallet],
-        )
-        .await
-        .unwrap();
+    f.cancel(&alice, &q[0], id).await.unwrap();
     f.expect_rejected(std::slice::from_ref(&update), &[], SluiceError::StageUnchanged, &[]).await;
     f.chain.advance_clock(3 * DAY).await.unwrap();
     f.chain.send(std::slice::from_ref(&update), &[]).await.unwrap();

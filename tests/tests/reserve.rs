@@ -77,10 +77,7 @@ async fn in_stress_the_reserve_buys_what_the_vault_cannot_pay_then_recycles() {
     let (mut f, alice, q) = pool_with_reserve(150_000 * UNIT).await;
     let keeper = f.keeper().await;
     // Lock nearly all cash in a receivable: only the 2 % floor is left.
-    let pool = f.pool().await;
-    let lock = pool.cash - pool.nav / 50;
-    let idx = f.add_receivable(lock, lock, 20, 0).await.unwrap();
-    f.reprice().await.unwrap();
+    let (idx, lock) = f.lock_cash().await;
     // A senior wave of 1.2M (12 % of NAV) pushes the pool into Stress.
     let id = f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
     f.chain.send(&[ix::update_stage(&f.keys.pool)], &[]).await.unwrap();
@@ -108,13 +105,7 @@ async fn in_stress_the_reserve_buys_what_the_vault_cannot_pay_then_recycles() {
 
     // Cash returns (the receivable repays) and the wave is cancelled: back to Normal.
     f.repay(idx, lock).await.unwrap();
-    f.chain
-        .send(
-            &[ix::cancel_redemption(&alice.wallet.pubkey(), &f.keys, &q[0], &alice.tranches[0], id)],
-            &[&alice.wallet],
-        )
-        .await
-        .unwrap();
+    f.cancel(&alice, &q[0], id).await.unwrap();
     f.chain.advance_clock(3 * SECONDS_PER_DAY).await.unwrap();
     f.publish(800).await.unwrap();
     f.reprice().await.unwrap();
@@ -135,16 +126,11 @@ async fn in_stress_the_reserve_buys_what_the_vault_cannot_pay_then_recycles() {
 async fn a_spent_reserve_tips_stress_into_crisis() {
     let (mut f, alice, q) = pool_with_reserve(150_000 * UNIT).await;
     let keeper = f.keeper().await;
-    let pool = f.pool().await;
-    let lock = pool.cash - pool.nav / 50;
-    f.add_receivable(lock, lock, 20, 0).await.unwrap();
-    f.reprice().await.unwrap();
+    f.lock_cash().await;
     // Let one batch spend the whole reserve.
     let mut params = default_params(false);
     params.redemption.reserve_batch_share_bps = 10_000;
-    let issuer = f.issuer.insecure_clone();
-    f.chain.send(&[ix::update_params(&issuer.pubkey(), &f.keys.pool, params)], &[&issuer]).await.unwrap();
-    f.reprice().await.unwrap();
+    f.set_params(params).await;
     f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
     let update = ix::update_stage(&f.keys.pool);
     f.chain.send(std::slice::from_ref(&update), &[]).await.unwrap();
@@ -164,10 +150,7 @@ async fn new_depositors_buy_the_reserves_tokens_first() {
     let (mut f, alice, q) = pool_with_reserve(150_000 * UNIT).await;
     let bob = f.investor(1_000_000 * UNIT, false).await;
     let keeper = f.keeper().await;
-    let pool = f.pool().await;
-    let lock = pool.cash - pool.nav / 50;
-    f.add_receivable(lock, lock, 20, 0).await.unwrap();
-    f.reprice().await.unwrap();
+    f.lock_cash().await;
     f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
     f.chain.send(&[ix::update_stage(&f.keys.pool)], &[]).await.unwrap();
     f.crank(&keeper, &q[0], 256).await.unwrap();
