@@ -172,6 +172,10 @@ impl Deposit<'_> {
 
         a.vault.reload()?;
         a.tranche_mint.reload()?;
+        if let Some(escrow) = a.escrow.as_mut() {
+            escrow.reload()?;
+            pool.check_escrow(i, escrow.amount)?;
+        }
         require!(a.tranche_mint.supply == supply, SluiceError::InvariantViolated);
         pool.invariant()?;
         pool.check_cash(a.vault.amount)?;

@@ -209,7 +209,9 @@ impl ProcessBatch<'_> {
         }
 
         a.vault.reload()?;
+        a.escrow.reload()?;
         a.tranche_mint.reload()?;
+        a.pool.check_escrow(i, a.escrow.amount)?;
         let pool = &a.pool;
         require!(a.tranche_mint.supply == pool.tranches[i].supply, SluiceError::InvariantViolated);
         pool.invariant()?;

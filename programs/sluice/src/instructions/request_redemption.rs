@@ -79,6 +79,8 @@ impl RequestRedemption<'_> {
         t.queued_tokens += tokens;
         t.demand_tokens += request.allowed();
         pool.invariant()?;
+        a.escrow.reload()?;
+        pool.check_escrow(tranche as usize, a.escrow.amount)?;
         emit!(RedemptionRequested { pool: pool.key(), tranche, id, owner: a.owner.key(), tokens, installment });
         Ok(())
     }
@@ -108,6 +110,8 @@ impl RequestRedemption<'_> {
             returned,
         )?;
         a.pool.invariant()?;
+        a.escrow.reload()?;
+        a.pool.check_escrow(tranche as usize, a.escrow.amount)?;
         emit!(RedemptionCancelled { pool: pool_key, tranche, id, tokens_returned: returned });
         Ok(())
     }

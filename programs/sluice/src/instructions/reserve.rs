@@ -175,7 +175,9 @@ impl RecycleReserve<'_> {
         pool.reserve_balance += value;
         pool.retire_tokens(i, tokens, value)?;
         a.vault.reload()?;
+        a.escrow.reload()?;
         a.tranche_mint.reload()?;
+        pool.check_escrow(i, a.escrow.amount)?;
         require!(a.tranche_mint.supply == pool.tranches[i].supply, SluiceError::InvariantViolated);
         pool.invariant()?;
         pool.check_cash(a.vault.amount)?;

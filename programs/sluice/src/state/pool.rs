@@ -380,6 +380,16 @@ impl Pool {
         Ok(())
     }
 
+    /// A tranche's escrow holds exactly its queued tokens and the reserve's tokens.
+    pub fn check_escrow(&self, tranche: usize, escrow_amount: u64) -> Result<()> {
+        let t = &self.tranches[tranche];
+        require!(
+            escrow_amount as u128 == t.queued_tokens as u128 + t.reserve_tokens as u128,
+            SluiceError::InvariantViolated
+        );
+        Ok(())
+    }
+
     /// NAV is fresh enough to trade at: not invalidated, and younger than the maximum age.
     pub fn nav_is_fresh(&self, now: i64) -> bool {
         !self.nav_dirty && self.nav_time > 0 && now - self.nav_time <= self.params.max_nav_age_secs as i64
