@@ -492,8 +492,8 @@ async fn random_operations_keep_queue_and_cash_books_consistent() {
                 let _ = f.cancel(holders[h], &q[t as usize], id).await;
             }
             3 => {
-                for t in 0..3 {
-                    let _ = f.crank(&keeper, &q[t], 256).await;
+                for qk in &q {
+                    let _ = f.crank(&keeper, qk, 256).await;
                 }
             }
             4 if !ids.is_empty() => {
