@@ -179,6 +179,9 @@ impl Deposit<'_> {
         require!(a.tranche_mint.supply == supply, SluiceError::InvariantViolated);
         pool.invariant()?;
         pool.check_cash(a.vault.amount)?;
+        if to_reserve > 0 {
+            super::reserve::attest(pool.key(), pool, Clock::get()?.unix_timestamp);
+        }
 
         emit!(Deposited {
             pool: pool.key(),

@@ -136,6 +136,9 @@ impl RedeemInstant<'_> {
         require!(a.tranche_mint.supply == pool.tranches[args.tranche as usize].supply, SluiceError::InvariantViolated);
         pool.invariant()?;
         pool.check_cash(a.vault.amount)?;
+        if to_reserve > 0 {
+            super::reserve::attest(pool.key(), pool, now);
+        }
         emit!(InstantRedeemed {
             pool: pool.key(),
             tranche: args.tranche,
