@@ -1,5 +1,6 @@
 //! Pure, overflow-checked integer math. Nothing here touches accounts.
 pub mod allocation;
+pub mod amm;
 pub mod dcf;
 pub mod fixed;
 pub mod time;

@@ -1,0 +1,210 @@
+//! Constant-product market between a tranche token and the base token: the pure math of
+//! the per-tranche AMM (its instructions build on this). Every conversion rounds against
+//! the user: outputs and LP tokens minted are floored, inputs and fees are rounded up.
+
+use super::time::BPS;
+
+/// LP tokens locked forever by the first deposit, so that a first depositor cannot make a
+/// share worth so much that later deposits round to nothing (the inflation attack).
+pub const MIN_LIQUIDITY: u64 = 1_000;
+
+/// Integer square root, floored.
+pub fn isqrt(n: u128) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    // Newton from a power-of-two start above the root: at most ~7 iterations for 128 bits.
+    let mut x: u128 = 1 << (128 - n.leading_zeros()).div_ceil(2);
+    loop {
+        let y = (x + n / x) / 2;
+        if y >= x {
+            return x as u64;
+        }
+        x = y;
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Swap {
+    /// Amount that leaves the pool.
+    pub amount_out: u64,
+    /// Fee kept from the input (rounded up).
+    pub fee: u64,
+}
+
+/// Exact-input swap: the fee comes off the input, the rest trades against x·y = k.
+/// `None` for an empty side, a zero trade, or a fee of 100 % or more.
+pub fn swap_exact_in(reserve_in: u64, reserve_out: u64, amount_in: u64, fee_bps: u32) -> Option<Swap> {
+    if reserve_in == 0 || reserve_out == 0 || amount_in == 0 || fee_bps >= BPS {
+        return None;
+    }
+    let fee = (amount_in as u128 * fee_bps as u128).div_ceil(BPS as u128) as u64;
+    let net = (amount_in - fee) as u128;
+    let amount_out = (reserve_out as u128 * net / (reserve_in as u128 + net)) as u64;
+    Some(Swap { amount_out, fee })
+}
+
+/// LP tokens for the first deposit: √(x·y), of which `MIN_LIQUIDITY` is locked. The
+/// depositor receives the rest; `None` if there is no rest.
+pub fn first_deposit_lp(x: u64, y: u64) -> Option<u64> {
+    isqrt(x as u128 * y as u128).checked_sub(MIN_LIQUIDITY).filter(|lp| *lp > 0)
+}
+
+/// Token amounts needed to mint `lp` LP tokens against reserves (x, y) and `supply`:
+/// rounded up, so a deposit never dilutes the LPs already in.
+pub fn deposit_for_lp(lp: u64, supply: u64, x: u64, y: u64) -> Option<(u64, u64)> {
+    if supply == 0 {
+        return None;
+    }
+    let up = |r: u64| u64::try_from((lp as u128 * r as u128).div_ceil(supply as u128)).ok();
+    Some((up(x)?, up(y)?))
+}
+
+/// Token amounts paid out for burning `lp` of `supply`: rounded down.
+pub fn withdraw_for_lp(lp: u64, supply: u64, x: u64, y: u64) -> Option<(u64, u64)> {
+    if supply == 0 || lp > supply {
+        return None;
+    }
+    let down = |r: u64| (lp as u128 * r as u128 / supply as u128) as u64;
+    Some((down(x), down(y)))
+}
+
+/// Price of one tranche token in base units, scaled by 10^12, floored.
+pub fn price_e12(tranche_reserve: u64, base_reserve: u64) -> Option<u64> {
+    if tranche_reserve == 0 {
+        return None;
+    }
+    u64::try_from(base_reserve as u128 * 1_000_000_000_000 / tranche_reserve as u128).ok()
+}
+
+/// Distance of `price` from `nav_price`, in bps of the NAV price (rounded up).
+pub fn deviation_bps(price_e12: u64, nav_price_e12: u64) -> Option<u64> {
+    if nav_price_e12 == 0 {
+        return None;
+    }
+    u64::try_from((price_e12.abs_diff(nav_price_e12) as u128 * BPS as u128).div_ceil(nav_price_e12 as u128)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// a·b as a 256-bit (high, low) pair, for exact comparisons of products.
+    fn wide(a: u128, b: u128) -> (u128, u128) {
+        let (a1, a0) = (a >> 64, a & u64::MAX as u128);
+        let (b1, b0) = (b >> 64, b & u64::MAX as u128);
+        let (lo, mid1, mid2, hi) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+        let (mid, carry_mid) = mid1.overflowing_add(mid2);
+        let (low, carry_low) = lo.overflowing_add(mid << 64);
+        let high = hi + (mid >> 64) + ((carry_mid as u128) << 64) + carry_low as u128;
+        (high, low)
+    }
+
+    /// k/s² never falls from (x, y, s) to (x1, y1, s1): x1·y1·s² ≥ x·y·s1².
+    fn share_value_held(x: u64, y: u64, s: u64, x1: u64, y1: u64, s1: u64) -> bool {
+        wide(x1 as u128 * y1 as u128, s as u128 * s as u128) >= wide(x as u128 * y as u128, s1 as u128 * s1 as u128)
+    }
+
+    #[test]
+    fn isqrt_is_the_floor_root() {
+        for n in [0u128, 1, 2, 3, 4, 15, 16, 17, u64::MAX as u128, (u64::MAX as u128).pow(2), u128::MAX] {
+            let r = isqrt(n) as u128;
+            assert!(r * r <= n && (r + 1).checked_mul(r + 1).is_none_or(|s| s > n), "{n}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn isqrt_matches_definition(n in any::<u128>()) {
+            let r = isqrt(n) as u128;
+            prop_assert!(r * r <= n);
+            prop_assert!((r + 1).checked_mul(r + 1).is_none_or(|s| s > n));
+        }
+
+        /// k never falls, and the output never exceeds what the exact curve gives.
+        #[test]
+        fn swaps_never_lower_k(x in 1u64..1u64 << 48, y in 1u64..1u64 << 48, a in 1u64..1u64 << 48, fee in 0u32..1_000) {
+            let s = swap_exact_in(x, y, a, fee).unwrap();
+            prop_assert!(s.amount_out < y);
+            let k0 = x as u128 * y as u128;
+            let k1 = (x as u128 + a as u128) * (y - s.amount_out) as u128;
+            prop_assert!(k1 >= k0);
+            // Exact curve output with the same fee, as a rational: out ≤ y·net/(x+net).
+            let net = (a - s.fee) as u128;
+            prop_assert!(s.amount_out as u128 * (x as u128 + net) <= y as u128 * net);
+        }
+
+        /// A round trip through the pool returns no more than went in.
+        #[test]
+        fn round_trip_swaps_lose(x in 1_000u64..1u64 << 40, y in 1_000u64..1u64 << 40, a in 1u64..1u64 << 40, fee in 0u32..1_000) {
+            let there = swap_exact_in(x, y, a, fee).unwrap();
+            prop_assume!(there.amount_out > 0);
+            let back = swap_exact_in(y - there.amount_out, x + a, there.amount_out, fee).unwrap();
+            prop_assert!(back.amount_out <= a);
+        }
+
+        /// Adding then removing liquidity returns at most what was deposited, and neither
+        /// step lowers the value of a share (k/supply² never falls).
+        #[test]
+        fn liquidity_round_trip_loses_and_never_dilutes(
+            x in 1_000u64..1u64 << 40, y in 1_000u64..1u64 << 40, supply in 1_000u64..1u64 << 40, lp in 1u64..1u64 << 40,
+        ) {
+            let (dx, dy) = deposit_for_lp(lp, supply, x, y).unwrap();
+            let (x1, y1, s1) = (x + dx, y + dy, supply + lp);
+            prop_assert!(share_value_held(x, y, supply, x1, y1, s1));
+            let (wx, wy) = withdraw_for_lp(lp, s1, x1, y1).unwrap();
+            prop_assert!(wx <= dx && wy <= dy);
+            let (x2, y2) = (x1 - wx, y1 - wy);
+            prop_assert!(share_value_held(x1, y1, s1, x2, y2, supply));
+            prop_assert!(share_value_held(x, y, supply, x2, y2, supply));
+            // Per-token: what stays per share never falls.
+            prop_assert!(x2 as u128 * s1 as u128 >= x1 as u128 * supply as u128 - s1 as u128);
+        }
+    }
+
+    /// The inflation attack: deposit the minimum, donate to the pool to make one share
+    /// expensive, and hope a victim's deposit rounds down in the attacker's favour. With
+    /// `MIN_LIQUIDITY` locked, the donation mostly accrues to the locked shares.
+    #[test]
+    fn first_depositor_inflation_does_not_pay() {
+        // Attacker seeds the smallest pool allowed and keeps 1 LP token.
+        let (x0, y0) = (1_001u64, 1_001u64);
+        let attacker_lp = first_deposit_lp(x0, y0).unwrap();
+        assert_eq!(attacker_lp, 1);
+        let supply = attacker_lp + MIN_LIQUIDITY;
+        // Donates 1,000,000 of each token straight to the vaults.
+        let donation = 1_000_000u64;
+        let (x, y) = (x0 + donation, y0 + donation);
+        // A victim deposits 500,000 of each: LP minted is floored against the new reserves.
+        let victim_lp = (500_000u128 * supply as u128 / x as u128) as u64;
+        let (x, y, supply) = (x + 500_000, y + 500_000, supply + victim_lp);
+        // Attacker withdraws its share.
+        let (ax, ay) = withdraw_for_lp(attacker_lp, supply, x, y).unwrap();
+        let put_in = x0 + donation;
+        assert!(ax + ay < 2 * put_in / 100, "attacker got back {ax}+{ay} of {put_in} each");
+        // The victim keeps nearly all of its deposit.
+        let (vx, vy) = withdraw_for_lp(victim_lp, supply, x, y).unwrap();
+        assert!(vx > 495_000 && vy > 495_000, "victim got back {vx}, {vy}");
+    }
+
+    #[test]
+    fn wide_multiplication_is_exact() {
+        assert_eq!(wide(u128::MAX, u128::MAX), (u128::MAX - 1, 1));
+        assert_eq!(wide(1 << 64, 1 << 64), (1, 0));
+        assert_eq!(wide(3, 5), (0, 15));
+    }
+
+    #[test]
+    fn edge_cases() {
+        assert_eq!(swap_exact_in(0, 5, 5, 30), None);
+        assert_eq!(swap_exact_in(5, 5, 0, 30), None);
+        assert_eq!(swap_exact_in(5, 5, 5, 10_000), None);
+        assert_eq!(first_deposit_lp(10, 10), None);
+        assert_eq!(withdraw_for_lp(2, 1, 5, 5), None);
+        assert_eq!(deviation_bps(1_010_000_000_000, 1_000_000_000_000), Some(100));
+        assert_eq!(price_e12(2, 3), Some(1_500_000_000_000));
+    }
+}
