@@ -98,6 +98,10 @@ pub async fn init_redemption<C: Chain>(
     Ok(ix::QueueKeys::new(keys, tranche, queue.pubkey()))
 }
 
+pub async fn amm<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<sluice::state::Amm, ChainError> {
+    typed(address, decode::amm(&data(chain, address).await?))
+}
+
 /// A redemption queue, copied out of its account.
 pub async fn queue<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<Box<RedemptionQueue>, ChainError> {
     typed(address, decode::queue(&data(chain, address).await?))

@@ -418,6 +418,96 @@ pub fn recycle_reserve(keys: &PoolKeys, q: &QueueKeys) -> Instruction {
     )
 }
 
+/// A tranche's market and its accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AmmKeys {
+    pub amm: Pubkey,
+    pub lp_mint: Pubkey,
+    pub tranche_vault: Pubkey,
+    pub base_vault: Pubkey,
+    pub tranche: u8,
+}
+
+impl AmmKeys {
+    pub fn new(keys: &PoolKeys, tranche: u8) -> AmmKeys {
+        let amm = pda::amm(&keys.pool, tranche);
+        let (lp_mint, tranche_vault, base_vault) = pda::amm_accounts(&amm);
+        AmmKeys { amm, lp_mint, tranche_vault, base_vault, tranche }
+    }
+}
+
+pub fn create_amm(authority: &Pubkey, keys: &PoolKeys, m: &AmmKeys, params: sluice::state::AmmParams) -> Instruction {
+    build(
+        acc::CreateAmm {
+            authority: *authority,
+            pool: keys.pool,
+            amm: m.amm,
+            base_mint: keys.base_mint,
+            tranche_mint: keys.tranche_mint(m.tranche),
+            lp_mint: m.lp_mint,
+            tranche_vault: m.tranche_vault,
+            base_vault: m.base_vault,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        data::CreateAmm { tranche: m.tranche, params },
+    )
+}
+
+/// The user's side of a trade: token accounts, LP account (liquidity only), member record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trader {
+    pub user: Pubkey,
+    pub tranche_account: Pubkey,
+    pub base_account: Pubkey,
+    pub lp_account: Option<Pubkey>,
+    pub member: Option<Pubkey>,
+}
+
+fn trade_accounts(keys: &PoolKeys, m: &AmmKeys, t: &Trader) -> acc::Trade {
+    acc::Trade {
+        user: t.user,
+        pool: keys.pool,
+        amm: m.amm,
+        base_mint: keys.base_mint,
+        tranche_mint: keys.tranche_mint(m.tranche),
+        lp_mint: m.lp_mint,
+        tranche_vault: m.tranche_vault,
+        base_vault: m.base_vault,
+        user_tranche: t.tranche_account,
+        user_base: t.base_account,
+        user_lp: t.lp_account,
+        member: t.member,
+        token_program: spl_token::ID,
+    }
+}
+
+pub fn add_liquidity(
+    keys: &PoolKeys,
+    m: &AmmKeys,
+    t: &Trader,
+    lp: u64,
+    max_tranche: u64,
+    max_base: u64,
+) -> Instruction {
+    build(trade_accounts(keys, m, t), data::AddLiquidity { lp, max_tranche, max_base })
+}
+
+pub fn remove_liquidity(
+    keys: &PoolKeys,
+    m: &AmmKeys,
+    t: &Trader,
+    lp: u64,
+    min_tranche: u64,
+    min_base: u64,
+) -> Instruction {
+    build(trade_accounts(keys, m, t), data::RemoveLiquidity { lp, min_tranche, min_base })
+}
+
+pub fn swap(keys: &PoolKeys, m: &AmmKeys, t: &Trader, args: SwapArgs) -> Instruction {
+    build(trade_accounts(keys, m, t), data::Swap { args })
+}
+
 pub fn update_stage(pool: &Pubkey) -> Instruction {
     build(acc::UpdateStage { pool: *pool }, data::UpdateStage {})
 }

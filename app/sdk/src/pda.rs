@@ -23,6 +23,16 @@ pub fn escrow(pool: &Pubkey, tranche: u8) -> Pubkey {
     Pubkey::find_program_address(&[b"escrow", pool.as_ref(), &[tranche]], &sluice::ID).0
 }
 
+pub fn amm(pool: &Pubkey, tranche: u8) -> Pubkey {
+    Pubkey::find_program_address(&[sluice::state::Amm::SEED, pool.as_ref(), &[tranche]], &sluice::ID).0
+}
+
+/// LP mint, tranche vault and base vault of a market.
+pub fn amm_accounts(amm: &Pubkey) -> (Pubkey, Pubkey, Pubkey) {
+    let find = |seed: &[u8]| Pubkey::find_program_address(&[seed, amm.as_ref()], &sluice::ID).0;
+    (find(b"amm_lp"), find(b"amm_tranche"), find(b"amm_base"))
+}
+
 pub fn reserve(pool: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[b"reserve", pool.as_ref()], &sluice::ID).0
 }

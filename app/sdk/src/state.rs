@@ -27,6 +27,10 @@ pub fn receivable(data: &[u8]) -> Result<Receivable, DecodeError> {
     anchor(data, "Receivable")
 }
 
+pub fn amm(data: &[u8]) -> Result<sluice::state::Amm, DecodeError> {
+    anchor(data, "Amm")
+}
+
 pub fn member(data: &[u8]) -> Result<Member, DecodeError> {
     anchor(data, "Member")
 }

@@ -112,4 +112,12 @@ pub enum SluiceError {
     StageUnchanged,
     #[msg("The reserve would fall below its target")]
     ReserveBelowTarget,
+    #[msg("The transaction's deadline has passed")]
+    DeadlinePassed,
+    #[msg("The market holds no liquidity")]
+    EmptyAmm,
+    #[msg("In Crisis, the trade would move the price outside the band around NAV")]
+    CrisisBandExceeded,
+    #[msg("The constant-product invariant or an LP share's value would fall")]
+    AmmInvariantViolated,
 }

@@ -176,3 +176,27 @@ pub struct ReserveAttested {
     pub target: u64,
     pub timestamp: i64,
 }
+
+#[event]
+pub struct Swapped {
+    pub amm: Pubkey,
+    pub trader: Pubkey,
+    pub buy_tranche: bool,
+    pub amount_in: u64,
+    pub amount_out: u64,
+    pub fee: u64,
+    pub fee_bps: u32,
+    pub price_e12: u64,
+    pub nav_price_e12: u64,
+    pub deviation_bps: u64,
+}
+
+#[event]
+pub struct LiquidityChanged {
+    pub amm: Pubkey,
+    pub provider: Pubkey,
+    pub lp_delta: i64,
+    pub tranche_amount: u64,
+    pub base_amount: u64,
+    pub lp_supply: u64,
+}

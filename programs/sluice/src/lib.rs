@@ -13,6 +13,7 @@ pub mod math;
 pub mod state;
 
 use instructions::*;
+use state::AmmParams;
 
 declare_id!("WsgfQRtJfpeEx8HrysctaZZ6H8LfU4NZWkKPXrfAHbC");
 
@@ -126,6 +127,22 @@ pub mod sluice {
 
     pub fn recycle_reserve(ctx: Context<RecycleReserve>, tranche: u8) -> Result<()> {
         RecycleReserve::recycle_reserve(ctx, tranche)
+    }
+
+    pub fn create_amm(ctx: Context<CreateAmm>, tranche: u8, params: AmmParams) -> Result<()> {
+        CreateAmm::create_amm(ctx, tranche, params)
+    }
+
+    pub fn add_liquidity(ctx: Context<Trade>, lp: u64, max_tranche: u64, max_base: u64) -> Result<()> {
+        Trade::add_liquidity(ctx, lp, max_tranche, max_base)
+    }
+
+    pub fn remove_liquidity(ctx: Context<Trade>, lp: u64, min_tranche: u64, min_base: u64) -> Result<()> {
+        Trade::remove_liquidity(ctx, lp, min_tranche, min_base)
+    }
+
+    pub fn swap(ctx: Context<Trade>, args: SwapArgs) -> Result<()> {
+        Trade::swap(ctx, args)
     }
 
     pub fn update_stage(ctx: Context<UpdateStage>) -> Result<()> {

@@ -56,7 +56,7 @@ pub struct Deposit<'info> {
     pub depositor_tranche: Box<Account<'info, TokenAccount>>,
     /// Required when the pool is permissioned: `["member", pool, depositor]`. Checked by
     /// hand so that a missing or foreign record reads as `NotMember`, not a decoding error.
-    /// CHECK: address, owner and contents are verified in `validate`.
+    /// CHECK: address, owner and contents are verified by `Member::require_live`.
     pub member: Option<UncheckedAccount<'info>>,
     /// Required while the buy-back reserve holds tokens of this tranche: they are sold
     /// first, from the tranche escrow, and the reserve is paid for them.
@@ -77,18 +77,8 @@ impl Deposit<'_> {
         require!(args.tranche < pool.tranche_count, SluiceError::UnknownTranche);
         require!(pool.tranches[args.tranche as usize].mint == self.tranche_mint.key(), SluiceError::WrongAccount);
         require!(pool.nav_is_fresh(now), SluiceError::NavStale);
-        if pool.params.permissioned {
-            let info = self.member.as_ref().ok_or(SluiceError::NotMember)?;
-            let (expected, _) = Pubkey::find_program_address(
-                &[Member::SEED, pool.key().as_ref(), self.depositor.key().as_ref()],
-                &crate::ID,
-            );
-            require!(info.key() == expected && *info.owner == crate::ID, SluiceError::NotMember);
-            let member =
-                Member::try_deserialize(&mut &info.try_borrow_data()?[..]).map_err(|_| SluiceError::NotMember)?;
-            require!(member.pool == pool.key() && member.wallet == self.depositor.key(), SluiceError::NotMember);
-            require!(member.is_live(now), SluiceError::MembershipExpired);
-        }
+        let member = self.member.as_ref().map(|m| m.to_account_info());
+        Member::require_live(pool.params.permissioned, &pool.key(), member.as_ref(), &self.depositor.key(), now)?;
         Ok(())
     }
 

@@ -1,5 +1,6 @@
 pub mod add_receivable;
 pub mod add_tranche;
+pub mod amm;
 pub mod claim;
 pub mod create_pool;
 pub mod deposit;
@@ -21,6 +22,7 @@ pub mod write_down;
 
 pub use add_receivable::*;
 pub use add_tranche::*;
+pub use amm::*;
 pub use claim::*;
 pub use create_pool::*;
 pub use deposit::*;

@@ -85,26 +85,26 @@ pub fn deviation_bps(price_e12: u64, nav_price_e12: u64) -> Option<u64> {
     u64::try_from((price_e12.abs_diff(nav_price_e12) as u128 * BPS as u128).div_ceil(nav_price_e12 as u128)).ok()
 }
 
+/// a·b as a 256-bit (high, low) pair, for exact comparisons of products.
+pub fn wide(a: u128, b: u128) -> (u128, u128) {
+    let (a1, a0) = (a >> 64, a & u64::MAX as u128);
+    let (b1, b0) = (b >> 64, b & u64::MAX as u128);
+    let (lo, mid1, mid2, hi) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    let (mid, carry_mid) = mid1.overflowing_add(mid2);
+    let (low, carry_low) = lo.overflowing_add(mid << 64);
+    let high = hi + (mid >> 64) + ((carry_mid as u128) << 64) + carry_low as u128;
+    (high, low)
+}
+
+/// k/s² never falls from (x, y, s) to (x1, y1, s1): x1·y1·s² ≥ x·y·s1².
+pub fn share_value_held(x: u64, y: u64, s: u64, x1: u64, y1: u64, s1: u64) -> bool {
+    wide(x1 as u128 * y1 as u128, s as u128 * s as u128) >= wide(x as u128 * y as u128, s1 as u128 * s1 as u128)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    /// a·b as a 256-bit (high, low) pair, for exact comparisons of products.
-    fn wide(a: u128, b: u128) -> (u128, u128) {
-        let (a1, a0) = (a >> 64, a & u64::MAX as u128);
-        let (b1, b0) = (b >> 64, b & u64::MAX as u128);
-        let (lo, mid1, mid2, hi) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
-        let (mid, carry_mid) = mid1.overflowing_add(mid2);
-        let (low, carry_low) = lo.overflowing_add(mid << 64);
-        let high = hi + (mid >> 64) + ((carry_mid as u128) << 64) + carry_low as u128;
-        (high, low)
-    }
-
-    /// k/s² never falls from (x, y, s) to (x1, y1, s1): x1·y1·s² ≥ x·y·s1².
-    fn share_value_held(x: u64, y: u64, s: u64, x1: u64, y1: u64, s1: u64) -> bool {
-        wide(x1 as u128 * y1 as u128, s as u128 * s as u128) >= wide(x as u128 * y as u128, s1 as u128 * s1 as u128)
-    }
 
     #[test]
     fn isqrt_is_the_floor_root() {

@@ -1,3 +1,4 @@
+pub mod amm;
 pub mod book;
 pub mod member;
 pub mod oracle;
@@ -5,6 +6,7 @@ pub mod pool;
 pub mod queue;
 pub mod receivable;
 
+pub use amm::*;
 pub use book::*;
 pub use member::*;
 pub use oracle::*;

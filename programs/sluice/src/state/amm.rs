@@ -1,0 +1,109 @@
+//! A tranche's constant-product market against the pool's base token.
+
+use anchor_lang::prelude::*;
+
+use crate::error::SluiceError;
+use crate::math::time::BPS;
+
+/// Fees of the market (`docs/amm.md`).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
+pub struct AmmParams {
+    /// Charged on every swap.
+    pub base_fee_bps: u16,
+    /// Added per 1 % that the post-trade price stands away from the NAV price …
+    pub band_fee_bps_per_pct: u16,
+    /// … up to this much.
+    pub band_fee_cap_bps: u16,
+    /// Added in Stress and Crisis.
+    pub stage_surcharge_bps: u16,
+    /// In Crisis, a trade leaving the price further than this from NAV is refused.
+    pub crisis_band_bps: u16,
+    /// Shares of each fee: to the buy-back reserve and to the protocol; LPs keep the rest.
+    pub reserve_share_bps: u16,
+    pub protocol_share_bps: u16,
+}
+
+impl AmmParams {
+    pub const RECOMMENDED: AmmParams = AmmParams {
+        base_fee_bps: 30,
+        band_fee_bps_per_pct: 10,
+        band_fee_cap_bps: 200,
+        stage_surcharge_bps: 50,
+        crisis_band_bps: 500,
+        reserve_share_bps: 2_000,
+        protocol_share_bps: 1_000,
+    };
+
+    pub fn validate(&self) -> Result<()> {
+        let max_fee = self.base_fee_bps as u32 + self.band_fee_cap_bps as u32 + self.stage_surcharge_bps as u32;
+        require!(
+            max_fee <= 1_000
+                && (1..=BPS).contains(&(self.crisis_band_bps as u32))
+                && self.reserve_share_bps as u32 + self.protocol_share_bps as u32 <= BPS,
+            SluiceError::InvalidParams
+        );
+        Ok(())
+    }
+}
+
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct Amm {
+    pub pool: Pubkey,
+    pub tranche: u8,
+    pub lp_mint: Pubkey,
+    pub tranche_vault: Pubkey,
+    pub base_vault: Pubkey,
+    pub params: AmmParams,
+    /// LP tokens outstanding, counting the `MIN_LIQUIDITY` locked by the first deposit.
+    pub lp_supply: u64,
+    /// Fee shares set aside for the reserve and the protocol: in the vaults, outside the
+    /// reserves the curve trades on.
+    pub set_aside_tranche: u64,
+    pub set_aside_base: u64,
+    pub reserve_fees_base: u64,
+    pub reserve_fees_tranche: u64,
+    pub protocol_fees_base: u64,
+    pub protocol_fees_tranche: u64,
+    /// Σ price_e12 × seconds since creation, and when it was last advanced: the difference
+    /// of two readings over their time gap is the time-weighted price.
+    pub price_cumulative: u128,
+    pub last_observation: i64,
+    pub last_price_e12: u64,
+    /// Base-token volume in the current 24 h window, and in the last complete one.
+    pub window_start: i64,
+    pub window_volume: u64,
+    pub last_window_volume: u64,
+    pub bump: u8,
+}
+
+impl Amm {
+    pub const SEED: &'static [u8] = b"amm";
+
+    /// Reserves the curve trades on: vault balances less set-aside fees.
+    pub fn reserves(&self, tranche_vault: u64, base_vault: u64) -> Result<(u64, u64)> {
+        Ok((
+            tranche_vault.checked_sub(self.set_aside_tranche).ok_or(SluiceError::InvariantViolated)?,
+            base_vault.checked_sub(self.set_aside_base).ok_or(SluiceError::InvariantViolated)?,
+        ))
+    }
+
+    /// Advances the time-weighted price to `now` at the price that held until now.
+    pub fn observe(&mut self, now: i64, new_price_e12: u64) {
+        if self.last_observation > 0 && now > self.last_observation {
+            let dt = (now - self.last_observation) as u128;
+            self.price_cumulative = self.price_cumulative.wrapping_add(self.last_price_e12 as u128 * dt);
+        }
+        self.last_observation = now;
+        self.last_price_e12 = new_price_e12;
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        require!(
+            self.set_aside_base == self.reserve_fees_base + self.protocol_fees_base
+                && self.set_aside_tranche == self.reserve_fees_tranche + self.protocol_fees_tranche,
+            SluiceError::InvariantViolated
+        );
+        self.params.validate()
+    }
+}

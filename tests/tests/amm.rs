@@ -1,0 +1,144 @@
+//! The per-tranche market on a real bank: liquidity in and out, swaps both ways with the
+//! fee split and the time-weighted price, and every refusal.
+#![allow(deprecated)]
+
+use sluice::instructions::SwapArgs;
+use sluice::math::amm::MIN_LIQUIDITY;
+use sluice::state::AmmParams;
+use sluice_sdk::chain::Chain;
+use sluice_sdk::ix::{self, AmmKeys, Trader};
+use sluice_sdk::{client, pda};
+use sluice_tests::*;
+use solana_signer::Signer;
+
+/// A permissioned pool whose senior tranche has a market; Alice holds senior tokens and
+/// base tokens, and an LP account.
+async fn market() -> (Fixture, Investor, AmmKeys, Trader) {
+    let mut f = Fixture::new(true).await;
+    let alice = f.investor(20_000_000 * UNIT, true).await;
+    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
+    let m = AmmKeys::new(&f.keys, SENIOR);
+    let issuer = f.issuer.insecure_clone();
+    f.chain.send(&[ix::create_amm(&issuer.pubkey(), &f.keys, &m, AmmParams::RECOMMENDED)], &[&issuer]).await.unwrap();
+    let lp = client::create_token_account(&mut f.chain, &m.lp_mint, &alice.wallet.pubkey()).await.unwrap();
+    let t = Trader {
+        user: alice.wallet.pubkey(),
+        tranche_account: alice.tranches[0],
+        base_account: alice.base,
+        lp_account: Some(lp),
+        member: Some(pda::member(&f.keys.pool, &alice.wallet.pubkey())),
+    };
+    (f, alice, m, t)
+}
+
+fn swap(buy_tranche: bool, amount_in: u64, min_out: u64, deadline: i64) -> SwapArgs {
+    SwapArgs { buy_tranche, amount_in, min_out, deadline }
+}
+
+#[tokio::test]
+async fn liquidity_and_swaps_keep_k_and_split_fees() {
+    let (mut f, alice, m, t) = market().await;
+    let w = alice.wallet.insecure_clone();
+    // Empty market: nothing to trade against.
+    let now = f.now().await;
+    f.expect_rejected(&[ix::swap(&f.keys, &m, &t, swap(true, UNIT, 0, now + 60))], &[&w], SluiceError::EmptyAmm, &[])
+        .await;
+
+    // First deposit: 1M tokens and 1M base → √(10¹²·10¹²) − 1,000 LP.
+    f.chain.send(&[ix::add_liquidity(&f.keys, &m, &t, 0, 1_000_000 * UNIT, 1_000_000 * UNIT)], &[&w]).await.unwrap();
+    let amm = client::amm(&mut f.chain, &m.amm).await.unwrap();
+    assert_eq!(amm.lp_supply, 1_000_000 * UNIT);
+    assert_eq!(f.balance(&t.lp_account.unwrap()).await, 1_000_000 * UNIT - MIN_LIQUIDITY);
+
+    // Buy tranche tokens with 10,000 base: price 1.0 at NAV 1.0, small move → base fee 0.3 %
+    // plus a band fee for the ~2 % move.
+    let before = (f.balance(&m.tranche_vault).await, f.balance(&m.base_vault).await);
+    let got_before = f.balance(&alice.tranches[0]).await;
+    f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(true, 10_000 * UNIT, 9_000 * UNIT, now + 60))], &[&w]).await.unwrap();
+    let got = f.balance(&alice.tranches[0]).await - got_before;
+    assert!(got > 9_800 * UNIT && got < 9_900 * UNIT, "{got}");
+    let amm = client::amm(&mut f.chain, &m.amm).await.unwrap();
+    let after = (f.balance(&m.tranche_vault).await, f.balance(&m.base_vault).await);
+    let k = |x: u64, y: u64| x as u128 * y as u128;
+    assert!(k(after.0, after.1 - amm.set_aside_base) >= k(before.0, before.1));
+    // 30 % of the fee left the curve: 20 % for the reserve, 10 % for the protocol.
+    assert!(amm.reserve_fees_base > 0);
+    assert!(amm.reserve_fees_base.abs_diff(2 * amm.protocol_fees_base) <= 1, "{amm:?}");
+    assert_eq!(amm.set_aside_base, amm.reserve_fees_base + amm.protocol_fees_base);
+
+    // Time-weighted price: an hour at the post-trade price accumulates into the next reading.
+    let p = amm.last_price_e12;
+    f.chain.advance_clock(3_600).await.unwrap();
+    let now = f.now().await;
+    f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(false, 1_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
+    let later = client::amm(&mut f.chain, &m.amm).await.unwrap();
+    assert_eq!(later.price_cumulative - amm.price_cumulative, p as u128 * 3_600);
+
+    // Withdraw everything Alice owns: the locked 1,000 LP stay.
+    let mine = f.balance(&t.lp_account.unwrap()).await;
+    f.chain.send(&[ix::remove_liquidity(&f.keys, &m, &t, mine, 0, 0)], &[&w]).await.unwrap();
+    let amm = client::amm(&mut f.chain, &m.amm).await.unwrap();
+    assert_eq!(amm.lp_supply, MIN_LIQUIDITY);
+    assert!(f.balance(&m.tranche_vault).await > 0 && f.balance(&m.base_vault).await > amm.set_aside_base);
+}
+
+#[tokio::test]
+async fn trades_are_refused_with_named_errors() {
+    let (mut f, alice, m, t) = market().await;
+    let w = alice.wallet.insecure_clone();
+    f.chain.send(&[ix::add_liquidity(&f.keys, &m, &t, 0, 1_000_000 * UNIT, 1_000_000 * UNIT)], &[&w]).await.unwrap();
+    let now = f.now().await;
+    let reject = |args: SwapArgs| ix::swap(&f.keys, &m, &t, args);
+    let cases = [
+        (reject(swap(true, 10_000 * UNIT, 10_000 * UNIT, now + 60)), SluiceError::SlippageExceeded),
+        (reject(swap(true, 10_000 * UNIT, 0, now - 1)), SluiceError::DeadlinePassed),
+        (reject(swap(true, 0, 0, now + 60)), SluiceError::ZeroAmount),
+    ];
+    for (ix, err) in cases {
+        f.expect_rejected(&[ix], &[&w], err, &[alice.base, alice.tranches[0]]).await;
+    }
+    // Not a member.
+    let bob = f.investor(1_000_000 * UNIT, false).await;
+    let stranger = Trader {
+        user: bob.wallet.pubkey(),
+        tranche_account: bob.tranches[0],
+        base_account: bob.base,
+        lp_account: None,
+        member: None,
+    };
+    let ix = ix::swap(&f.keys, &m, &stranger, swap(true, 1_000 * UNIT, 0, now + 60));
+    f.expect_rejected(&[ix], &[&bob.wallet], SluiceError::NotMember, &[bob.base]).await;
+    // Someone else's token account.
+    let wrong = Trader { base_account: bob.base, ..t };
+    let ix = ix::swap(&f.keys, &m, &wrong, swap(true, 1_000 * UNIT, 0, now + 60));
+    f.expect_rejected(&[ix], &[&w], SluiceError::WrongAccount, &[bob.base]).await;
+    // Removing more LP than exists, and asking too much back.
+    let lp = f.balance(&t.lp_account.unwrap()).await;
+    let ix = ix::remove_liquidity(&f.keys, &m, &t, lp, 1_000_000 * UNIT, 0);
+    f.expect_rejected(&[ix], &[&w], SluiceError::SlippageExceeded, &[]).await;
+    let ix = ix::add_liquidity(&f.keys, &m, &t, 1_000 * UNIT, UNIT, UNIT);
+    f.expect_rejected(&[ix], &[&w], SluiceError::SlippageExceeded, &[]).await;
+    // Only the issuer opens a market.
+    let m2 = AmmKeys::new(&f.keys, JUNIOR);
+    let ix = ix::create_amm(&bob.wallet.pubkey(), &f.keys, &m2, AmmParams::RECOMMENDED);
+    f.expect_rejected(&[ix], &[&bob.wallet], SluiceError::NotAuthority, &[]).await;
+}
+
+#[tokio::test]
+async fn in_crisis_trades_must_stay_near_nav() {
+    let (mut f, alice, m, t) = market().await;
+    let w = alice.wallet.insecure_clone();
+    f.chain.send(&[ix::add_liquidity(&f.keys, &m, &t, 0, 1_000_000 * UNIT, 1_000_000 * UNIT)], &[&w]).await.unwrap();
+    let g = f.guardian.insecure_clone();
+    f.chain.send(&[ix::force_crisis(&g.pubkey(), &f.keys.pool)], &[&g]).await.unwrap();
+    let now = f.now().await;
+    // Dumping 100,000 tokens moves the price ~18 % below NAV: outside the 5 % band.
+    let dump = ix::swap(&f.keys, &m, &t, swap(false, 100_000 * UNIT, 0, now + 60));
+    f.expect_rejected(&[dump], &[&w], SluiceError::CrisisBandExceeded, &[]).await;
+    // A small sale stays inside the band, and pays the Crisis surcharge.
+    let before = f.balance(&alice.base).await;
+    f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(false, 1_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
+    let got = f.balance(&alice.base).await - before;
+    // Base 0.30 % + surcharge 0.50 % (+ a tiny band fee): under 992 for 1,000 at ~1.0.
+    assert!(got < 992 * UNIT && got > 985 * UNIT, "{got}");
+}
