@@ -142,3 +142,50 @@ async fn in_crisis_trades_must_stay_near_nav() {
     // Base 0.30 % + surcharge 0.50 % (+ a tiny band fee): under 992 for 1,000 at ~1.0.
     assert!(got < 992 * UNIT && got > 985 * UNIT, "{got}");
 }
+
+#[tokio::test]
+async fn reserve_buybacks_lift_a_discounted_price_back_to_the_trigger() {
+    let (mut f, alice, m, t) = market().await;
+    let w = alice.wallet.insecure_clone();
+    f.chain.send(&[ix::add_liquidity(&f.keys, &m, &t, 0, 1_000_000 * UNIT, 1_000_000 * UNIT)], &[&w]).await.unwrap();
+    f.init_redemption().await;
+    f.init_reserve(150_000 * UNIT).await;
+    // Price at NAV: nothing to do.
+    f.expect_rejected(&[ix::reserve_buyback(&f.keys, &m)], &[], SluiceError::NothingToProcess, &[]).await;
+    // A forced seller dumps 100,000 tokens: the price falls ~17 % under NAV.
+    let now = f.now().await;
+    f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(false, 100_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
+    let nav_price = f.pool().await.tranches[0].price_e12;
+    let low = client::amm(&mut f.chain, &m.amm).await.unwrap().last_price_e12;
+    assert!(low < nav_price / 100 * 85);
+
+    // The reserve may spend 25 % of itself a day: 37,500. Not enough to reach 97 % of NAV.
+    f.chain.send(&[ix::reserve_buyback(&f.keys, &m)], &[]).await.unwrap();
+    let pool = f.pool().await;
+    let amm = client::amm(&mut f.chain, &m.amm).await.unwrap();
+    assert_eq!(pool.reserve_balance, 150_000 * UNIT - 37_500 * UNIT);
+    assert_eq!(amm.buyback_spent, 37_500 * UNIT);
+    assert!(amm.last_price_e12 > low && amm.last_price_e12 < nav_price / 100 * 97);
+    assert_eq!(f.balance(&sluice_sdk::pda::escrow(&f.keys.pool, 0)).await, pool.tranches[0].reserve_tokens);
+    assert!(pool.tranches[0].reserve_tokens > 30_000 * UNIT);
+    // Budget spent for today.
+    f.expect_rejected(&[ix::reserve_buyback(&f.keys, &m)], &[], SluiceError::NothingToProcess, &[]).await;
+
+    // Each day brings a fresh budget; within days the price is back at the trigger, 3 %
+    // under NAV (and then follows NAV as the coupon accrues).
+    for day in 1..=6 {
+        f.chain.advance_clock(86_400).await.unwrap();
+        f.publish(800).await.unwrap();
+        f.reprice().await.unwrap();
+        f.chain.send(&[ix::reserve_buyback(&f.keys, &m)], &[]).await.unwrap();
+        let target = f.pool().await.tranches[0].price_e12 / 100 * 97;
+        let price = client::amm(&mut f.chain, &m.amm).await.unwrap().last_price_e12;
+        assert!(price <= target + target / 1_000, "day {day}: overshot {price} vs {target}");
+        if price.abs_diff(target) <= target / 1_000 {
+            // At the trigger: nothing more to buy until NAV moves.
+            f.expect_rejected(&[ix::reserve_buyback(&f.keys, &m)], &[], SluiceError::NothingToProcess, &[]).await;
+            return;
+        }
+    }
+    panic!("the price never came back to the trigger");
+}

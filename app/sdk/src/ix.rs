@@ -508,6 +508,23 @@ pub fn swap(keys: &PoolKeys, m: &AmmKeys, t: &Trader, args: SwapArgs) -> Instruc
     build(trade_accounts(keys, m, t), data::Swap { args })
 }
 
+pub fn reserve_buyback(keys: &PoolKeys, m: &AmmKeys) -> Instruction {
+    build(
+        acc::ReserveBuyback {
+            pool: keys.pool,
+            amm: m.amm,
+            base_mint: keys.base_mint,
+            tranche_mint: keys.tranche_mint(m.tranche),
+            tranche_vault: m.tranche_vault,
+            base_vault: m.base_vault,
+            reserve_vault: pda::reserve(&keys.pool),
+            escrow: pda::escrow(&keys.pool, m.tranche),
+            token_program: spl_token::ID,
+        },
+        data::ReserveBuyback {},
+    )
+}
+
 pub fn update_stage(pool: &Pubkey) -> Instruction {
     build(acc::UpdateStage { pool: *pool }, data::UpdateStage {})
 }

@@ -189,6 +189,8 @@ pub struct Swapped {
     pub price_e12: u64,
     pub nav_price_e12: u64,
     pub deviation_bps: u64,
+    /// Depth, effective spread and turnover after the trade.
+    pub liquidity: crate::state::LiquidityMetrics,
 }
 
 #[event]

@@ -145,6 +145,10 @@ pub mod sluice {
         Trade::swap(ctx, args)
     }
 
+    pub fn reserve_buyback(ctx: Context<ReserveBuyback>) -> Result<()> {
+        ReserveBuyback::reserve_buyback(ctx)
+    }
+
     pub fn update_stage(ctx: Context<UpdateStage>) -> Result<()> {
         UpdateStage::update_stage(ctx)
     }

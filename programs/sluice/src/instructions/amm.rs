@@ -27,8 +27,8 @@ use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::{LiquidityChanged, Swapped};
 use crate::math::amm::{
-    deposit_for_lp, deviation_bps, first_deposit_lp, price_e12, share_value_held, swap_exact_in, withdraw_for_lp,
-    MIN_LIQUIDITY,
+    base_to_lift_price, deposit_for_lp, first_deposit_lp, liquidity, price_e12, quote, share_value_held,
+    withdraw_for_lp, Swap, MIN_LIQUIDITY,
 };
 use crate::math::time::{BPS, SECONDS_PER_DAY};
 use crate::state::*;
@@ -79,6 +79,9 @@ impl CreateAmm<'_> {
             window_start: 0,
             window_volume: 0,
             last_window_volume: 0,
+            liquidity: LiquidityMetrics::default(),
+            buyback_window_start: 0,
+            buyback_spent: 0,
             bump: ctx.bumps.amm,
         });
         a.amm.invariant()
@@ -289,32 +292,16 @@ impl<'info> Trade<'info> {
         a.check_member(now)?;
         let before = a.reserves()?;
         require!(before.0 > 0 && before.1 > 0, SluiceError::EmptyAmm);
-        let (r_in, r_out) = if args.buy_tranche { (before.1, before.0) } else { (before.0, before.1) };
         let p = a.amm.params;
         let stage = a.pool.stage;
-        let nav_price = a.pool.tranches[a.amm.tranche as usize].price_e12;
-
-        // Post-trade price at the base fee decides the band fee; the final fee adds it.
-        let post_price = |out: u64| {
-            let (x, y) = if args.buy_tranche {
-                (before.0 - out, before.1 + args.amount_in)
-            } else {
-                (before.0 + args.amount_in, before.1 - out)
-            };
-            price_e12(x, y)
-        };
-        let probe = swap_exact_in(r_in, r_out, args.amount_in, p.base_fee_bps as u32).ok_or(SluiceError::EmptyAmm)?;
-        let deviation =
-            deviation_bps(post_price(probe.amount_out).ok_or(SluiceError::EmptyAmm)?, nav_price).unwrap_or(0);
-        let band = (deviation * p.band_fee_bps_per_pct as u64 / 100).min(p.band_fee_cap_bps as u64) as u32;
-        let surcharge = if stage == Stage::Normal { 0 } else { p.stage_surcharge_bps as u32 };
-        let fee_bps = p.base_fee_bps as u32 + band + surcharge;
-        let s = swap_exact_in(r_in, r_out, args.amount_in, fee_bps).ok_or(SluiceError::EmptyAmm)?;
+        let tranche = a.pool.tranches[a.amm.tranche as usize];
+        let nav_price = tranche.price_e12;
+        let q = quote(before.0, before.1, args.buy_tranche, args.amount_in, nav_price, p.fees(stage))
+            .ok_or(SluiceError::EmptyAmm)?;
+        let s = Swap { amount_out: q.amount_out, fee: q.fee };
         require!(s.amount_out > 0 && s.amount_out >= args.min_out, SluiceError::SlippageExceeded);
-        let new_price = post_price(s.amount_out).ok_or(SluiceError::EmptyAmm)?;
-        let final_deviation = deviation_bps(new_price, nav_price).unwrap_or(0);
         if stage == Stage::Crisis {
-            require!(final_deviation <= p.crisis_band_bps as u64, SluiceError::CrisisBandExceeded);
+            require!(q.deviation_bps <= p.crisis_band_bps as u64, SluiceError::CrisisBandExceeded);
         }
 
         if args.buy_tranche {
@@ -347,6 +334,9 @@ impl<'info> Trade<'info> {
         let after = a.check_after(before, None)?;
         let price = price_e12(after.0, after.1).unwrap_or(0);
         a.amm.observe(now, price);
+        let volume_24h = a.amm.window_volume.max(a.amm.last_window_volume);
+        a.amm.liquidity =
+            liquidity(after.0, after.1, p.fees(stage), p.reference_trade, volume_24h, tranche.value).into();
         emit!(Swapped {
             amm: a.amm.key(),
             trader: a.user.key(),
@@ -354,10 +344,140 @@ impl<'info> Trade<'info> {
             amount_in: args.amount_in,
             amount_out: s.amount_out,
             fee: s.fee,
-            fee_bps,
+            fee_bps: q.fee_bps,
             price_e12: price,
             nav_price_e12: nav_price,
-            deviation_bps: final_deviation,
+            deviation_bps: q.deviation_bps,
+            liquidity: a.amm.liquidity,
+        });
+        Ok(())
+    }
+}
+
+/// Specification: `reserve_buyback` (permissionless crank)
+/// - When the market price is more than `buyback_trigger_bps` below the tranche's NAV price
+///   (NAV fresh, `NavStale` otherwise), the buy-back reserve buys tranche tokens on the
+///   market until the price is back at the trigger level or the reserve's budget for the
+///   24 h window (`buyback_budget_bps` of its balance at the window's start) is spent.
+///   Bought tokens go to the tranche escrow as the reserve's, to be resold to depositors or
+///   redeemed when cash returns. Price at or above the trigger, or no budget left:
+///   `NothingToProcess`. The trade pays the market's fees like any other.
+#[derive(Accounts)]
+pub struct ReserveBuyback<'info> {
+    #[account(
+        mut,
+        has_one = base_mint @ SluiceError::WrongAccount,
+        has_one = reserve_vault @ SluiceError::WrongAccount,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        mut,
+        has_one = pool @ SluiceError::WrongAccount,
+        has_one = tranche_vault @ SluiceError::WrongAccount,
+        has_one = base_vault @ SluiceError::WrongAccount,
+    )]
+    pub amm: Box<Account<'info, Amm>>,
+    pub base_mint: Box<Account<'info, Mint>>,
+    #[account(constraint = pool.tranches[amm.tranche as usize].mint == tranche_mint.key() @ SluiceError::WrongAccount)]
+    pub tranche_mint: Box<Account<'info, Mint>>,
+    #[account(mut)]
+    pub tranche_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut)]
+    pub base_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut)]
+    pub reserve_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = escrow.key() == pool.tranches[amm.tranche as usize].escrow @ SluiceError::RedemptionNotReady)]
+    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl ReserveBuyback<'_> {
+    pub fn reserve_buyback(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let a = ctx.accounts;
+        require!(a.pool.nav_is_fresh(now), SluiceError::NavStale);
+        let i = a.amm.tranche as usize;
+        let p = a.amm.params;
+        let stage = a.pool.stage;
+        let before = a.amm.reserves(a.tranche_vault.amount, a.base_vault.amount)?;
+        require!(before.0 > 0 && before.1 > 0, SluiceError::EmptyAmm);
+        let nav_price = a.pool.tranches[i].price_e12;
+        let target = (nav_price as u128 * (BPS - p.buyback_trigger_bps as u32) as u128 / BPS as u128) as u64;
+        let price = price_e12(before.0, before.1).ok_or(SluiceError::EmptyAmm)?;
+        require!(price < target, SluiceError::NothingToProcess);
+
+        if now >= a.amm.buyback_window_start + SECONDS_PER_DAY {
+            a.amm.buyback_window_start = now;
+            a.amm.buyback_spent = 0;
+        }
+        let budget = (a.pool.reserve_balance as u128 * p.buyback_budget_bps as u128 / BPS as u128) as u64;
+        let left = budget.saturating_sub(a.amm.buyback_spent);
+        // Gross up the curve's input for the fee so the price lands at the target.
+        let fees = p.fees(stage);
+        let net = base_to_lift_price(before.0, before.1, target);
+        require!(net > 0, SluiceError::NothingToProcess);
+        let probe = quote(before.0, before.1, true, net, nav_price, fees).ok_or(SluiceError::EmptyAmm)?;
+        let gross = (net as u128 * BPS as u128 / (BPS - probe.fee_bps) as u128) as u64;
+        let spend = gross.min(left);
+        require!(spend > 0, SluiceError::NothingToProcess);
+        let q = quote(before.0, before.1, true, spend, nav_price, fees).ok_or(SluiceError::EmptyAmm)?;
+        require!(q.amount_out > 0, SluiceError::NothingToProcess);
+
+        token_moves::pool_transfer(
+            &a.pool,
+            &a.token_program,
+            &a.reserve_vault,
+            &a.base_mint,
+            a.base_vault.to_account_info(),
+            spend,
+        )?;
+        token_moves::pool_transfer(
+            &a.pool,
+            &a.token_program,
+            &a.tranche_vault,
+            &a.tranche_mint,
+            a.escrow.to_account_info(),
+            q.amount_out,
+        )?;
+
+        let to_reserve = (q.fee as u128 * p.reserve_share_bps as u128 / BPS as u128) as u64;
+        let to_protocol = (q.fee as u128 * p.protocol_share_bps as u128 / BPS as u128) as u64;
+        let amm = &mut a.amm;
+        amm.reserve_fees_base += to_reserve;
+        amm.protocol_fees_base += to_protocol;
+        amm.set_aside_base += to_reserve + to_protocol;
+        amm.buyback_spent += spend;
+        amm.window_volume = amm.window_volume.saturating_add(spend);
+        let pool = &mut a.pool;
+        pool.reserve_balance -= spend;
+        pool.tranches[i].reserve_tokens += q.amount_out;
+
+        a.tranche_vault.reload()?;
+        a.base_vault.reload()?;
+        a.escrow.reload()?;
+        let after = a.amm.reserves(a.tranche_vault.amount, a.base_vault.amount)?;
+        require!(
+            after.0 as u128 * after.1 as u128 >= before.0 as u128 * before.1 as u128,
+            SluiceError::AmmInvariantViolated
+        );
+        a.pool.check_escrow(i, a.escrow.amount)?;
+        a.pool.invariant()?;
+        a.amm.invariant()?;
+        let price = price_e12(after.0, after.1).unwrap_or(0);
+        a.amm.observe(now, price);
+        super::reserve::attest(a.pool.key(), &a.pool, now);
+        emit!(Swapped {
+            amm: a.amm.key(),
+            trader: a.reserve_vault.key(),
+            buy_tranche: true,
+            amount_in: spend,
+            amount_out: q.amount_out,
+            fee: q.fee,
+            fee_bps: q.fee_bps,
+            price_e12: price,
+            nav_price_e12: nav_price,
+            deviation_bps: q.deviation_bps,
+            liquidity: a.amm.liquidity,
         });
         Ok(())
     }

@@ -3,7 +3,9 @@
 use anchor_lang::prelude::*;
 
 use crate::error::SluiceError;
+use crate::math::amm::{FeeSchedule, Liquidity};
 use crate::math::time::BPS;
+use crate::state::Stage;
 
 /// Fees of the market (`docs/amm.md`).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
@@ -21,6 +23,45 @@ pub struct AmmParams {
     /// Shares of each fee: to the buy-back reserve and to the protocol; LPs keep the rest.
     pub reserve_share_bps: u16,
     pub protocol_share_bps: u16,
+    /// `reserve_buyback` acts when the price is more than this far below NAV, and lifts it
+    /// back to that level …
+    pub buyback_trigger_bps: u16,
+    /// … spending at most this share of the reserve per 24 h.
+    pub buyback_budget_bps: u16,
+    /// Trade size (base units) the effective spread is measured for.
+    pub reference_trade: u64,
+}
+
+impl AmmParams {
+    /// The fee inputs for a trade in `stage`.
+    pub fn fees(&self, stage: Stage) -> FeeSchedule {
+        FeeSchedule {
+            base_fee_bps: self.base_fee_bps as u32,
+            band_fee_bps_per_pct: self.band_fee_bps_per_pct as u32,
+            band_fee_cap_bps: self.band_fee_cap_bps as u32,
+            surcharge_bps: if stage == Stage::Normal { 0 } else { self.stage_surcharge_bps as u32 },
+        }
+    }
+}
+
+/// A market's liquidity, refreshed by every swap (`math::amm::liquidity`).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
+pub struct LiquidityMetrics {
+    pub depth_1pct: u64,
+    pub depth_2pct: u64,
+    pub spread_bps: u64,
+    pub turnover_bps: u64,
+}
+
+impl From<Liquidity> for LiquidityMetrics {
+    fn from(l: Liquidity) -> Self {
+        LiquidityMetrics {
+            depth_1pct: l.depth_1pct,
+            depth_2pct: l.depth_2pct,
+            spread_bps: l.spread_bps,
+            turnover_bps: l.turnover_bps,
+        }
+    }
 }
 
 impl AmmParams {
@@ -32,6 +73,9 @@ impl AmmParams {
         crisis_band_bps: 500,
         reserve_share_bps: 2_000,
         protocol_share_bps: 1_000,
+        buyback_trigger_bps: 300,
+        buyback_budget_bps: 2_500,
+        reference_trade: 10_000_000_000,
     };
 
     pub fn validate(&self) -> Result<()> {
@@ -39,7 +83,10 @@ impl AmmParams {
         require!(
             max_fee <= 1_000
                 && (1..=BPS).contains(&(self.crisis_band_bps as u32))
-                && self.reserve_share_bps as u32 + self.protocol_share_bps as u32 <= BPS,
+                && self.reserve_share_bps as u32 + self.protocol_share_bps as u32 <= BPS
+                && (1..=5_000).contains(&self.buyback_trigger_bps)
+                && self.buyback_budget_bps as u32 <= BPS
+                && self.reference_trade > 0,
             SluiceError::InvalidParams
         );
         Ok(())
@@ -74,6 +121,10 @@ pub struct Amm {
     pub window_start: i64,
     pub window_volume: u64,
     pub last_window_volume: u64,
+    pub liquidity: LiquidityMetrics,
+    /// Reserve spending on buy-backs in the current 24 h window.
+    pub buyback_window_start: i64,
+    pub buyback_spent: u64,
     pub bump: u8,
 }
 
