@@ -296,7 +296,7 @@ pub fn liquidity(
     volume_24h: u64,
     tranche_value: u64,
 ) -> Liquidity {
-    let depth = |bps: u128| (isqrt(y as u128 * y as u128 / 10_000 * (10_000 + bps)) as u64).saturating_sub(y);
+    let depth = |bps: u128| isqrt(y as u128 * y as u128 / 10_000 * (10_000 + bps)).saturating_sub(y);
     let spread_bps = (|| {
         let buy = swap_exact_in(y, x, reference_trade, fees.base_fee_bps + fees.surcharge_bps)?;
         let sell = swap_exact_in(
