@@ -189,3 +189,24 @@ async fn reserve_buybacks_lift_a_discounted_price_back_to_the_trigger() {
     }
     panic!("the price never came back to the trigger");
 }
+
+#[tokio::test]
+async fn a_deep_market_discount_signals_stress() {
+    let (mut f, alice, m, t) = market().await;
+    let w = alice.wallet.insecure_clone();
+    f.chain.send(&[ix::add_liquidity(&f.keys, &m, &t, 0, 1_000_000 * UNIT, 1_000_000 * UNIT)], &[&w]).await.unwrap();
+    let with_market = ix::update_stage(&f.keys.pool, Some(m.amm));
+    f.expect_rejected(std::slice::from_ref(&with_market), &[], SluiceError::StageUnchanged, &[]).await;
+    let now = f.now().await;
+    f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(false, 100_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
+    // The queue is empty and cash plentiful: only the market's ~17 % discount says stress.
+    f.expect_rejected(&[ix::update_stage(&f.keys.pool, None)], &[], SluiceError::StageUnchanged, &[]).await;
+    f.chain.send(std::slice::from_ref(&with_market), &[]).await.unwrap();
+    assert_eq!(f.pool().await.stage, sluice::state::Stage::Stress);
+    // Buyers close the gap to under half the threshold; after the minimum stay, Normal.
+    let now = f.now().await;
+    f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(true, 85_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
+    f.chain.advance_clock(3 * 86_400).await.unwrap();
+    f.chain.send(&[with_market], &[]).await.unwrap();
+    assert_eq!(f.pool().await.stage, sluice::state::Stage::Normal);
+}

@@ -354,7 +354,7 @@ async fn the_last_holder_redeems_everything_below_the_minimum() {
 #[tokio::test]
 async fn stages_move_with_hysteresis() {
     let (mut f, alice, q) = pool_with_queues().await;
-    let update = ix::update_stage(&f.keys.pool);
+    let update = ix::update_stage(&f.keys.pool, None);
     f.expect_rejected(std::slice::from_ref(&update), &[], SluiceError::StageUnchanged, &[]).await;
     // Queue 12 % of NAV (≥ 10 %): Stress.
     let id = f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
@@ -506,7 +506,7 @@ async fn random_operations_keep_queue_and_cash_books_consistent() {
                 f.chain.advance_clock(43_200).await.unwrap();
                 f.publish(800).await.unwrap();
                 f.reprice().await.unwrap();
-                let _ = f.chain.send(&[ix::update_stage(&f.keys.pool)], &[]).await;
+                let _ = f.chain.send(&[ix::update_stage(&f.keys.pool, None)], &[]).await;
             }
         }
         let pool = f.pool().await;

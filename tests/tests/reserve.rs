@@ -80,7 +80,7 @@ async fn in_stress_the_reserve_buys_what_the_vault_cannot_pay_then_recycles() {
     let (idx, lock) = f.lock_cash().await;
     // A senior wave of 1.2M (12 % of NAV) pushes the pool into Stress.
     let id = f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
-    f.chain.send(&[ix::update_stage(&f.keys.pool)], &[]).await.unwrap();
+    f.chain.send(&[ix::update_stage(&f.keys.pool, None)], &[]).await.unwrap();
     assert_eq!(f.pool().await.stage, Stage::Stress);
 
     let before = f.pool().await;
@@ -109,7 +109,7 @@ async fn in_stress_the_reserve_buys_what_the_vault_cannot_pay_then_recycles() {
     f.chain.advance_clock(3 * SECONDS_PER_DAY).await.unwrap();
     f.publish(800).await.unwrap();
     f.reprice().await.unwrap();
-    f.chain.send(&[ix::update_stage(&f.keys.pool)], &[]).await.unwrap();
+    f.chain.send(&[ix::update_stage(&f.keys.pool, None)], &[]).await.unwrap();
     assert_eq!(f.pool().await.stage, Stage::Normal);
     // The pool redeems the reserve's tokens at NAV: the reserve earns the discount back.
     let t = f.pool().await.tranches[0];
@@ -132,7 +132,7 @@ async fn a_spent_reserve_tips_stress_into_crisis() {
     params.redemption.reserve_batch_share_bps = 10_000;
     f.set_params(params).await;
     f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
-    let update = ix::update_stage(&f.keys.pool);
+    let update = ix::update_stage(&f.keys.pool, None);
     f.chain.send(std::slice::from_ref(&update), &[]).await.unwrap();
     assert_eq!(f.pool().await.stage, Stage::Stress);
     // Funded reserve: Stress holds.
@@ -152,7 +152,7 @@ async fn new_depositors_buy_the_reserves_tokens_first() {
     let keeper = f.keeper().await;
     f.lock_cash().await;
     f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
-    f.chain.send(&[ix::update_stage(&f.keys.pool)], &[]).await.unwrap();
+    f.chain.send(&[ix::update_stage(&f.keys.pool, None)], &[]).await.unwrap();
     f.crank(&keeper, &q[0], 256).await.unwrap();
     let before = f.pool().await;
     let held = before.tranches[0].reserve_tokens;

@@ -472,8 +472,8 @@ async fn redemption_wave(
         d.reprice_and_check().await?;
         // A keeper reads the state first and sends only the cranks that are due.
         let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
-        if let Some(stage) = next_stage(&pool, now) {
-            d.send(&[ix::update_stage(&d.keys.pool)], &[]).await?;
+        if let Some(stage) = next_stage(&pool, now, None) {
+            d.send(&[ix::update_stage(&d.keys.pool, None)], &[]).await?;
             events.push(format!("stage → {stage:?}"));
         }
         let before = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;

@@ -525,8 +525,9 @@ pub fn reserve_buyback(keys: &PoolKeys, m: &AmmKeys) -> Instruction {
     )
 }
 
-pub fn update_stage(pool: &Pubkey) -> Instruction {
-    build(acc::UpdateStage { pool: *pool }, data::UpdateStage {})
+/// `amm`: a market of the pool whose discount to NAV should count (optional).
+pub fn update_stage(pool: &Pubkey, amm: Option<Pubkey>) -> Instruction {
+    build(acc::UpdateStage { pool: *pool, amm }, data::UpdateStage {})
 }
 
 pub fn force_crisis(guardian: &Pubkey, pool: &Pubkey) -> Instruction {

@@ -163,6 +163,8 @@ pub struct StageChanged {
     /// Queued value as bps of NAV, and cash as bps of queued value, when it changed.
     pub queue_ratio_bps: u64,
     pub coverage_bps: u64,
+    /// The market's discount to NAV, bps (0 when no market was read).
+    pub market_discount_bps: u64,
     pub forced: bool,
     pub timestamp: i64,
 }

@@ -10,6 +10,9 @@
 //!   thresholds). No transition due: `StageUnchanged`.
 //! - `force_crisis`: the guardian (`NotGuardian`) moves the pool to Crisis at any time; it
 //!   cannot move it out. Entering Crisis resets the realised-repayment budget.
+//! - With a market of the pool passed in, its discount to NAV counts too: at
+//!   `stress_discount_bps` or more it moves Normal to Stress, and Stress is left only below
+//!   half of it.
 //! - Every transition emits `StageChanged` with the metrics behind it.
 
 use anchor_lang::prelude::*;
@@ -24,6 +27,9 @@ use crate::state::*;
 pub struct UpdateStage<'info> {
     #[account(mut)]
     pub pool: Box<Account<'info, Pool>>,
+    /// A market of one of the pool's tranches, whose discount to NAV joins the metrics.
+    #[account(has_one = pool @ SluiceError::WrongAccount)]
+    pub amm: Option<Box<Account<'info, Amm>>>,
 }
 
 /// (queue ratio, coverage) in bps.
@@ -43,18 +49,43 @@ fn reserve_spent(pool: &Pool) -> bool {
 }
 
 /// The stage the metrics call for, if different.
-pub fn next_stage(pool: &Pool, now: i64) -> Option<Stage> {
+/// A market's discount to NAV (bps) and the discount at which it signals stress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MarketSignal {
+    pub discount_bps: u64,
+    pub stress_bps: u64,
+}
+
+/// The market's signal for `pool`: its last price against the tranche's NAV price.
+pub fn market_signal(pool: &Pool, amm: &Amm) -> MarketSignal {
+    let nav = pool.tranches[amm.tranche as usize].price_e12;
+    let discount = nav.saturating_sub(amm.last_price_e12) as u128 * BPS as u128;
+    MarketSignal {
+        discount_bps: discount.checked_div(nav as u128).unwrap_or(0) as u64,
+        stress_bps: amm.params.stress_discount_bps as u64,
+    }
+}
+
+/// The stage the metrics call for, if different. A market trading at a deep discount to
+/// NAV counts as stress too, and Stress is left only once the discount is under half that.
+pub fn next_stage(pool: &Pool, now: i64, market: Option<MarketSignal>) -> Option<Stage> {
     let p = pool.params.redemption;
     let (ratio, coverage) = stage_metrics(pool);
     let settled = now - pool.stage_since >= p.min_stage_secs as i64;
+    let market_stress = market.is_some_and(|m| m.discount_bps >= m.stress_bps);
+    let market_calm = market.is_none_or(|m| m.discount_bps < m.stress_bps / 2);
     match pool.stage {
-        Stage::Normal if ratio >= p.stress_enter_bps as u64 || coverage < p.coverage_enter_bps as u64 => {
+        Stage::Normal
+            if ratio >= p.stress_enter_bps as u64 || coverage < p.coverage_enter_bps as u64 || market_stress =>
+        {
             Some(Stage::Stress)
         }
         Stage::Stress if now - pool.stage_since > p.crisis_after_secs as i64 || reserve_spent(pool) => {
             Some(Stage::Crisis)
         }
-        Stage::Stress if settled && ratio < p.stress_exit_bps as u64 && coverage >= p.coverage_exit_bps as u64 => {
+        Stage::Stress
+            if settled && ratio < p.stress_exit_bps as u64 && coverage >= p.coverage_exit_bps as u64 && market_calm =>
+        {
             Some(Stage::Normal)
         }
         Stage::Crisis if settled && ratio < p.crisis_exit_bps as u64 => Some(Stage::Stress),
@@ -62,24 +93,35 @@ pub fn next_stage(pool: &Pool, now: i64) -> Option<Stage> {
     }
 }
 
-fn enter(key: Pubkey, pool: &mut Pool, to: Stage, now: i64, forced: bool) {
+fn enter(key: Pubkey, pool: &mut Pool, to: Stage, now: i64, forced: bool, market: Option<MarketSignal>) {
     let (queue_ratio_bps, coverage_bps) = stage_metrics(pool);
+    let market_discount_bps = market.map_or(0, |m| m.discount_bps);
     let from = pool.stage;
     pool.stage = to;
     pool.stage_since = now;
     if to == Stage::Crisis {
         pool.realized_budget = 0;
     }
-    emit!(StageChanged { pool: key, from, to, queue_ratio_bps, coverage_bps, forced, timestamp: now });
+    emit!(StageChanged {
+        pool: key,
+        from,
+        to,
+        queue_ratio_bps,
+        coverage_bps,
+        market_discount_bps,
+        forced,
+        timestamp: now
+    });
 }
 
 impl UpdateStage<'_> {
     pub fn update_stage(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let key = ctx.accounts.pool.key();
+        let market = ctx.accounts.amm.as_ref().map(|amm| market_signal(&ctx.accounts.pool, amm));
         let pool = &mut ctx.accounts.pool;
-        let to = next_stage(pool, now).ok_or(SluiceError::StageUnchanged)?;
-        enter(key, pool, to, now, false);
+        let to = next_stage(pool, now, market).ok_or(SluiceError::StageUnchanged)?;
+        enter(key, pool, to, now, false, market);
         pool.invariant()
     }
 }
@@ -97,7 +139,7 @@ impl ForceCrisis<'_> {
         let key = ctx.accounts.pool.key();
         let pool = &mut ctx.accounts.pool;
         require!(pool.stage != Stage::Crisis, SluiceError::StageUnchanged);
-        enter(key, pool, Stage::Crisis, now, true);
+        enter(key, pool, Stage::Crisis, now, true, None);
         pool.invariant()
     }
 }

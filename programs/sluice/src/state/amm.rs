@@ -30,6 +30,8 @@ pub struct AmmParams {
     pub buyback_budget_bps: u16,
     /// Trade size (base units) the effective spread is measured for.
     pub reference_trade: u64,
+    /// A market price this far under NAV moves the pool to Stress (`update_stage`).
+    pub stress_discount_bps: u16,
 }
 
 impl AmmParams {
@@ -76,6 +78,7 @@ impl AmmParams {
         buyback_trigger_bps: 300,
         buyback_budget_bps: 2_500,
         reference_trade: 10_000_000_000,
+        stress_discount_bps: 1_000,
     };
 
     pub fn validate(&self) -> Result<()> {
@@ -86,7 +89,8 @@ impl AmmParams {
                 && self.reserve_share_bps as u32 + self.protocol_share_bps as u32 <= BPS
                 && (1..=5_000).contains(&self.buyback_trigger_bps)
                 && self.buyback_budget_bps as u32 <= BPS
-                && self.reference_trade > 0,
+                && self.reference_trade > 0
+                && (100..=5_000).contains(&self.stress_discount_bps),
             SluiceError::InvalidParams
         );
         Ok(())
