@@ -276,6 +276,10 @@ pub fn base_to_lift_price(x: u64, y: u64, target_price_e12: u64) -> u64 {
     (target_y.saturating_sub(y as u128)).min(u64::MAX as u128) as u64
 }
 
+/// (√1.01 − 1) and (√1.02 − 1), scaled by 10¹², floored.
+const SQRT_1_01_MINUS_1_E12: u128 = 4_987_562_112;
+const SQRT_1_02_MINUS_1_E12: u128 = 9_950_493_836;
+
 /// Liquidity figures of a market, for holders and the stage machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Liquidity {
@@ -296,7 +300,8 @@ pub fn liquidity(
     volume_24h: u64,
     tranche_value: u64,
 ) -> Liquidity {
-    let depth = |bps: u128| isqrt(y as u128 * y as u128 / 10_000 * (10_000 + bps)).saturating_sub(y);
+    // Lifting the price by d takes y·(√(1+d) − 1) base tokens: a constant factor per d.
+    let depth = |factor_e12: u128| (y as u128 * factor_e12 / 1_000_000_000_000) as u64;
     let spread_bps = (|| {
         let buy = swap_exact_in(y, x, reference_trade, fees.base_fee_bps + fees.surcharge_bps)?;
         let sell = swap_exact_in(
@@ -313,7 +318,12 @@ pub fn liquidity(
     .unwrap_or(10_000);
     let turnover_bps =
         (volume_24h as u128 * 10_000).checked_div(tranche_value as u128).unwrap_or(0).min(u64::MAX as u128) as u64;
-    Liquidity { depth_1pct: depth(100), depth_2pct: depth(200), spread_bps, turnover_bps }
+    Liquidity {
+        depth_1pct: depth(SQRT_1_01_MINUS_1_E12),
+        depth_2pct: depth(SQRT_1_02_MINUS_1_E12),
+        spread_bps,
+        turnover_bps,
+    }
 }
 
 #[cfg(test)]

@@ -28,10 +28,14 @@ impl Member {
             return Ok(());
         }
         let info = info.ok_or(SluiceError::NotMember)?;
-        let (expected, _) = Pubkey::find_program_address(&[Self::SEED, pool.as_ref(), wallet.as_ref()], &crate::ID);
-        require!(info.key() == expected && *info.owner == crate::ID, SluiceError::NotMember);
+        require!(*info.owner == crate::ID, SluiceError::NotMember);
         let member = Member::try_deserialize(&mut &info.try_borrow_data()?[..]).map_err(|_| SluiceError::NotMember)?;
         require!(member.pool == *pool && member.wallet == *wallet, SluiceError::NotMember);
+        // One address derivation with the stored bump, not a search: the record is the PDA.
+        let expected =
+            Pubkey::create_program_address(&[Self::SEED, pool.as_ref(), wallet.as_ref(), &[member.bump]], &crate::ID)
+                .map_err(|_| SluiceError::NotMember)?;
+        require!(info.key() == expected, SluiceError::NotMember);
         require!(member.is_live(now), SluiceError::MembershipExpired);
         Ok(())
     }
