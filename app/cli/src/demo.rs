@@ -5,7 +5,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use sluice::instructions::*;
-use sluice::instructions::{next_stage, plan_batch};
+use sluice::instructions::{market_signal, next_stage, plan_batch};
 use sluice::math::allocation::value_of;
 use sluice::math::dcf::{overdue_haircut_bps, ClassRates, OverdueStep};
 use sluice::math::time::SECONDS_PER_DAY;
@@ -371,6 +371,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
         row(step, step as i64 * 30, &nav, &events.join("; "));
     }
     redemption_wave(&mut d, &investors, &loans, &borrower, opts.wave_days).await?;
+    market_episode(&mut d, &investors[2]).await?;
     println!("\nEvery step: on-chain NAV equals the SDK's independent computation; tranche values sum to NAV;");
     println!("the vault covers the pool's cash, claims and fees; book aggregates match their cells; mint");
     println!("supplies match.");
@@ -531,6 +532,83 @@ async fn redemption_wave(
         if calm_days >= 2 {
             break;
         }
+    }
+    Ok(())
+}
+
+/// A market for the senior tranche: a holder provides liquidity, a forced seller dumps
+/// tokens, the price falls under NAV, the pool reads it as stress, and the reserve's daily
+/// buy-backs pull the price back to the trigger.
+async fn market_episode(d: &mut Demo, holder: &Investor) -> Result<(), String> {
+    let (wallet, base, tokens, _, _) = holder;
+    let issuer = d.issuer.insecure_clone();
+    let m = ix::AmmKeys::new(&d.keys, 0);
+    d.send(&[ix::create_amm(&issuer.pubkey(), &d.keys, &m, sluice::state::AmmParams::RECOMMENDED)], &[&issuer]).await?;
+    let lp = client::create_token_account(&mut d.chain, &m.lp_mint, &wallet.pubkey()).await.map_err(describe)?;
+    let trader = ix::Trader {
+        user: wallet.pubkey(),
+        tranche_account: *tokens,
+        base_account: *base,
+        lp_account: Some(lp),
+        member: Some(pda::member(&d.keys.pool, &wallet.pubkey())),
+    };
+    d.send(&[ix::reprice(&d.keys)], &[]).await?;
+    let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+    let nav_price = pool.tranches[0].price_e12;
+    let side = 400_000 * UNIT;
+    let base_side = (side as u128 * nav_price as u128 / 1_000_000_000_000) as u64;
+    d.send(&[ix::add_liquidity(&d.keys, &m, &trader, 0, side, base_side)], &[wallet]).await?;
+
+    println!("\nMarket episode: a senior market opens at NAV; a forced seller dumps 70,000 tokens.");
+    println!(
+        "{:>4} {:>7} {:>10} {:>10} {:>9} {:>14} {:>12} {:>10}  events",
+        "day", "stage", "price", "NAV", "discount", "reserve", "depth 1%", "spread"
+    );
+    let now = d.chain.now().await.map_err(describe)?;
+    let dump = SwapArgs { buy_tranche: false, amount_in: 70_000 * UNIT, min_out: 0, deadline: now + 60 };
+    d.send(&[ix::swap(&d.keys, &m, &trader, dump)], &[wallet]).await?;
+    let dumped_to = client::amm(&mut d.chain, &m.amm).await.map_err(describe)?.last_price_e12;
+    for day in 0..6 {
+        let mut events = Vec::new();
+        if day > 0 {
+            d.chain.advance_clock(SECONDS_PER_DAY).await.map_err(describe)?;
+            d.publish(d.market).await?;
+        } else {
+            events.push(format!("70,000 tokens dumped: price {}", price(dumped_to)));
+        }
+        d.reprice_and_check().await?;
+        let now = d.chain.now().await.map_err(describe)?;
+        let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+        let amm = client::amm(&mut d.chain, &m.amm).await.map_err(describe)?;
+        let signal = market_signal(&pool, &amm);
+        if let Some(stage) = next_stage(&pool, now, Some(signal)) {
+            d.send(&[ix::update_stage(&d.keys.pool, Some(m.amm))], &[]).await?;
+            events.push(format!("stage → {stage:?}"));
+        }
+        let trigger = pool.tranches[0].price_e12 / 10_000 * (10_000 - amm.params.buyback_trigger_bps as u64);
+        let budget = pool.reserve_balance / 10_000 * amm.params.buyback_budget_bps as u64;
+        let fresh_window = now >= amm.buyback_window_start + SECONDS_PER_DAY;
+        if amm.last_price_e12 < trigger && (fresh_window || amm.buyback_spent < budget) {
+            let before = pool.reserve_balance;
+            d.send(&[ix::reserve_buyback(&d.keys, &m)], &[]).await?;
+            let after = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?.reserve_balance;
+            events.push(format!("reserve buys back for {}", usd(before - after)));
+        }
+        let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+        let amm = client::amm(&mut d.chain, &m.amm).await.map_err(describe)?;
+        let discount = market_signal(&pool, &amm).discount_bps;
+        println!(
+            "{:>4} {:>7} {:>10} {:>10} {:>8}% {:>14} {:>12} {:>8}bp  {}",
+            day,
+            format!("{:?}", pool.stage),
+            price(amm.last_price_e12),
+            price(pool.tranches[0].price_e12),
+            format!("{}.{:02}", discount / 100, discount % 100),
+            usd(pool.reserve_balance),
+            usd(amm.liquidity.depth_1pct),
+            amm.liquidity.spread_bps,
+            events.join("; ")
+        );
     }
     Ok(())
 }

@@ -465,6 +465,9 @@ impl ReserveBuyback<'_> {
         a.amm.invariant()?;
         let price = price_e12(after.0, after.1).unwrap_or(0);
         a.amm.observe(now, price);
+        let volume_24h = a.amm.window_volume.max(a.amm.last_window_volume);
+        let value = a.pool.tranches[i].value;
+        a.amm.liquidity = liquidity(after.0, after.1, fees, p.reference_trade, volume_24h, value).into();
         super::reserve::attest(a.pool.key(), &a.pool, now);
         emit!(Swapped {
             amm: a.amm.key(),
