@@ -210,3 +210,36 @@ async fn a_deep_market_discount_signals_stress() {
     f.chain.send(&[with_market], &[]).await.unwrap();
     assert_eq!(f.pool().await.stage, sluice::state::Stage::Normal);
 }
+
+#[tokio::test]
+async fn fee_shares_are_swept_to_the_reserve_and_the_protocol() {
+    let (mut f, alice, m, t) = market().await;
+    let w = alice.wallet.insecure_clone();
+    f.chain.send(&[ix::add_liquidity(&f.keys, &m, &t, 0, 1_000_000 * UNIT, 1_000_000 * UNIT)], &[&w]).await.unwrap();
+    f.init_redemption().await;
+    f.init_reserve(0).await;
+    let now = f.now().await;
+    f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(true, 50_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
+    f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(false, 20_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
+    let amm = client::amm(&mut f.chain, &m.amm).await.unwrap();
+    assert!(amm.reserve_fees_base > 0 && amm.reserve_fees_tranche > 0);
+
+    let issuer = f.issuer.pubkey();
+    let proto_base = client::create_token_account(&mut f.chain, &f.keys.base_mint, &issuer).await.unwrap();
+    let proto_tranche = client::create_token_account(&mut f.chain, &f.keys.tranche_mint(0), &issuer).await.unwrap();
+    // The protocol's share goes only to the pool authority.
+    let wrong = ix::sweep_market_fees(&f.keys, &m, &alice.base, &proto_tranche);
+    f.expect_rejected(&[wrong], &[], SluiceError::WrongAccount, &[alice.base]).await;
+
+    let sweep = ix::sweep_market_fees(&f.keys, &m, &proto_base, &proto_tranche);
+    f.chain.send(std::slice::from_ref(&sweep), &[]).await.unwrap();
+    let pool = f.pool().await;
+    assert_eq!(pool.reserve_balance, amm.reserve_fees_base);
+    assert_eq!(pool.tranches[0].reserve_tokens, amm.reserve_fees_tranche);
+    assert_eq!(f.balance(&f.reserve.unwrap()).await, amm.reserve_fees_base);
+    assert_eq!(f.balance(&proto_base).await, amm.protocol_fees_base);
+    assert_eq!(f.balance(&proto_tranche).await, amm.protocol_fees_tranche);
+    let swept = client::amm(&mut f.chain, &m.amm).await.unwrap();
+    assert_eq!((swept.set_aside_base, swept.set_aside_tranche), (0, 0));
+    f.expect_rejected(&[sweep], &[], SluiceError::NothingToProcess, &[]).await;
+}

@@ -526,6 +526,32 @@ pub fn reserve_buyback(keys: &PoolKeys, m: &AmmKeys) -> Instruction {
 }
 
 /// `amm`: a market of the pool whose discount to NAV should count (optional).
+/// `protocol_base`, `protocol_tranche`: token accounts of the pool authority.
+pub fn sweep_market_fees(
+    keys: &PoolKeys,
+    m: &AmmKeys,
+    protocol_base: &Pubkey,
+    protocol_tranche: &Pubkey,
+) -> Instruction {
+    build(
+        acc::SweepMarketFees {
+            pool: keys.pool,
+            amm: m.amm,
+            base_mint: keys.base_mint,
+            tranche_mint: keys.tranche_mint(m.tranche),
+            tranche_vault: m.tranche_vault,
+            base_vault: m.base_vault,
+            reserve_vault: pda::reserve(&keys.pool),
+            escrow: pda::escrow(&keys.pool, m.tranche),
+            protocol_base: *protocol_base,
+            protocol_tranche: *protocol_tranche,
+            token_program: spl_token::ID,
+        },
+        data::SweepMarketFees {},
+    )
+}
+
+/// `amm`: a market of the pool whose discount to NAV should count (optional).
 pub fn update_stage(pool: &Pubkey, amm: Option<Pubkey>) -> Instruction {
     build(acc::UpdateStage { pool: *pool, amm }, data::UpdateStage {})
 }

@@ -149,6 +149,10 @@ pub mod sluice {
         ReserveBuyback::reserve_buyback(ctx)
     }
 
+    pub fn sweep_market_fees(ctx: Context<SweepMarketFees>) -> Result<()> {
+        SweepMarketFees::sweep_market_fees(ctx)
+    }
+
     pub fn update_stage(ctx: Context<UpdateStage>) -> Result<()> {
         UpdateStage::update_stage(ctx)
     }

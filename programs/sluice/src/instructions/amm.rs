@@ -485,3 +485,81 @@ impl ReserveBuyback<'_> {
         Ok(())
     }
 }
+
+/// Specification: `sweep_market_fees` (anyone)
+/// - Moves the fee shares a market has set aside: the reserve's base tokens into the reserve
+///   vault (the reserve's balance grows) and its tranche tokens into the tranche escrow as
+///   the reserve's tokens; the protocol's shares to token accounts of the pool authority.
+///   Nothing set aside: `NothingToProcess`. Emits `ReserveAttested`.
+#[derive(Accounts)]
+pub struct SweepMarketFees<'info> {
+    #[account(
+        mut,
+        has_one = base_mint @ SluiceError::WrongAccount,
+        has_one = reserve_vault @ SluiceError::WrongAccount,
+    )]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(
+        mut,
+        has_one = pool @ SluiceError::WrongAccount,
+        has_one = tranche_vault @ SluiceError::WrongAccount,
+        has_one = base_vault @ SluiceError::WrongAccount,
+    )]
+    pub amm: Box<Account<'info, Amm>>,
+    pub base_mint: Box<Account<'info, Mint>>,
+    #[account(constraint = pool.tranches[amm.tranche as usize].mint == tranche_mint.key() @ SluiceError::WrongAccount)]
+    pub tranche_mint: Box<Account<'info, Mint>>,
+    #[account(mut)]
+    pub tranche_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut)]
+    pub base_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut)]
+    pub reserve_vault: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = escrow.key() == pool.tranches[amm.tranche as usize].escrow @ SluiceError::RedemptionNotReady)]
+    pub escrow: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = protocol_base.owner == pool.authority && protocol_base.mint == base_mint.key() @ SluiceError::WrongAccount)]
+    pub protocol_base: Box<Account<'info, TokenAccount>>,
+    #[account(mut, constraint = protocol_tranche.owner == pool.authority && protocol_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount)]
+    pub protocol_tranche: Box<Account<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token>,
+}
+
+impl SweepMarketFees<'_> {
+    pub fn sweep_market_fees(ctx: Context<Self>) -> Result<()> {
+        let a = ctx.accounts;
+        let amm = &a.amm;
+        require!(amm.set_aside_base > 0 || amm.set_aside_tranche > 0, SluiceError::NothingToProcess);
+        let (rb, rt, pb, pt) =
+            (amm.reserve_fees_base, amm.reserve_fees_tranche, amm.protocol_fees_base, amm.protocol_fees_tranche);
+        let moves = [
+            (&a.base_vault, &a.base_mint, a.reserve_vault.to_account_info(), rb),
+            (&a.tranche_vault, &a.tranche_mint, a.escrow.to_account_info(), rt),
+            (&a.base_vault, &a.base_mint, a.protocol_base.to_account_info(), pb),
+            (&a.tranche_vault, &a.tranche_mint, a.protocol_tranche.to_account_info(), pt),
+        ];
+        for (from, mint, to, amount) in moves {
+            if amount > 0 {
+                token_moves::pool_transfer(&a.pool, &a.token_program, from, mint, to, amount)?;
+            }
+        }
+        let amm = &mut a.amm;
+        amm.reserve_fees_base = 0;
+        amm.reserve_fees_tranche = 0;
+        amm.protocol_fees_base = 0;
+        amm.protocol_fees_tranche = 0;
+        amm.set_aside_base = 0;
+        amm.set_aside_tranche = 0;
+        let i = amm.tranche as usize;
+        let pool = &mut a.pool;
+        pool.reserve_balance += rb;
+        pool.tranches[i].reserve_tokens += rt;
+        a.escrow.reload()?;
+        a.reserve_vault.reload()?;
+        a.pool.check_escrow(i, a.escrow.amount)?;
+        require!(a.reserve_vault.amount >= a.pool.reserve_balance, SluiceError::InvariantViolated);
+        a.pool.invariant()?;
+        a.amm.invariant()?;
+        super::reserve::attest(a.pool.key(), &a.pool, Clock::get()?.unix_timestamp);
+        Ok(())
+    }
+}
