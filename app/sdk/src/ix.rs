@@ -508,24 +508,26 @@ pub fn swap(keys: &PoolKeys, m: &AmmKeys, t: &Trader, args: SwapArgs) -> Instruc
     build(trade_accounts(keys, m, t), data::Swap { args })
 }
 
-pub fn reserve_buyback(keys: &PoolKeys, m: &AmmKeys) -> Instruction {
-    build(
-        acc::ReserveBuyback {
-            pool: keys.pool,
-            amm: m.amm,
-            base_mint: keys.base_mint,
-            tranche_mint: keys.tranche_mint(m.tranche),
-            tranche_vault: m.tranche_vault,
-            base_vault: m.base_vault,
-            reserve_vault: pda::reserve(&keys.pool),
-            escrow: pda::escrow(&keys.pool, m.tranche),
-            token_program: spl_token::ID,
-        },
-        data::ReserveBuyback {},
-    )
+fn market_reserve(keys: &PoolKeys, m: &AmmKeys, protocol: Option<(Pubkey, Pubkey)>) -> acc::MarketReserve {
+    acc::MarketReserve {
+        pool: keys.pool,
+        amm: m.amm,
+        base_mint: keys.base_mint,
+        tranche_mint: keys.tranche_mint(m.tranche),
+        tranche_vault: m.tranche_vault,
+        base_vault: m.base_vault,
+        reserve_vault: pda::reserve(&keys.pool),
+        escrow: pda::escrow(&keys.pool, m.tranche),
+        protocol_base: protocol.map(|p| p.0),
+        protocol_tranche: protocol.map(|p| p.1),
+        token_program: spl_token::ID,
+    }
 }
 
-/// `amm`: a market of the pool whose discount to NAV should count (optional).
+pub fn reserve_buyback(keys: &PoolKeys, m: &AmmKeys) -> Instruction {
+    build(market_reserve(keys, m, None), data::ReserveBuyback {})
+}
+
 /// `protocol_base`, `protocol_tranche`: token accounts of the pool authority.
 pub fn sweep_market_fees(
     keys: &PoolKeys,
@@ -533,24 +535,10 @@ pub fn sweep_market_fees(
     protocol_base: &Pubkey,
     protocol_tranche: &Pubkey,
 ) -> Instruction {
-    build(
-        acc::SweepMarketFees {
-            pool: keys.pool,
-            amm: m.amm,
-            base_mint: keys.base_mint,
-            tranche_mint: keys.tranche_mint(m.tranche),
-            tranche_vault: m.tranche_vault,
-            base_vault: m.base_vault,
-            reserve_vault: pda::reserve(&keys.pool),
-            escrow: pda::escrow(&keys.pool, m.tranche),
-            protocol_base: *protocol_base,
-            protocol_tranche: *protocol_tranche,
-            token_program: spl_token::ID,
-        },
-        data::SweepMarketFees {},
-    )
+    build(market_reserve(keys, m, Some((*protocol_base, *protocol_tranche))), data::SweepMarketFees {})
 }
 
+/// `amm`: a market of the pool whose discount to NAV should count (optional).
 /// `amm`: a market of the pool whose discount to NAV should count (optional).
 pub fn update_stage(pool: &Pubkey, amm: Option<Pubkey>) -> Instruction {
     build(acc::UpdateStage { pool: *pool, amm }, data::UpdateStage {})

@@ -145,12 +145,12 @@ pub mod sluice {
         Trade::swap(ctx, args)
     }
 
-    pub fn reserve_buyback(ctx: Context<ReserveBuyback>) -> Result<()> {
-        ReserveBuyback::reserve_buyback(ctx)
+    pub fn reserve_buyback(ctx: Context<MarketReserve>) -> Result<()> {
+        MarketReserve::reserve_buyback(ctx)
     }
 
-    pub fn sweep_market_fees(ctx: Context<SweepMarketFees>) -> Result<()> {
-        SweepMarketFees::sweep_market_fees(ctx)
+    pub fn sweep_market_fees(ctx: Context<MarketReserve>) -> Result<()> {
+        MarketReserve::sweep_market_fees(ctx)
     }
 
     pub fn update_stage(ctx: Context<UpdateStage>) -> Result<()> {

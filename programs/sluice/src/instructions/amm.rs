@@ -363,7 +363,7 @@ impl<'info> Trade<'info> {
 ///   redeemed when cash returns. Price at or above the trigger, or no budget left:
 ///   `NothingToProcess`. The trade pays the market's fees like any other.
 #[derive(Accounts)]
-pub struct ReserveBuyback<'info> {
+pub struct MarketReserve<'info> {
     #[account(
         mut,
         has_one = base_mint @ SluiceError::WrongAccount,
@@ -388,10 +388,16 @@ pub struct ReserveBuyback<'info> {
     pub reserve_vault: Box<Account<'info, TokenAccount>>,
     #[account(mut, constraint = escrow.key() == pool.tranches[amm.tranche as usize].escrow @ SluiceError::RedemptionNotReady)]
     pub escrow: Box<Account<'info, TokenAccount>>,
+    /// For `sweep_market_fees`: the pool authority's token accounts that receive the
+    /// protocol's fee shares.
+    #[account(mut, constraint = protocol_base.owner == pool.authority && protocol_base.mint == base_mint.key() @ SluiceError::WrongAccount)]
+    pub protocol_base: Option<Box<Account<'info, TokenAccount>>>,
+    #[account(mut, constraint = protocol_tranche.owner == pool.authority && protocol_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount)]
+    pub protocol_tranche: Option<Box<Account<'info, TokenAccount>>>,
     pub token_program: Program<'info, Token>,
 }
 
-impl ReserveBuyback<'_> {
+impl MarketReserve<'_> {
     pub fn reserve_buyback(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
@@ -486,56 +492,25 @@ impl ReserveBuyback<'_> {
     }
 }
 
-/// Specification: `sweep_market_fees` (anyone)
+/// Specification: `sweep_market_fees` (anyone; the `MarketReserve` accounts)
 /// - Moves the fee shares a market has set aside: the reserve's base tokens into the reserve
 ///   vault (the reserve's balance grows) and its tranche tokens into the tranche escrow as
 ///   the reserve's tokens; the protocol's shares to token accounts of the pool authority.
 ///   Nothing set aside: `NothingToProcess`. Emits `ReserveAttested`.
-#[derive(Accounts)]
-pub struct SweepMarketFees<'info> {
-    #[account(
-        mut,
-        has_one = base_mint @ SluiceError::WrongAccount,
-        has_one = reserve_vault @ SluiceError::WrongAccount,
-    )]
-    pub pool: Box<Account<'info, Pool>>,
-    #[account(
-        mut,
-        has_one = pool @ SluiceError::WrongAccount,
-        has_one = tranche_vault @ SluiceError::WrongAccount,
-        has_one = base_vault @ SluiceError::WrongAccount,
-    )]
-    pub amm: Box<Account<'info, Amm>>,
-    pub base_mint: Box<Account<'info, Mint>>,
-    #[account(constraint = pool.tranches[amm.tranche as usize].mint == tranche_mint.key() @ SluiceError::WrongAccount)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
-    #[account(mut)]
-    pub tranche_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut)]
-    pub base_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut)]
-    pub reserve_vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = escrow.key() == pool.tranches[amm.tranche as usize].escrow @ SluiceError::RedemptionNotReady)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = protocol_base.owner == pool.authority && protocol_base.mint == base_mint.key() @ SluiceError::WrongAccount)]
-    pub protocol_base: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = protocol_tranche.owner == pool.authority && protocol_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount)]
-    pub protocol_tranche: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
-}
-
-impl SweepMarketFees<'_> {
+impl MarketReserve<'_> {
     pub fn sweep_market_fees(ctx: Context<Self>) -> Result<()> {
         let a = ctx.accounts;
         let amm = &a.amm;
         require!(amm.set_aside_base > 0 || amm.set_aside_tranche > 0, SluiceError::NothingToProcess);
         let (rb, rt, pb, pt) =
             (amm.reserve_fees_base, amm.reserve_fees_tranche, amm.protocol_fees_base, amm.protocol_fees_tranche);
+        let protocol_base = a.protocol_base.as_ref().ok_or(SluiceError::WrongAccount)?.to_account_info();
+        let protocol_tranche = a.protocol_tranche.as_ref().ok_or(SluiceError::WrongAccount)?.to_account_info();
         let moves = [
             (&a.base_vault, &a.base_mint, a.reserve_vault.to_account_info(), rb),
             (&a.tranche_vault, &a.tranche_mint, a.escrow.to_account_info(), rt),
-            (&a.base_vault, &a.base_mint, a.protocol_base.to_account_info(), pb),
-            (&a.tranche_vault, &a.tranche_mint, a.protocol_tranche.to_account_info(), pt),
+            (&a.base_vault, &a.base_mint, protocol_base, pb),
+            (&a.tranche_vault, &a.tranche_mint, protocol_tranche, pt),
         ];
         for (from, mint, to, amount) in moves {
             if amount > 0 {
