@@ -118,6 +118,14 @@ async fn trades_are_refused_with_named_errors() {
     f.expect_rejected(&[ix], &[&w], SluiceError::SlippageExceeded, &[]).await;
     let ix = ix::add_liquidity(&f.keys, &m, &t, 1_000 * UNIT, UNIT, UNIT);
     f.expect_rejected(&[ix], &[&w], SluiceError::SlippageExceeded, &[]).await;
+    for ix in [ix::add_liquidity(&f.keys, &m, &t, 0, UNIT, UNIT), ix::remove_liquidity(&f.keys, &m, &t, 0, 0, 0)] {
+        f.expect_rejected(&[ix], &[&w], SluiceError::ZeroAmount, &[]).await;
+    }
+    // Liquidity needs membership too.
+    let bob_lp = client::create_token_account(&mut f.chain, &m.lp_mint, &bob.wallet.pubkey()).await.unwrap();
+    let outsider = Trader { lp_account: Some(bob_lp), ..stranger };
+    let ix = ix::add_liquidity(&f.keys, &m, &outsider, UNIT, UNIT, UNIT);
+    f.expect_rejected(&[ix], &[&bob.wallet], SluiceError::NotMember, &[]).await;
     // Only the issuer opens a market.
     let m2 = AmmKeys::new(&f.keys, JUNIOR);
     let ix = ix::create_amm(&bob.wallet.pubkey(), &f.keys, &m2, AmmParams::RECOMMENDED);
