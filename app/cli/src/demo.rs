@@ -4,14 +4,15 @@ use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+use sluice::instructions::market_signal;
 use sluice::instructions::*;
-use sluice::instructions::{market_signal, next_stage, plan_batch};
 use sluice::math::allocation::value_of;
 use sluice::math::dcf::{overdue_haircut_bps, ClassRates, OverdueStep};
 use sluice::math::time::SECONDS_PER_DAY;
 use sluice::state::{PoolParams, ReceivableStatus, RedemptionParams, Stage, MAX_PUBLISHERS};
 use sluice_sdk::chain::{BankChain, Chain, ChainError};
 use sluice_sdk::ix::{self, PoolKeys};
+use sluice_sdk::keeper::Keeper;
 use sluice_sdk::{client, pda, preview};
 
 const UNIT: u64 = 1_000_000;
@@ -370,8 +371,8 @@ pub async fn run(opts: Options) -> Result<(), String> {
         let nav = d.reprice_and_check().await?;
         row(step, step as i64 * 30, &nav, &events.join("; "));
     }
-    redemption_wave(&mut d, &investors, &loans, &borrower, opts.wave_days).await?;
-    market_episode(&mut d, &investors[2]).await?;
+    let keeper = redemption_wave(&mut d, &investors, &loans, &borrower, opts.wave_days).await?;
+    market_episode(&mut d, &investors[2], keeper).await?;
     println!("\nEvery step: on-chain NAV equals the SDK's independent computation; tranche values sum to NAV;");
     println!("the vault covers the pool's cash, claims and fees; book aggregates match their cells; mint");
     println!("supplies match.");
@@ -389,7 +390,7 @@ async fn redemption_wave(
     loans: &[Loan],
     borrower: &Pubkey,
     days: usize,
-) -> Result<(), String> {
+) -> Result<Keeper, String> {
     let issuer = d.issuer.insecure_clone();
     let mut queues = Vec::new();
     for t in 0..3u8 {
@@ -420,24 +421,26 @@ async fn redemption_wave(
     d.send(&[ix::reprice(&d.keys)], &[]).await?;
 
     // The wave: every investor asks for an eighth of its holding.
-    let mut requests = Vec::new();
     for (wallet, _, tokens, tranche, _) in investors {
         let held = client::token_balance(&mut d.chain, tokens).await.map_err(describe)?;
         let q = &queues[*tranche as usize];
-        let id =
-            client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?.tranches[*tranche as usize].queue_tail;
         d.send(&[ix::request_redemption(&wallet.pubkey(), &d.keys, q, tokens, held / 8)], &[wallet]).await?;
-        requests.push((
-            *tranche,
-            id,
-            wallet.pubkey(),
-            investors.iter().find(|i| i.0.pubkey() == wallet.pubkey()).map(|i| i.1),
-        ));
     }
-    let keeper = Keypair::new();
-    d.chain.airdrop(&keeper.pubkey(), 1_000_000_000).await.map_err(describe)?;
-    let keeper_base =
-        client::create_token_account(&mut d.chain, &d.keys.base_mint, &keeper.pubkey()).await.map_err(describe)?;
+    let wallet = Keypair::new();
+    d.chain.airdrop(&wallet.pubkey(), 1_000_000_000).await.map_err(describe)?;
+    let tip_account =
+        client::create_token_account(&mut d.chain, &d.keys.base_mint, &wallet.pubkey()).await.map_err(describe)?;
+    // Claims are pushed to the base-token account each investor deposited from.
+    let owners: Vec<(Pubkey, Pubkey)> = investors.iter().map(|i| (i.0.pubkey(), i.1)).collect();
+    let keeper = Keeper {
+        wallet,
+        tip_account,
+        keys: d.keys,
+        queues: queues.clone(),
+        reserve,
+        market: None,
+        claim_route: Some(Box::new(move |owner| owners.iter().find(|o| o.0 == *owner).map(|o| o.1))),
+    };
 
     println!("\nRedemption wave: each investor queues an eighth of its tokens while most cash is lent out");
     println!("for ten days. Daily batches pay 1/7 of each large request; the reserve buys what cash cannot.");
@@ -471,47 +474,14 @@ async fn redemption_wave(
             events.push(format!("large loan repaid ({})", usd(r.outstanding)));
         }
         d.reprice_and_check().await?;
-        // A keeper reads the state first and sends only the cranks that are due.
-        let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
-        if let Some(stage) = next_stage(&pool, now, None) {
-            d.send(&[ix::update_stage(&d.keys.pool, None)], &[]).await?;
+        // The keeper reads the state first and sends only the cranks that are due.
+        let before = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
+        let report = keeper.tick(&mut d.chain).await.map_err(describe)?;
+        if let Some(stage) = report.stage_change {
             events.push(format!("stage → {stage:?}"));
         }
-        let before = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
-        for q in &queues {
-            loop {
-                let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
-                let i = q.tranche as usize;
-                let due = if pool.batch.open {
-                    pool.batch.cursor[i] < pool.batch.end[i]
-                } else {
-                    plan_batch(&pool, now).is_ok()
-                };
-                if !due {
-                    break;
-                }
-                d.send(&[ix::process_batch(&keeper.pubkey(), &keeper_base, &d.keys, q, reserve, 256)], &[&keeper])
-                    .await?;
-            }
-        }
-        // The keeper pushes every claim to its owner's account.
-        for (tranche, id, _, base) in &requests {
-            let q = &queues[*tranche as usize];
-            let window = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?.tranches[*tranche as usize];
-            let queue = client::queue(&mut d.chain, &q.queue).await.map_err(describe)?;
-            if queue.get(&window, *id).map(|r| r.claimable > 0).unwrap_or(false) {
-                let pairs = [(*id, base.unwrap())];
-                d.send(&[ix::push_claims(&keeper.pubkey(), &d.keys, q, &keeper_base, &pairs)], &[&keeper]).await?;
-            }
-        }
-        let after = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
-        if after.stage == Stage::Normal && after.cash_above_floor() > 0 {
-            for q in &queues {
-                if after.tranches[q.tranche as usize].reserve_tokens > 0 {
-                    d.send(&[ix::recycle_reserve(&d.keys, q)], &[]).await?;
-                    events.push(format!("pool buys back the reserve's tranche {} tokens at NAV", q.tranche));
-                }
-            }
+        if report.recycled > 0 {
+            events.push("pool buys back the reserve's tokens at NAV".to_string());
         }
         let after = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
         let queued: u64 = after.active_tranches().iter().map(|t| value_of(t.queued_tokens, t.value, t.supply)).sum();
@@ -533,17 +503,18 @@ async fn redemption_wave(
             break;
         }
     }
-    Ok(())
+    Ok(keeper)
 }
 
 /// A market for the senior tranche: a holder provides liquidity, a forced seller dumps
 /// tokens, the price falls under NAV, the pool reads it as stress, and the reserve's daily
 /// buy-backs pull the price back to the trigger.
-async fn market_episode(d: &mut Demo, holder: &Investor) -> Result<(), String> {
+async fn market_episode(d: &mut Demo, holder: &Investor, mut keeper: Keeper) -> Result<(), String> {
     let (wallet, base, tokens, _, _) = holder;
     let issuer = d.issuer.insecure_clone();
     let m = ix::AmmKeys::new(&d.keys, 0);
     d.send(&[ix::create_amm(&issuer.pubkey(), &d.keys, &m, sluice::state::AmmParams::RECOMMENDED)], &[&issuer]).await?;
+    keeper.market = Some(m);
     let lp = client::create_token_account(&mut d.chain, &m.lp_mint, &wallet.pubkey()).await.map_err(describe)?;
     let trader = ix::Trader {
         user: wallet.pubkey(),
@@ -577,22 +548,20 @@ async fn market_episode(d: &mut Demo, holder: &Investor) -> Result<(), String> {
             events.push(format!("70,000 tokens dumped: price {}", price(dumped_to)));
         }
         d.reprice_and_check().await?;
-        let now = d.chain.now().await.map_err(describe)?;
-        let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
-        let amm = client::amm(&mut d.chain, &m.amm).await.map_err(describe)?;
-        let signal = market_signal(&pool, &amm);
-        if let Some(stage) = next_stage(&pool, now, Some(signal)) {
-            d.send(&[ix::update_stage(&d.keys.pool, Some(m.amm))], &[]).await?;
+        let before = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?.reserve_balance;
+        let report = keeper.tick(&mut d.chain).await.map_err(describe)?;
+        if let Some(stage) = report.stage_change {
             events.push(format!("stage → {stage:?}"));
         }
-        let trigger = pool.tranches[0].price_e12 / 10_000 * (10_000 - amm.params.buyback_trigger_bps as u64);
-        let budget = pool.reserve_balance / 10_000 * amm.params.buyback_budget_bps as u64;
-        let fresh_window = now >= amm.buyback_window_start + SECONDS_PER_DAY;
-        if amm.last_price_e12 < trigger && (fresh_window || amm.buyback_spent < budget) {
-            let before = pool.reserve_balance;
-            d.send(&[ix::reserve_buyback(&d.keys, &m)], &[]).await?;
+        if report.recycled > 0 {
+            events.push("pool buys back the reserve's tokens at NAV".to_string());
+        }
+        if report.buybacks > 0 {
             let after = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?.reserve_balance;
-            events.push(format!("reserve buys back for {}", usd(before - after)));
+            events.push(match before.checked_sub(after).filter(|_| report.recycled == 0) {
+                Some(spent) => format!("reserve buys back for {}", usd(spent)),
+                None => "reserve buys back".to_string(),
+            });
         }
         let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
         let amm = client::amm(&mut d.chain, &m.amm).await.map_err(describe)?;

@@ -14,6 +14,7 @@ pub mod chain;
 pub mod client;
 pub mod errors;
 pub mod ix;
+pub mod keeper;
 pub mod pda;
 pub mod preview;
 pub mod state;

@@ -1,0 +1,135 @@
+//! A keeper: reads a pool's state and sends only the cranks that are due — stage changes,
+//! batch fills, claim pushes, reserve recycling and market buy-backs — never a crank the
+//! program would refuse. Every decision reuses the program's own functions
+//! (`next_stage`, `plan_batch`, `market_signal`), so keeper and program cannot disagree.
+//! Two keepers ticking the same pool at once are safe: each reads before it acts, and the
+//! program refuses work already done.
+
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use sluice::instructions::{market_signal, next_stage, plan_batch, MAX_PUSH};
+use sluice::state::{Stage, QUEUE_CAPACITY};
+
+use crate::chain::{Chain, ChainError};
+use crate::client;
+use crate::ix::{self, AmmKeys, PoolKeys, QueueKeys};
+
+/// Where a request owner's claims are pushed: `None` leaves them for the owner to pull.
+pub type ClaimRoute = Box<dyn Fn(&Pubkey) -> Option<Pubkey> + Send + Sync>;
+
+pub struct Keeper {
+    pub wallet: Keypair,
+    /// Base-token account that receives keeper tips.
+    pub tip_account: Pubkey,
+    pub keys: PoolKeys,
+    pub queues: Vec<QueueKeys>,
+    pub reserve: Option<Pubkey>,
+    pub market: Option<AmmKeys>,
+    pub claim_route: Option<ClaimRoute>,
+}
+
+/// What one tick did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TickReport {
+    pub stage_change: Option<Stage>,
+    pub batch_calls: u32,
+    pub claims_pushed: u32,
+    pub recycled: u32,
+    pub buybacks: u32,
+}
+
+impl Keeper {
+    /// One pass over everything due at the chain's current time.
+    pub async fn tick<C: Chain>(&self, chain: &mut C) -> Result<TickReport, ChainError> {
+        let mut report = TickReport::default();
+        let now = chain.now().await?;
+        let signers = [&self.wallet];
+
+        let pool = client::pool(chain, &self.keys.pool).await?;
+        let signal = match &self.market {
+            Some(m) => Some(market_signal(&pool, &client::amm(chain, &m.amm).await?)),
+            None => None,
+        };
+        if let Some(stage) = next_stage(&pool, now, signal) {
+            chain.send(&[ix::update_stage(&self.keys.pool, self.market.map(|m| m.amm))], &[]).await?;
+            report.stage_change = Some(stage);
+        }
+
+        for q in &self.queues {
+            let i = q.tranche as usize;
+            loop {
+                let pool = client::pool(chain, &self.keys.pool).await?;
+                let due = if pool.batch.open {
+                    pool.batch.cursor[i] < pool.batch.end[i]
+                } else {
+                    plan_batch(&pool, now).is_ok()
+                };
+                if !due {
+                    break;
+                }
+                let crank =
+                    ix::process_batch(&self.wallet.pubkey(), &self.tip_account, &self.keys, q, self.reserve, 256);
+                chain.send(&[crank], &signers).await?;
+                report.batch_calls += 1;
+            }
+        }
+
+        if let Some(route) = &self.claim_route {
+            for q in &self.queues {
+                let window = client::pool(chain, &self.keys.pool).await?.tranches[q.tranche as usize];
+                let queue = client::queue(chain, &q.queue).await?;
+                let pairs: Vec<(u64, Pubkey)> = (window.queue_head..window.queue_tail)
+                    .filter_map(|id| {
+                        let r = &queue.requests[(id % QUEUE_CAPACITY as u64) as usize];
+                        (r.claimable > 0).then_some(()).and(route(&r.owner)).map(|to| (id, to))
+                    })
+                    .collect();
+                for chunk in pairs.chunks(MAX_PUSH) {
+                    chain
+                        .send(
+                            &[ix::push_claims(&self.wallet.pubkey(), &self.keys, q, &self.tip_account, chunk)],
+                            &signers,
+                        )
+                        .await?;
+                    report.claims_pushed += chunk.len() as u32;
+                }
+            }
+        }
+
+        let pool = client::pool(chain, &self.keys.pool).await?;
+        if self.reserve.is_some()
+            && pool.stage == Stage::Normal
+            && pool.nav_is_fresh(now)
+            && pool.cash_above_floor() > 0
+        {
+            for q in &self.queues {
+                if pool.tranches[q.tranche as usize].reserve_tokens > 0 {
+                    chain.send(&[ix::recycle_reserve(&self.keys, q)], &[]).await?;
+                    report.recycled += 1;
+                }
+            }
+        }
+
+        if let (Some(m), Some(_)) = (&self.market, self.reserve) {
+            let pool = client::pool(chain, &self.keys.pool).await?;
+            let amm = client::amm(chain, &m.amm).await?;
+            let nav_price = pool.tranches[m.tranche as usize].price_e12;
+            let trigger = nav_price / 10_000 * (10_000 - amm.params.buyback_trigger_bps as u64);
+            let budget = pool.reserve_balance / 10_000 * amm.params.buyback_budget_bps as u64;
+            let window_open = now >= amm.buyback_window_start + 86_400;
+            let escrow_ready = pool.tranches[m.tranche as usize].escrow != Pubkey::default();
+            if pool.nav_is_fresh(now)
+                && escrow_ready
+                && amm.lp_supply > 0
+                && amm.last_price_e12 < trigger
+                && (window_open || amm.buyback_spent < budget)
+            {
+                chain.send(&[ix::reserve_buyback(&self.keys, m)], &[]).await?;
+                report.buybacks += 1;
+            }
+        }
+        Ok(report)
+    }
+}
