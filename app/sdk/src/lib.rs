@@ -8,6 +8,9 @@
 //!   math and planning.
 //! - [`chain`]: what a client needs from a cluster, and the in-process bank that implements
 //!   it for tests and the demo.
+//! - [`keeper`]: sends the cranks that are due, and only those.
+//! - [`client`]: multi-instruction flows and typed reads over any chain.
+//! - [`errors`]: program error names and messages from the IDL.
 #![allow(deprecated)] // solana-program-test 3.1 marks its API unstable
 
 pub mod chain;
