@@ -347,28 +347,49 @@ mod market_tests {
             prop_assert!(landed as u128 * 10_000 <= target as u128 * 10_001 + 10_000, "{landed} vs {target}");
         }
 
-        /// Any sequence of trades by one trader, valued at the pool's starting price, is
-        /// worth no more than it started with. (At that price the pool's holdings sit at
+        /// Any sequence of swaps, adds and removes by one trader who ends with no LP,
+        /// valued at the pool's starting price, is worth no more than it started with. (At that price the pool's holdings sit at
         /// the minimum of x·p + y over the curve, and k only grows: whatever the trader
         /// gained, the pool lost — which it cannot.)
         #[test]
         fn no_trade_sequence_extracts_value(
             x in 1_000_000_000u64..1u64 << 40, y in 1_000_000_000u64..1u64 << 40,
-            trades in proptest::collection::vec((any::<bool>(), 1u64..1_000_000_000), 1..12),
+            ops in proptest::collection::vec((0u8..4, 1u64..1_000_000_000), 1..16),
         ) {
             let (x0, y0) = (x, y);
-            let (mut x, mut y) = (x, y);
-            let (mut held_t, mut held_b) = (0i128, 0i128);
-            for (buy, amount) in trades {
-                let q = quote(x, y, buy, amount, price_e12(x, y).unwrap(), FEES).unwrap();
-                if buy {
-                    x -= q.amount_out; y += amount;
-                    held_t += q.amount_out as i128; held_b -= amount as i128;
-                } else {
-                    x += amount; y -= q.amount_out;
-                    held_t -= amount as i128; held_b += q.amount_out as i128;
+            let (mut x, mut y, mut supply) = (x, y, isqrt(x as u128 * y as u128));
+            let (mut held_t, mut held_b, mut held_lp) = (0i128, 0i128, 0u64);
+            for (op, amount) in ops {
+                match op {
+                    0 | 1 => {
+                        let buy = op == 0;
+                        let q = quote(x, y, buy, amount, price_e12(x, y).unwrap(), FEES).unwrap();
+                        if buy {
+                            x -= q.amount_out; y += amount;
+                            held_t += q.amount_out as i128; held_b -= amount as i128;
+                        } else {
+                            x += amount; y -= q.amount_out;
+                            held_t -= amount as i128; held_b += q.amount_out as i128;
+                        }
+                    }
+                    2 => {
+                        // Add `amount` LP at the rounded-up price.
+                        let (dx, dy) = deposit_for_lp(amount, supply, x, y).unwrap();
+                        x += dx; y += dy; supply += amount; held_lp += amount;
+                        held_t -= dx as i128; held_b -= dy as i128;
+                    }
+                    _ => {
+                        // Remove up to `amount` of the trader's own LP at the rounded-down price.
+                        let lp = amount.min(held_lp);
+                        let (dx, dy) = withdraw_for_lp(lp, supply, x, y).unwrap();
+                        x -= dx; y -= dy; supply -= lp; held_lp -= lp;
+                        held_t += dx as i128; held_b += dy as i128;
+                    }
                 }
             }
+            // The trader leaves the pool entirely.
+            let (dx, dy) = withdraw_for_lp(held_lp, supply, x, y).unwrap();
+            held_t += dx as i128; held_b += dy as i128;
             // The trader's net position at the starting price y0/x0 (exact rational).
             let value_num = held_t * y0 as i128 + held_b * x0 as i128;
             prop_assert!(value_num <= 0, "trader gained {value_num}");
