@@ -421,9 +421,11 @@ async fn queue_accounts_must_match_their_tranche() {
     let q = QueueKeys { tranche: SENIOR, ..junior };
     let ix = ix::request_redemption(&alice.wallet.pubkey(), &f.keys, &q, &alice.tranches[0], 1_000 * UNIT);
     f.expect_rejected(&[ix], &[&alice.wallet], SluiceError::RedemptionNotReady, &[alice.tranches[0]]).await;
-    // Setting the junior up twice is refused (its escrow already exists).
-    let again = ix::init_redemption(&issuer.pubkey(), &f.keys, JUNIOR, &junior.queue);
-    assert!(f.chain.send(&[again], &[&issuer]).await.is_err());
+    // Setting the junior up twice is refused, with a fresh queue account as a client would.
+    let before = f.snapshot(&[]).await;
+    let again = sluice_sdk::client::init_redemption(&mut f.chain, &issuer, &f.keys, JUNIOR).await;
+    assert_sluice_err(again, SluiceError::AlreadySetUp);
+    assert_eq!(before, f.snapshot(&[]).await);
     // A stranger cannot set up a tranche.
     let stranger = f.investor(0, false).await;
     let ix = ix::init_redemption(&stranger.wallet.pubkey(), &f.keys, SENIOR, &junior.queue);

@@ -120,4 +120,6 @@ pub enum SluiceError {
     CrisisBandExceeded,
     #[msg("The constant-product invariant or an LP share's value would fall")]
     AmmInvariantViolated,
+    #[msg("Already set up")]
+    AlreadySetUp,
 }

@@ -2,7 +2,7 @@
 //! - Pool authority only (`NotAuthority`). Sets up redemption for tranche `tranche`: the
 //!   token escrow `["escrow", pool, tranche]` (authority: the pool) and the client-allocated,
 //!   zeroed queue account (`RedemptionQueue::SPACE` bytes, owned by Sluice).
-//! - Unknown tranche (`UnknownTranche`); a tranche already set up (`InvalidParams`).
+//! - Unknown tranche (`UnknownTranche`); a tranche already set up (`AlreadySetUp`).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{Mint, Token, TokenAccount};
@@ -19,8 +19,9 @@ pub struct InitRedemption<'info> {
     pub pool: Box<Account<'info, Pool>>,
     #[account(constraint = pool.tranches.get(tranche as usize).map(|t| t.mint) == Some(tranche_mint.key()) @ SluiceError::WrongAccount)]
     pub tranche_mint: Box<Account<'info, Mint>>,
+    /// `init_if_needed` so that a repeat reaches `validate` and reads as `AlreadySetUp`.
     #[account(
-        init,
+        init_if_needed,
         payer = authority,
         seeds = [b"escrow", pool.key().as_ref(), &[tranche]],
         bump,
@@ -37,7 +38,7 @@ pub struct InitRedemption<'info> {
 impl InitRedemption<'_> {
     fn validate(&self, tranche: u8) -> Result<()> {
         require!(tranche < self.pool.tranche_count, SluiceError::UnknownTranche);
-        require!(self.pool.tranches[tranche as usize].queue == Pubkey::default(), SluiceError::InvalidParams);
+        require!(self.pool.tranches[tranche as usize].queue == Pubkey::default(), SluiceError::AlreadySetUp);
         Ok(())
     }
 
