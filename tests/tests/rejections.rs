@@ -359,3 +359,24 @@ async fn tranche_and_params_guards() {
     assert_sluice_err(result, SluiceError::TranchesFrozen);
     assert_eq!(before, f.chain.account(&keys.pool).await.unwrap());
 }
+
+#[tokio::test]
+async fn pools_and_markets_refuse_out_of_bounds_parameters() {
+    let mut f = Fixture::new(false).await;
+    let issuer = f.issuer.insecure_clone();
+    let mut params = default_params(false);
+    params.redemption.installments = 0;
+    let mut publishers = [anchor_lang::prelude::Pubkey::default(); 3];
+    publishers[0] = f.publisher.pubkey();
+    let args = CreatePoolArgs { pool_id: 9, guardian: f.guardian.pubkey(), publishers, params };
+    let result = sluice_sdk::client::create_pool(&mut f.chain, &issuer, &f.keys.base_mint, args).await;
+    assert_sluice_err(result, SluiceError::InvalidParams);
+    assert!(f.chain.account(&pda::pool(&issuer.pubkey(), 9)).await.unwrap().is_none());
+
+    let m = ix::AmmKeys::new(&f.keys, SENIOR);
+    let mut bad = sluice::state::AmmParams::RECOMMENDED;
+    bad.base_fee_bps = 2_000;
+    let ix = ix::create_amm(&issuer.pubkey(), &f.keys, &m, bad);
+    f.expect_rejected(&[ix], &[&issuer], SluiceError::InvalidParams, &[]).await;
+    assert!(f.chain.account(&m.amm).await.unwrap().is_none());
+}

@@ -27,8 +27,8 @@ use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::{LiquidityChanged, Swapped};
 use crate::math::amm::{
-    base_to_lift_price, deposit_for_lp, first_deposit_lp, liquidity, price_e12, quote, share_value_held,
-    withdraw_for_lp, Swap, MIN_LIQUIDITY,
+    base_to_lift_price, deposit_for_lp, first_deposit_lp, price_e12, quote, share_value_held, withdraw_for_lp, Swap,
+    MIN_LIQUIDITY,
 };
 use crate::math::time::{BPS, SECONDS_PER_DAY};
 use crate::state::*;
@@ -67,8 +67,6 @@ impl CreateAmm<'_> {
             base_vault: a.base_vault.key(),
             params,
             lp_supply: 0,
-            set_aside_tranche: 0,
-            set_aside_base: 0,
             reserve_fees_base: 0,
             reserve_fees_tranche: 0,
             protocol_fees_base: 0,
@@ -311,32 +309,11 @@ impl<'info> Trade<'info> {
             a.pay_in(args.amount_in, 0)?;
             a.pay_out(0, s.amount_out)?;
         }
-        // Fee shares leave the curve: set aside in the input token.
-        let to_reserve = (s.fee as u128 * p.reserve_share_bps as u128 / BPS as u128) as u64;
-        let to_protocol = (s.fee as u128 * p.protocol_share_bps as u128 / BPS as u128) as u64;
-        let amm = &mut a.amm;
-        if args.buy_tranche {
-            amm.reserve_fees_base += to_reserve;
-            amm.protocol_fees_base += to_protocol;
-            amm.set_aside_base += to_reserve + to_protocol;
-        } else {
-            amm.reserve_fees_tranche += to_reserve;
-            amm.protocol_fees_tranche += to_protocol;
-            amm.set_aside_tranche += to_reserve + to_protocol;
-        }
-        let volume = if args.buy_tranche { args.amount_in } else { s.amount_out };
-        if now >= amm.window_start + SECONDS_PER_DAY {
-            amm.last_window_volume = amm.window_volume;
-            amm.window_start = now;
-            amm.window_volume = 0;
-        }
-        amm.window_volume = amm.window_volume.saturating_add(volume);
+        // Fee shares leave the curve, in the input token.
+        a.amm.set_aside_fee(s.fee, args.buy_tranche);
+        a.amm.record_volume(now, if args.buy_tranche { args.amount_in } else { s.amount_out });
         let after = a.check_after(before, None)?;
-        let price = price_e12(after.0, after.1).unwrap_or(0);
-        a.amm.observe(now, price);
-        let volume_24h = a.amm.window_volume.max(a.amm.last_window_volume);
-        a.amm.liquidity =
-            liquidity(after.0, after.1, p.fees(stage), p.reference_trade, volume_24h, tranche.value).into();
+        let price = a.amm.after_trade(now, after, p.fees(stage), tranche.value);
         emit!(Swapped {
             amm: a.amm.key(),
             trader: a.user.key(),
@@ -446,14 +423,9 @@ impl MarketReserve<'_> {
             q.amount_out,
         )?;
 
-        let to_reserve = (q.fee as u128 * p.reserve_share_bps as u128 / BPS as u128) as u64;
-        let to_protocol = (q.fee as u128 * p.protocol_share_bps as u128 / BPS as u128) as u64;
-        let amm = &mut a.amm;
-        amm.reserve_fees_base += to_reserve;
-        amm.protocol_fees_base += to_protocol;
-        amm.set_aside_base += to_reserve + to_protocol;
-        amm.buyback_spent += spend;
-        amm.window_volume = amm.window_volume.saturating_add(spend);
+        a.amm.set_aside_fee(q.fee, true);
+        a.amm.record_volume(now, spend);
+        a.amm.buyback_spent += spend;
         let pool = &mut a.pool;
         pool.reserve_balance -= spend;
         pool.tranches[i].reserve_tokens += q.amount_out;
@@ -469,11 +441,7 @@ impl MarketReserve<'_> {
         a.pool.check_escrow(i, a.escrow.amount)?;
         a.pool.invariant()?;
         a.amm.invariant()?;
-        let price = price_e12(after.0, after.1).unwrap_or(0);
-        a.amm.observe(now, price);
-        let volume_24h = a.amm.window_volume.max(a.amm.last_window_volume);
-        let value = a.pool.tranches[i].value;
-        a.amm.liquidity = liquidity(after.0, after.1, fees, p.reference_trade, volume_24h, value).into();
+        let price = a.amm.after_trade(now, after, fees, a.pool.tranches[i].value);
         super::reserve::attest(a.pool.key(), &a.pool, now);
         emit!(Swapped {
             amm: a.amm.key(),
@@ -501,7 +469,7 @@ impl MarketReserve<'_> {
     pub fn sweep_market_fees(ctx: Context<Self>) -> Result<()> {
         let a = ctx.accounts;
         let amm = &a.amm;
-        require!(amm.set_aside_base > 0 || amm.set_aside_tranche > 0, SluiceError::NothingToProcess);
+        require!(amm.set_aside_base() > 0 || amm.set_aside_tranche() > 0, SluiceError::NothingToProcess);
         let (rb, rt, pb, pt) =
             (amm.reserve_fees_base, amm.reserve_fees_tranche, amm.protocol_fees_base, amm.protocol_fees_tranche);
         let protocol_base = a.protocol_base.as_ref().ok_or(SluiceError::WrongAccount)?.to_account_info();
@@ -522,8 +490,6 @@ impl MarketReserve<'_> {
         amm.reserve_fees_tranche = 0;
         amm.protocol_fees_base = 0;
         amm.protocol_fees_tranche = 0;
-        amm.set_aside_base = 0;
-        amm.set_aside_tranche = 0;
         let i = amm.tranche as usize;
         let pool = &mut a.pool;
         pool.reserve_balance += rb;

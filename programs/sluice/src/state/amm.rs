@@ -3,8 +3,8 @@
 use anchor_lang::prelude::*;
 
 use crate::error::SluiceError;
-use crate::math::amm::{FeeSchedule, Liquidity};
-use crate::math::time::BPS;
+use crate::math::amm::{liquidity, price_e12, FeeSchedule, Liquidity};
+use crate::math::time::{BPS, SECONDS_PER_DAY};
 use crate::state::Stage;
 
 /// Fees of the market (`docs/amm.md`).
@@ -110,8 +110,6 @@ pub struct Amm {
     pub lp_supply: u64,
     /// Fee shares set aside for the reserve and the protocol: in the vaults, outside the
     /// reserves the curve trades on.
-    pub set_aside_tranche: u64,
-    pub set_aside_base: u64,
     pub reserve_fees_base: u64,
     pub reserve_fees_tranche: u64,
     pub protocol_fees_base: u64,
@@ -135,12 +133,57 @@ pub struct Amm {
 impl Amm {
     pub const SEED: &'static [u8] = b"amm";
 
+    /// Base tokens in the vault that belong to the reserve and the protocol, not the curve.
+    pub fn set_aside_base(&self) -> u64 {
+        self.reserve_fees_base + self.protocol_fees_base
+    }
+
+    /// Tranche tokens in the vault that belong to the reserve and the protocol.
+    pub fn set_aside_tranche(&self) -> u64 {
+        self.reserve_fees_tranche + self.protocol_fees_tranche
+    }
+
     /// Reserves the curve trades on: vault balances less set-aside fees.
     pub fn reserves(&self, tranche_vault: u64, base_vault: u64) -> Result<(u64, u64)> {
         Ok((
-            tranche_vault.checked_sub(self.set_aside_tranche).ok_or(SluiceError::InvariantViolated)?,
-            base_vault.checked_sub(self.set_aside_base).ok_or(SluiceError::InvariantViolated)?,
+            tranche_vault.checked_sub(self.set_aside_tranche()).ok_or(SluiceError::InvariantViolated)?,
+            base_vault.checked_sub(self.set_aside_base()).ok_or(SluiceError::InvariantViolated)?,
         ))
+    }
+
+    /// Takes the reserve's and the protocol's shares out of a fee paid in base tokens
+    /// (`in_base`) or tranche tokens; the rest stays in the curve for LPs. Shares floored.
+    pub fn set_aside_fee(&mut self, fee: u64, in_base: bool) {
+        let share = |bps: u16| (fee as u128 * bps as u128 / BPS as u128) as u64;
+        let (to_reserve, to_protocol) = (share(self.params.reserve_share_bps), share(self.params.protocol_share_bps));
+        if in_base {
+            self.reserve_fees_base += to_reserve;
+            self.protocol_fees_base += to_protocol;
+        } else {
+            self.reserve_fees_tranche += to_reserve;
+            self.protocol_fees_tranche += to_protocol;
+        }
+    }
+
+    /// Books a trade's base volume into the 24 h window, rolling the window when it is over.
+    pub fn record_volume(&mut self, now: i64, volume: u64) {
+        if now >= self.window_start + SECONDS_PER_DAY {
+            self.last_window_volume = self.window_volume;
+            self.window_start = now;
+            self.window_volume = 0;
+        }
+        self.window_volume = self.window_volume.saturating_add(volume);
+    }
+
+    /// After a trade: advance the time-weighted price and refresh the liquidity metrics
+    /// from the new reserves. Returns the new price.
+    pub fn after_trade(&mut self, now: i64, reserves: (u64, u64), fees: FeeSchedule, tranche_value: u64) -> u64 {
+        let price = price_e12(reserves.0, reserves.1).unwrap_or(0);
+        self.observe(now, price);
+        let volume_24h = self.window_volume.max(self.last_window_volume);
+        self.liquidity =
+            liquidity(reserves.0, reserves.1, fees, self.params.reference_trade, volume_24h, tranche_value).into();
+        price
     }
 
     /// Advances the time-weighted price to `now` at the price that held until now.
@@ -155,8 +198,7 @@ impl Amm {
 
     pub fn invariant(&self) -> Result<()> {
         require!(
-            self.set_aside_base == self.reserve_fees_base + self.protocol_fees_base
-                && self.set_aside_tranche == self.reserve_fees_tranche + self.protocol_fees_tranche,
+            self.lp_supply == 0 || self.lp_supply >= crate::math::amm::MIN_LIQUIDITY,
             SluiceError::InvariantViolated
         );
         self.params.validate()
