@@ -11,7 +11,7 @@ use sluice::instructions::*;
 use sluice::math::dcf::{ClassRates, OverdueStep};
 use sluice::math::time::SECONDS_PER_DAY;
 use sluice::state::{Book, Pool, PoolParams, RateOracle, Receivable, Request, MAX_PUBLISHERS, QUEUE_CAPACITY};
-use sluice_sdk::chain::{BankChain, Chain, ChainError, RawAccount};
+use sluice_sdk::chain::{BankChain, Chain, ChainError, DevChain, RawAccount};
 use sluice_sdk::client;
 pub use sluice_sdk::ix::QueueKeys;
 use sluice_sdk::ix::{self, PoolKeys};

@@ -5,7 +5,7 @@
 use sluice::instructions::SwapArgs;
 use sluice::math::amm::MIN_LIQUIDITY;
 use sluice::state::AmmParams;
-use sluice_sdk::chain::Chain;
+use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::ix::{self, AmmKeys, Trader};
 use sluice_sdk::{client, pda};
 use sluice_tests::*;

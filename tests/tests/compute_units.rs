@@ -5,6 +5,7 @@
 #![allow(deprecated)]
 
 use sluice::math::time::{bucket_of, BUCKET_SECONDS, NUM_BUCKETS, SECONDS_PER_DAY};
+use sluice_sdk::chain::DevChain;
 use sluice_sdk::{ix, preview};
 use sluice_tests::*;
 

@@ -3,6 +3,7 @@
 #![allow(deprecated)]
 
 use anchor_lang::prelude::Pubkey;
+use sluice_sdk::chain::DevChain;
 use sluice_sdk::client;
 use sluice_sdk::keeper::Keeper;
 use sluice_tests::*;

@@ -5,7 +5,7 @@
 use sluice::math::time::SECONDS_PER_DAY;
 use sluice::math::tokens::tokens_for_deposit;
 use sluice::state::ReceivableStatus;
-use sluice_sdk::chain::Chain;
+use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::{client, ix, preview};
 use sluice_tests::*;
 use solana_signer::Signer;

@@ -7,7 +7,7 @@ use sluice::instructions::RedeemInstantArgs;
 use sluice::math::allocation::value_of;
 use sluice::math::time::SECONDS_PER_DAY;
 use sluice::state::Stage;
-use sluice_sdk::chain::Chain;
+use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::{client, ix};
 
 use sluice_tests::*;

@@ -4,7 +4,7 @@
 use sluice::instructions::*;
 use sluice::math::time::BUCKET_SECONDS;
 use sluice::math::time::{NUM_BUCKETS, SECONDS_PER_DAY};
-use sluice_sdk::chain::Chain;
+use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::{ix, pda};
 use sluice_tests::*;
 use solana_keypair::Keypair;

@@ -10,15 +10,18 @@ use sluice::math::allocation::value_of;
 use sluice::math::dcf::{overdue_haircut_bps, ClassRates, OverdueStep};
 use sluice::math::time::SECONDS_PER_DAY;
 use sluice::state::{PoolParams, ReceivableStatus, RedemptionParams, Stage, MAX_PUBLISHERS};
-use sluice_sdk::chain::{BankChain, Chain, ChainError};
+use sluice_sdk::chain::{BankChain, Chain, ChainError, DevChain};
 use sluice_sdk::ix::{self, PoolKeys};
 use sluice_sdk::keeper::Keeper;
+use sluice_sdk::rpc::RpcChain;
 use sluice_sdk::{client, pda, preview};
 
 const UNIT: u64 = 1_000_000;
 const TRANCHES: [(&str, u16, u16); 3] = [("senior", 800, 2_000), ("mezzanine", 1_200, 1_000), ("junior", 0, 0)];
 
 pub struct Options {
+    /// JSON-RPC URL of a `sluice localnet`; the embedded chain when absent.
+    url: Option<String>,
     receivables: usize,
     steps: usize,
     wave_days: usize,
@@ -26,13 +29,16 @@ pub struct Options {
 
 impl Options {
     pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut o = Options { receivables: 300, steps: 14, wave_days: 40 };
+        let mut o = Options { url: None, receivables: 300, steps: 14, wave_days: 40 };
         let mut it = args.iter();
         while let Some(a) = it.next() {
-            let mut value = |name: &str| -> Result<usize, String> {
-                it.next().and_then(|v| v.parse().ok()).ok_or(format!("{name} needs a number"))
+            // Every option takes a value.
+            let v = it.next().cloned();
+            let value = |name: &str| -> Result<usize, String> {
+                v.as_ref().and_then(|v| v.parse().ok()).ok_or(format!("{name} needs a number"))
             };
             match a.as_str() {
+                "--url" => o.url = Some(v.clone().ok_or("--url needs a URL")?),
                 "--receivables" => o.receivables = value("--receivables")?.clamp(1, 2_000),
                 "--steps" => o.steps = value("--steps")?.clamp(1, 60),
                 "--wave-days" => o.wave_days = value("--wave-days")?.clamp(1, 120),
@@ -71,8 +77,8 @@ struct Loan {
     fate: Fate,
 }
 
-struct Demo {
-    chain: BankChain,
+struct Demo<C> {
+    chain: C,
     issuer: Keypair,
     publisher: Keypair,
     keys: PoolKeys,
@@ -107,7 +113,7 @@ fn rates(sequence: u64, market_rate_bps: u32) -> PublishRatesArgs {
     }
 }
 
-impl Demo {
+impl<C: DevChain> Demo<C> {
     async fn send(
         &mut self,
         ixs: &[anchor_lang::solana_program::instruction::Instruction],
@@ -201,7 +207,18 @@ fn row(step: usize, day: i64, nav: &preview::NavPreview, events: &str) {
 }
 
 pub async fn run(opts: Options) -> Result<(), String> {
-    let mut chain = BankChain::start().await;
+    match opts.url.clone() {
+        None => run_on(BankChain::start().await, opts, "an embedded chain").await,
+        Some(url) => {
+            let mut chain = RpcChain::new(&url, Keypair::new());
+            let payer = chain.payer().pubkey();
+            chain.airdrop(&payer, 10_000 * 1_000_000_000).await.map_err(describe)?;
+            run_on(chain, opts, &url).await
+        }
+    }
+}
+
+async fn run_on<C: DevChain>(mut chain: C, opts: Options, place: &str) -> Result<(), String> {
     let issuer = Keypair::new();
     let guardian = Keypair::new();
     let publisher = Keypair::new();
@@ -230,7 +247,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     client::mint_to(&mut chain, &base_mint, &issuer_base, &issuer, 100_000_000 * UNIT).await.map_err(describe)?;
     let mut d = Demo { chain, issuer, publisher, keys, issuer_base, sequence: 0, market: 0 };
 
-    println!("Sluice demo: an SME receivables pool on an embedded chain");
+    println!("Sluice demo: an SME receivables pool on {place}");
     println!("  pool      {}", d.keys.pool);
     for (i, (name, coupon, sub)) in TRANCHES.iter().enumerate() {
         let issuer = d.issuer.insecure_clone();
@@ -384,8 +401,8 @@ type Investor = (Keypair, Pubkey, Pubkey, u8, u64);
 /// A run on the pool: holders queue large redemptions while most cash is lent out. The
 /// queue pushes the pool into Stress, daily batches pay in installments, the reserve buys
 /// what the vault cannot, repayments refill cash, and the pool returns to Normal.
-async fn redemption_wave(
-    d: &mut Demo,
+async fn redemption_wave<C: DevChain>(
+    d: &mut Demo<C>,
     investors: &[Investor],
     loans: &[Loan],
     borrower: &Pubkey,
@@ -509,7 +526,7 @@ async fn redemption_wave(
 /// A market for the senior tranche: a holder provides liquidity, a forced seller dumps
 /// tokens, the price falls under NAV, the pool reads it as stress, and the reserve's daily
 /// buy-backs pull the price back to the trigger.
-async fn market_episode(d: &mut Demo, holder: &Investor, mut keeper: Keeper) -> Result<(), String> {
+async fn market_episode<C: DevChain>(d: &mut Demo<C>, holder: &Investor, mut keeper: Keeper) -> Result<(), String> {
     let (wallet, base, tokens, _, _) = holder;
     let issuer = d.issuer.insecure_clone();
     let m = ix::AmmKeys::new(&d.keys, 0);

@@ -5,6 +5,7 @@
 #![allow(deprecated)]
 
 mod demo;
+mod localnet;
 
 use std::process::ExitCode;
 
@@ -35,6 +36,22 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("sluice demo: {e}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
+        Some("localnet") => match localnet::parse(&args[1..]) {
+            Ok(opts) => {
+                let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+                match rt.block_on(localnet::run(opts)) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("sluice localnet: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("sluice localnet: {e}\n\n{USAGE}");
                 ExitCode::from(2)
             }
         },

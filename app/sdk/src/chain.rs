@@ -96,6 +96,15 @@ pub trait Chain {
     async fn rent_exempt_minimum(&mut self, len: usize) -> Result<u64, ChainError>;
 }
 
+/// What only a development chain offers: a faucet and a clock that can be moved.
+#[allow(async_fn_in_trait)]
+pub trait DevChain: Chain {
+    /// Funds `to` with `lamports` of SOL.
+    async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<(), ChainError>;
+    /// Moves the cluster clock forward by `seconds`.
+    async fn advance_clock(&mut self, seconds: i64) -> Result<(), ChainError>;
+}
+
 /// Adapter from the runtime's builtin signature to Anchor's generated entry point, whose
 /// account slice and infos share one lifetime.
 fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
@@ -126,7 +135,7 @@ fn sbf_build_dir() -> Option<std::path::PathBuf> {
         .find(|dir| dir.join("sluice.so").is_file())
 }
 
-const COMPUTE_BUDGET_ID: Pubkey = anchor_lang::pubkey!("ComputeBudget111111111111111111111111111111");
+pub(crate) const COMPUTE_BUDGET_ID: Pubkey = anchor_lang::pubkey!("ComputeBudget111111111111111111111111111111");
 
 impl BankChain {
     pub async fn start() -> BankChain {
@@ -168,15 +177,6 @@ impl BankChain {
         Ok(Transaction::new_signed_with_payer(&all, Some(&self.ctx.payer.pubkey()), &keys, blockhash))
     }
 
-    /// Moves the cluster clock forward by `seconds`.
-    pub async fn advance_clock(&mut self, seconds: i64) -> Result<(), ChainError> {
-        let mut clock: solana_clock::Clock =
-            self.ctx.banks_client.get_sysvar().await.map_err(|e| ChainError::Transport(e.to_string()))?;
-        clock.unix_timestamp += seconds;
-        self.ctx.set_sysvar(&clock);
-        Ok(())
-    }
-
     /// Sets the cluster clock to `unix_timestamp` (forward only).
     pub async fn set_clock(&mut self, unix_timestamp: i64) -> Result<(), ChainError> {
         let now = self.now().await?;
@@ -186,10 +186,25 @@ impl BankChain {
         Ok(())
     }
 
+    /// The bank's test context, for a server that puts a network face on it.
+    pub fn context(&mut self) -> &mut ProgramTestContext {
+        &mut self.ctx
+    }
+}
+
+impl DevChain for BankChain {
     /// Funds `to` with SOL from the payer.
-    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
+    async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<(), ChainError> {
         let ix = anchor_lang::solana_program::system_instruction::transfer(&self.ctx.payer.pubkey(), to, lamports);
         self.send(&[ix], &[]).await
+    }
+
+    async fn advance_clock(&mut self, seconds: i64) -> Result<(), ChainError> {
+        let mut clock: solana_clock::Clock =
+            self.ctx.banks_client.get_sysvar().await.map_err(|e| ChainError::Transport(e.to_string()))?;
+        clock.unix_timestamp += seconds;
+        self.ctx.set_sysvar(&clock);
+        Ok(())
     }
 }
 

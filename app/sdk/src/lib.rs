@@ -8,6 +8,8 @@
 //!   math and planning.
 //! - [`chain`]: what a client needs from a cluster, and the in-process bank that implements
 //!   it for tests and the demo.
+//! - [`rpc`]: the same over JSON-RPC, for a real cluster or `sluice localnet`.
+//! - [`config`]: the wallet and URL from the Solana CLI config, keypair files.
 //! - [`keeper`]: sends the cranks that are due, and only those.
 //! - [`client`]: multi-instruction flows and typed reads over any chain.
 //! - [`errors`]: program error names and messages from the IDL.
@@ -15,11 +17,13 @@
 
 pub mod chain;
 pub mod client;
+pub mod config;
 pub mod errors;
 pub mod ix;
 pub mod keeper;
 pub mod pda;
 pub mod preview;
+pub mod rpc;
 pub mod state;
 
 pub use anchor_lang::prelude::Pubkey;
