@@ -99,6 +99,10 @@ pub struct Background {
 
 impl Background {
     pub fn start(opts: Options) -> std::io::Result<Background> {
+        // The bank logs every instruction at debug level unless told otherwise.
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var("RUST_LOG", "error");
+        }
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {

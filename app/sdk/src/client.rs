@@ -36,6 +36,44 @@ pub async fn receivable<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<Rec
     typed(address, decode::receivable(&data(chain, address).await?))
 }
 
+/// The pool at `address`, or `None` when it does not exist yet.
+pub async fn try_pool<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<Option<Pool>, ChainError> {
+    match chain.account(address).await? {
+        Some(a) => typed(address, decode::pool(&a.data)).map(Some),
+        None => Ok(None),
+    }
+}
+
+pub async fn mint_decimals<C: Chain>(chain: &mut C, mint: &Pubkey) -> Result<u8, ChainError> {
+    Ok(typed(mint, decode::mint(&data(chain, mint).await?))?.decimals)
+}
+
+/// A member record, or `None` when the wallet was never admitted.
+pub async fn member<C: Chain>(
+    chain: &mut C,
+    pool: &Pubkey,
+    wallet: &Pubkey,
+) -> Result<Option<sluice::state::Member>, ChainError> {
+    let address = crate::pda::member(pool, wallet);
+    match chain.account(&address).await? {
+        Some(a) => typed(&address, decode::member(&a.data)).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// True when `address` holds an account.
+pub async fn exists<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<bool, ChainError> {
+    Ok(chain.account(address).await?.is_some())
+}
+
+/// A token account's balance, 0 when the account does not exist yet.
+pub async fn balance_or_zero<C: Chain>(chain: &mut C, account: &Pubkey) -> Result<u64, ChainError> {
+    match chain.account(account).await? {
+        Some(a) => Ok(typed(account, decode::token_account(&a.data))?.amount),
+        None => Ok(0),
+    }
+}
+
 pub async fn token_balance<C: Chain>(chain: &mut C, account: &Pubkey) -> Result<u64, ChainError> {
     Ok(typed(account, decode::token_account(&data(chain, account).await?))?.amount)
 }

@@ -585,4 +585,44 @@ pub mod token {
     pub fn mint_to(mint: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
         spl::mint_to(&spl_token::ID, mint, to, authority, &[], amount).expect("valid mint_to ix")
     }
+
+    /// A wallet's associated token account for `mint`.
+    pub fn associated(wallet: &Pubkey, mint: &Pubkey) -> Pubkey {
+        anchor_spl::associated_token::get_associated_token_address(wallet, mint)
+    }
+
+    /// Creates `wallet`'s associated token account for `mint` unless it exists.
+    pub fn create_associated(payer: &Pubkey, wallet: &Pubkey, mint: &Pubkey) -> Instruction {
+        anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
+            payer,
+            wallet,
+            mint,
+            &spl_token::ID,
+        )
+    }
+
+    /// A mint at an address derived from `base` and `seed`, so a re-run finds it again.
+    pub fn create_mint_with_seed(
+        payer: &Pubkey,
+        base: &Pubkey,
+        seed: &str,
+        authority: &Pubkey,
+        decimals: u8,
+        lamports: u64,
+    ) -> (Pubkey, [Instruction; 2]) {
+        let mint = Pubkey::create_with_seed(base, seed, &spl_token::ID).expect("seed within 32 bytes");
+        let ixs = [
+            system_instruction::create_account_with_seed(
+                payer,
+                &mint,
+                base,
+                seed,
+                lamports,
+                MINT_LEN as u64,
+                &spl_token::ID,
+            ),
+            spl::initialize_mint2(&spl_token::ID, &mint, authority, None, decimals).expect("valid mint ix"),
+        ];
+        (mint, ixs)
+    }
 }

@@ -1,0 +1,638 @@
+//! Spec → chain: each step reads what is there, does only what is missing, and says which.
+//! A dry run reads the same way and sends nothing.
+
+use std::fmt;
+
+use anchor_lang::prelude::Pubkey;
+use serde::Serialize;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use sluice::instructions::{CreatePoolArgs, DepositArgs};
+use sluice::state::{AmmParams, MAX_PUBLISHERS};
+use sluice_sdk::chain::{Chain, ChainError};
+use sluice_sdk::ix::{self, AmmKeys, PoolKeys};
+use sluice_sdk::{client, pda, preview};
+
+use crate::spec::{BaseMint, Spec};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    DryRun,
+    Apply,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepState {
+    /// Already on chain as the spec says.
+    Present,
+    /// Missing; a dry run would do it.
+    Planned,
+    /// Done by this run.
+    Applied,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    pub state: StepState,
+    pub what: String,
+}
+
+#[derive(Debug)]
+pub enum MigrateError {
+    /// A step failed on chain.
+    Chain { step: String, error: ChainError },
+    /// The chain holds something the spec contradicts and that cannot be changed.
+    Conflict(String),
+}
+
+impl fmt::Display for MigrateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MigrateError::Chain { step, error } => write!(f, "{step}: {}", error.explain()),
+            MigrateError::Conflict(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for MigrateError {}
+
+/// Every address the migration made or uses, as written to the deployment record.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Deployment {
+    pub name: String,
+    pub program_id: String,
+    pub authority: String,
+    pub pool_id: u64,
+    pub pool: String,
+    pub base_mint: String,
+    pub vault: String,
+    pub book: String,
+    pub oracle: String,
+    pub reserve_vault: Option<String>,
+    pub tranches: Vec<TrancheRecord>,
+    pub members: Vec<MemberRecord>,
+    pub receivables: Vec<ReceivableRecord>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TrancheRecord {
+    pub index: u8,
+    pub name: String,
+    pub mint: String,
+    pub queue: Option<String>,
+    pub escrow: Option<String>,
+    pub market: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MemberRecord {
+    pub wallet: String,
+    pub member: String,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReceivableRecord {
+    pub index: u64,
+    pub address: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub mode: Mode,
+    pub steps: Vec<Step>,
+    pub deployment: Deployment,
+}
+
+impl Report {
+    pub fn applied(&self) -> usize {
+        self.steps.iter().filter(|s| s.state == StepState::Applied).count()
+    }
+    pub fn planned(&self) -> usize {
+        self.steps.iter().filter(|s| s.state == StepState::Planned).count()
+    }
+}
+
+/// Seed of the locally created base mint: one per issuer and pool id.
+pub fn base_mint_seed(pool_id: u64) -> String {
+    format!("sluice-base-{pool_id}")
+}
+
+/// The base mint the spec means, for `issuer`.
+pub fn base_mint_address(spec: &Spec, issuer: &Pubkey) -> Pubkey {
+    match spec.base {
+        BaseMint::Existing(m) => m,
+        BaseMint::Create { .. } => {
+            Pubkey::create_with_seed(issuer, &base_mint_seed(spec.pool_id), &anchor_spl::token::spl_token::ID)
+                .expect("short seed")
+        }
+    }
+}
+
+struct Run<'a, C> {
+    chain: &'a mut C,
+    issuer: &'a Keypair,
+    mode: Mode,
+    steps: Vec<Step>,
+}
+
+impl<C: Chain> Run<'_, C> {
+    /// Records a step and, in apply mode, sends its instructions when `needed`.
+    async fn step(
+        &mut self,
+        what: String,
+        needed: bool,
+        ixs: Vec<anchor_lang::solana_program::instruction::Instruction>,
+        extra: &[&Keypair],
+    ) -> Result<bool, MigrateError> {
+        let state = match (needed, self.mode) {
+            (false, _) => StepState::Present,
+            (true, Mode::DryRun) => StepState::Planned,
+            (true, Mode::Apply) => {
+                let mut signers = vec![self.issuer];
+                signers.extend_from_slice(extra);
+                self.chain
+                    .send(&ixs, &signers)
+                    .await
+                    .map_err(|error| MigrateError::Chain { step: what.clone(), error })?;
+                StepState::Applied
+            }
+        };
+        self.steps.push(Step { state, what });
+        Ok(needed && self.mode == Mode::Apply)
+    }
+
+    fn note(&mut self, state: StepState, what: String) {
+        self.steps.push(Step { state, what });
+    }
+}
+
+fn read(what: &'static str) -> impl FnOnce(ChainError) -> MigrateError {
+    move |error| MigrateError::Chain { step: format!("reading {what}"), error }
+}
+
+/// Plans (dry run) or applies `spec` with `issuer` as the pool authority.
+pub async fn migrate<C: Chain>(
+    chain: &mut C,
+    issuer: &Keypair,
+    spec: &Spec,
+    mode: Mode,
+) -> Result<Report, MigrateError> {
+    let authority = issuer.pubkey();
+    let payer = chain.payer().pubkey();
+    let mut run = Run { chain, issuer, mode, steps: Vec::new() };
+
+    // Base mint.
+    let base_mint = base_mint_address(spec, &authority);
+    let issuer_base = ix::token::associated(&authority, &base_mint);
+    let mint_present = client::exists(run.chain, &base_mint).await.map_err(read("base mint"))?;
+    match spec.base {
+        BaseMint::Existing(_) => {
+            if !mint_present {
+                return Err(MigrateError::Conflict(format!("base mint {base_mint} does not exist on this cluster")));
+            }
+            run.note(StepState::Present, format!("base mint {base_mint}"));
+        }
+        BaseMint::Create { mint_to_issuer } => {
+            let lamports = run.chain.rent_exempt_minimum(ix::token::MINT_LEN).await.map_err(read("rent"))?;
+            let (_, create) = ix::token::create_mint_with_seed(
+                &payer,
+                &authority,
+                &base_mint_seed(spec.pool_id),
+                &authority,
+                spec.decimals,
+                lamports,
+            );
+            let mut ixs = create.to_vec();
+            ixs.push(ix::token::create_associated(&payer, &authority, &base_mint));
+            if mint_to_issuer > 0 {
+                ixs.push(ix::token::mint_to(&base_mint, &issuer_base, &authority, mint_to_issuer));
+            }
+            run.step(
+                format!(
+                    "create base mint {base_mint} ({} decimals), mint {mint_to_issuer} to the issuer",
+                    spec.decimals
+                ),
+                !mint_present,
+                ixs,
+                &[],
+            )
+            .await?;
+        }
+    }
+    if mint_present || mode == Mode::Apply {
+        let mint = client::mint_decimals(run.chain, &base_mint).await.map_err(read("base mint"))?;
+        if mint != spec.decimals {
+            return Err(MigrateError::Conflict(format!(
+                "base mint {base_mint} has {mint} decimals, the spec says {}",
+                spec.decimals
+            )));
+        }
+    }
+
+    // Pool and book.
+    let pool_address = pda::pool(&authority, spec.pool_id);
+    let mut pool = client::try_pool(run.chain, &pool_address).await.map_err(read("pool"))?;
+    let keys = match &pool {
+        Some(p) => {
+            if p.base_mint != base_mint {
+                return Err(MigrateError::Conflict(format!(
+                    "pool {pool_address} exists with base mint {}, not {base_mint}",
+                    p.base_mint
+                )));
+            }
+            run.note(StepState::Present, format!("pool {pool_address} (id {})", spec.pool_id));
+            PoolKeys::new(&authority, spec.pool_id, base_mint, p.book)
+        }
+        None => {
+            let book = Keypair::new();
+            let keys = PoolKeys::new(&authority, spec.pool_id, base_mint, book.pubkey());
+            let mut publishers = [Pubkey::default(); MAX_PUBLISHERS];
+            publishers[..spec.publishers.len()].copy_from_slice(&spec.publishers);
+            let args =
+                CreatePoolArgs { pool_id: spec.pool_id, guardian: spec.guardian, publishers, params: spec.params };
+            let lamports = run.chain.rent_exempt_minimum(sluice::state::Book::SPACE).await.map_err(read("rent"))?;
+            let ixs =
+                vec![ix::allocate_book(&payer, &book.pubkey(), lamports), ix::create_pool(&authority, &keys, args)];
+            run.step(
+                format!("create pool {pool_address} (id {}) with book {}", spec.pool_id, book.pubkey()),
+                true,
+                ixs,
+                &[&book],
+            )
+            .await?;
+            keys
+        }
+    };
+    if mode == Mode::Apply {
+        pool = client::try_pool(run.chain, &pool_address).await.map_err(read("pool"))?;
+    }
+
+    if let Some(p) = &pool {
+        if p.params != spec.params {
+            run.step(
+                "update pool parameters to the spec".into(),
+                true,
+                vec![ix::update_params(&authority, &pool_address, spec.params)],
+                &[],
+            )
+            .await?;
+        }
+        let on_chain: Vec<Pubkey> = p_publishers(run.chain, &keys.oracle).await.map_err(read("oracle"))?;
+        if on_chain != spec.publishers {
+            run.note(
+                StepState::Present,
+                "oracle publishers differ from the spec: change them with the guardian, not a migration".into(),
+            );
+        }
+    }
+
+    // Tranches, senior first.
+    for (i, t) in spec.tranches.iter().enumerate() {
+        let existing = pool.as_ref().filter(|p| (p.tranche_count as usize) > i).map(|p| p.tranches[i]);
+        match existing {
+            Some(on_chain) => {
+                if on_chain.coupon_bps != t.args.coupon_bps
+                    || on_chain.min_subordination_bps != t.args.min_subordination_bps
+                {
+                    return Err(MigrateError::Conflict(format!(
+                        "tranche {i} ({}) exists with coupon {} bps and subordination {} bps; the spec says {} and {}",
+                        t.name,
+                        on_chain.coupon_bps,
+                        on_chain.min_subordination_bps,
+                        t.args.coupon_bps,
+                        t.args.min_subordination_bps
+                    )));
+                }
+                run.note(StepState::Present, format!("tranche {i} {} (mint {})", t.name, keys.tranche_mint(i as u8)));
+            }
+            None => {
+                run.step(
+                    format!(
+                        "add tranche {i} {}: coupon {} bps, min subordination {} bps",
+                        t.name, t.args.coupon_bps, t.args.min_subordination_bps
+                    ),
+                    true,
+                    vec![ix::add_tranche(&authority, &keys, i as u8, t.args.clone())],
+                    &[],
+                )
+                .await?;
+            }
+        }
+    }
+
+    // Members; the issuer too when it seeds a permissioned pool.
+    let now = run.chain.now().await.map_err(read("clock"))?;
+    let mut members = spec.members.clone();
+    if spec.params.permissioned && !spec.seed.is_empty() && !members.iter().any(|m| m.wallet == authority) {
+        members.push(crate::spec::Member { wallet: authority, expires_at: (now / 86_400 + 5 * 365) * 86_400 });
+    }
+    for m in &members {
+        let current = if pool.is_some() {
+            client::member(run.chain, &pool_address, &m.wallet).await.map_err(read("member"))?
+        } else {
+            None
+        };
+        let needed = current.is_none_or(|c| c.expires_at != m.expires_at);
+        run.step(
+            format!("member {} until {}", m.wallet, m.expires_at),
+            needed,
+            vec![ix::set_member(&authority, &pool_address, &m.wallet, m.expires_at)],
+            &[],
+        )
+        .await?;
+    }
+
+    // Initial rates, published by the issuer when it is a publisher.
+    if let Some(rates) = spec.initial_rates.clone() {
+        let sequence = match &pool {
+            Some(_) => client::oracle(run.chain, &keys.oracle).await.map_err(read("oracle"))?.sequence,
+            None => 0,
+        };
+        if sequence == 0 && !spec.publishers.contains(&authority) {
+            return Err(MigrateError::Conflict(format!(
+                "[oracle.initial] is published by the issuer, but {authority} is not among oracle.publishers"
+            )));
+        }
+        run.step(
+            format!("publish initial rates (market {} bps)", rates.market_rate_bps),
+            sequence == 0,
+            vec![ix::publish_rates(&authority, &keys, rates)],
+            &[],
+        )
+        .await?;
+    }
+
+    // Redemption queues.
+    for i in 0..spec.tranches.len() {
+        let has_queue = pool.as_ref().is_some_and(|p| p.tranches[i].queue != Pubkey::default());
+        if has_queue {
+            run.note(StepState::Present, format!("redemption queue of tranche {i}"));
+        } else if mode == Mode::Apply {
+            client::init_redemption(run.chain, issuer, &keys, i as u8)
+                .await
+                .map_err(|error| MigrateError::Chain { step: format!("redemption queue of tranche {i}"), error })?;
+            run.note(StepState::Applied, format!("redemption queue of tranche {i}"));
+        } else {
+            run.note(StepState::Planned, format!("redemption queue of tranche {i}"));
+        }
+    }
+
+    // Buy-back reserve vault.
+    let wants_reserve = spec.reserve_fund > 0 || !spec.markets.is_empty();
+    if wants_reserve {
+        let present = pool.as_ref().is_some_and(|p| p.reserve_vault != Pubkey::default());
+        run.step("buy-back reserve vault".into(), !present, vec![ix::init_reserve(&authority, &keys)], &[]).await?;
+    }
+    if mode == Mode::Apply {
+        pool = client::try_pool(run.chain, &pool_address).await.map_err(read("pool"))?;
+    }
+    let reserve = pool.as_ref().filter(|p| p.reserve_vault != Pubkey::default()).map(|p| p.reserve_vault);
+
+    // Seed deposits, junior first; skipped once the issuer holds tokens of that tranche.
+    let mut seed_needed = Vec::new();
+    for &(tranche, _) in &spec.seed {
+        let holding = ix::token::associated(&authority, &keys.tranche_mint(tranche));
+        let held = client::balance_or_zero(run.chain, &holding).await.map_err(read("issuer tranche account"))?;
+        seed_needed.push(held == 0);
+    }
+    if seed_needed.contains(&true) {
+        run.step("reprice before the seed deposits".into(), true, vec![ix::reprice(&keys)], &[]).await?;
+        if mode == Mode::Apply {
+            pool = client::try_pool(run.chain, &pool_address).await.map_err(read("pool"))?;
+        }
+    }
+    for (&(tranche, amount), &needed) in spec.seed.iter().zip(&seed_needed) {
+        let mint = keys.tranche_mint(tranche);
+        let holding = ix::token::associated(&authority, &mint);
+        let min_tokens_out = match (mode, &pool) {
+            (Mode::Apply, Some(p)) => preview::deposit_tokens(p, tranche, amount).unwrap_or(0),
+            _ => 0,
+        };
+        let member = spec.params.permissioned.then(|| pda::member(&pool_address, &authority));
+        let ixs = vec![
+            ix::token::create_associated(&payer, &authority, &mint),
+            ix::deposit(
+                &authority,
+                &keys,
+                &issuer_base,
+                &holding,
+                member,
+                reserve,
+                DepositArgs { tranche, amount, min_tokens_out },
+            ),
+        ];
+        run.step(format!("seed deposit of {amount} into tranche {tranche}"), needed, ixs, &[]).await?;
+        if mode == Mode::Apply {
+            pool = client::try_pool(run.chain, &pool_address).await.map_err(read("pool"))?;
+        }
+    }
+
+    // Receivables, in index order; those on chain must match their CSV rows.
+    let pay_to = spec.pay_to.unwrap_or(authority);
+    let borrower_account = ix::token::associated(&pay_to, &base_mint);
+    if !spec.receivables.is_empty() {
+        let present = client::exists(run.chain, &borrower_account).await.map_err(read("pay-to account"))?;
+        run.step(
+            format!("base-token account of {pay_to} for receivable funding"),
+            !present,
+            vec![ix::token::create_associated(&payer, &pay_to, &base_mint)],
+            &[],
+        )
+        .await?;
+    }
+    let on_chain_count = pool.as_ref().map_or(0, |p| p.receivable_count);
+    let mut added = 0;
+    for r in &spec.receivables {
+        if r.index < on_chain_count {
+            let address = pda::receivable(&pool_address, r.index);
+            let c = client::receivable(run.chain, &address).await.map_err(read("receivable"))?;
+            let same = c.face_value == r.args.face_value
+                && c.funded == r.args.funded
+                && c.due_ts == r.args.due_ts
+                && c.risk_class == r.args.risk_class
+                && c.document_hash == r.args.document_hash;
+            if !same {
+                return Err(MigrateError::Conflict(format!(
+                    "{}:{}: receivable {} on chain ({address}) differs from this row",
+                    spec.receivables_file().display(),
+                    r.line,
+                    r.index
+                )));
+            }
+            continue;
+        }
+        added += 1;
+        if mode == Mode::Apply {
+            let what = format!("receivable {} (CSV line {})", r.index, r.line);
+            run.chain
+                .send(&[ix::add_receivable(&authority, &keys, r.index, &borrower_account, r.args.clone())], &[issuer])
+                .await
+                .map_err(|error| MigrateError::Chain { step: what, error })?;
+        }
+    }
+    if !spec.receivables.is_empty() {
+        let state = match (added, mode) {
+            (0, _) => StepState::Present,
+            (_, Mode::DryRun) => StepState::Planned,
+            (_, Mode::Apply) => StepState::Applied,
+        };
+        run.note(
+            state,
+            format!("receivables: {added} to add, {} on chain", on_chain_count.min(spec.receivables.len() as u64)),
+        );
+    }
+    if mode == Mode::Apply {
+        pool = client::try_pool(run.chain, &pool_address).await.map_err(read("pool"))?;
+    }
+
+    // Reserve funding, topped up to the spec's amount.
+    if spec.reserve_fund > 0 {
+        let balance = pool.as_ref().map_or(0, |p| p.reserve_balance);
+        let top_up = spec.reserve_fund.saturating_sub(balance);
+        run.step(
+            format!("fund the reserve to {} (top up {top_up})", spec.reserve_fund),
+            top_up > 0,
+            vec![ix::fund_reserve(&authority, &keys, &issuer_base, top_up)],
+            &[],
+        )
+        .await?;
+    }
+
+    // Markets.
+    for &t in &spec.markets {
+        let m = AmmKeys::new(&keys, t);
+        let present = client::exists(run.chain, &m.amm).await.map_err(read("market"))?;
+        run.step(
+            format!("market for tranche {t} ({})", m.amm),
+            !present,
+            vec![ix::create_amm(&authority, &keys, &m, AmmParams::RECOMMENDED)],
+            &[],
+        )
+        .await?;
+    }
+
+    // Leave the pool priced if this run changed it.
+    if mode == Mode::Apply && run.steps.iter().any(|s| s.state == StepState::Applied) && spec.initial_rates.is_some() {
+        run.step("reprice".into(), true, vec![ix::reprice(&keys)], &[]).await?;
+    }
+
+    let deployment = record(spec, &authority, &keys, reserve, &members);
+    Ok(Report { mode, steps: run.steps, deployment })
+}
+
+async fn p_publishers<C: Chain>(chain: &mut C, oracle: &Pubkey) -> Result<Vec<Pubkey>, ChainError> {
+    let o = client::oracle(chain, oracle).await?;
+    Ok(o.publishers.iter().copied().filter(|p| *p != Pubkey::default()).collect())
+}
+
+fn record(
+    spec: &Spec,
+    authority: &Pubkey,
+    keys: &PoolKeys,
+    reserve: Option<Pubkey>,
+    members: &[crate::spec::Member],
+) -> Deployment {
+    let tranches = spec
+        .tranches
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let i = i as u8;
+            TrancheRecord {
+                index: i,
+                name: t.name.clone(),
+                mint: keys.tranche_mint(i).to_string(),
+                queue: None,
+                escrow: Some(pda::escrow(&keys.pool, i).to_string()),
+                market: spec.markets.contains(&i).then(|| pda::amm(&keys.pool, i).to_string()),
+            }
+        })
+        .collect();
+    Deployment {
+        name: spec.name.clone(),
+        program_id: sluice::ID.to_string(),
+        authority: authority.to_string(),
+        pool_id: spec.pool_id,
+        pool: keys.pool.to_string(),
+        base_mint: keys.base_mint.to_string(),
+        vault: keys.vault.to_string(),
+        book: keys.book.to_string(),
+        oracle: keys.oracle.to_string(),
+        reserve_vault: reserve.map(|r| r.to_string()),
+        tranches,
+        members: members
+            .iter()
+            .map(|m| MemberRecord {
+                wallet: m.wallet.to_string(),
+                member: pda::member(&keys.pool, &m.wallet).to_string(),
+                expires_at: m.expires_at,
+            })
+            .collect(),
+        receivables: spec
+            .receivables
+            .iter()
+            .map(|r| ReceivableRecord { index: r.index, address: pda::receivable(&keys.pool, r.index).to_string() })
+            .collect(),
+    }
+}
+
+/// Re-reads the chain and lists every way it differs from `spec`; empty means verified.
+pub async fn verify<C: Chain>(
+    chain: &mut C,
+    issuer: &Pubkey,
+    spec: &Spec,
+    deployment: &mut Deployment,
+) -> Result<Vec<String>, ChainError> {
+    let mut problems = Vec::new();
+    let pool_address = pda::pool(issuer, spec.pool_id);
+    let Some(pool) = client::try_pool(chain, &pool_address).await? else {
+        return Ok(vec![format!("pool {pool_address} not found")]);
+    };
+    if pool.params != spec.params {
+        problems.push("pool parameters differ from the spec".into());
+    }
+    if pool.base_mint != base_mint_address(spec, issuer) {
+        problems.push("base mint differs from the spec".into());
+    }
+    if pool.guardian != spec.guardian {
+        problems.push("guardian differs from the spec".into());
+    }
+    if pool.tranche_count as usize != spec.tranches.len() {
+        problems.push(format!("{} tranches on chain, {} in the spec", pool.tranche_count, spec.tranches.len()));
+    }
+    for (i, t) in spec.tranches.iter().enumerate().take(pool.tranche_count as usize) {
+        let c = pool.tranches[i];
+        if c.coupon_bps != t.args.coupon_bps || c.min_subordination_bps != t.args.min_subordination_bps {
+            problems.push(format!("tranche {i} terms differ"));
+        }
+        if c.queue == Pubkey::default() {
+            problems.push(format!("tranche {i} has no redemption queue"));
+        }
+        if let Some(r) = deployment.tranches.get_mut(i) {
+            r.queue = Some(c.queue.to_string());
+        }
+    }
+    for m in &deployment.members {
+        let wallet: Pubkey = m.wallet.parse().expect("recorded address");
+        match client::member(chain, &pool_address, &wallet).await? {
+            Some(c) if c.expires_at == m.expires_at => {}
+            _ => problems.push(format!("member {wallet} missing or with another expiry")),
+        }
+    }
+    if pool.receivable_count < spec.receivables.len() as u64 {
+        problems.push(format!("{} receivables on chain, {} in the CSV", pool.receivable_count, spec.receivables.len()));
+    }
+    if spec.reserve_fund > 0 && pool.reserve_balance < spec.reserve_fund {
+        problems.push(format!("reserve holds {}, the spec funds {}", pool.reserve_balance, spec.reserve_fund));
+    }
+    for &t in &spec.markets {
+        if !client::exists(chain, &pda::amm(&pool_address, t)).await? {
+            problems.push(format!("market of tranche {t} missing"));
+        }
+    }
+    Ok(problems)
+}

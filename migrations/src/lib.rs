@@ -1,0 +1,11 @@
+//! `sluice-migrate`: an issuer's pool spec → chain.
+//!
+//! [`spec`] reads and checks the TOML spec and its receivables CSV completely (errors carry
+//! file and line) before anything is sent; [`apply`] plans or applies the steps that are
+//! missing, verifies the result and builds the deployment record.
+
+pub mod apply;
+pub mod spec;
+
+pub use apply::{migrate, verify, Deployment, Mode, Report, StepState};
+pub use spec::{Spec, SpecError, SpecErrors};

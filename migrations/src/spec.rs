@@ -1,0 +1,686 @@
+//! The issuer's pool spec: TOML plus a CSV of initial receivables, parsed and checked
+//! completely before anything is sent. Every error names its file and line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anchor_lang::prelude::Pubkey;
+use serde::Deserialize;
+use toml::Spanned;
+
+use sluice::instructions::{AddReceivableArgs, AddTrancheArgs, PublishRatesArgs};
+use sluice::math::dcf::{ClassRates, OverdueStep, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
+use sluice::math::time::{MAX_RISK_CLASSES, SECONDS_PER_DAY};
+use sluice::state::{PoolParams, RedemptionParams, MAX_PUBLISHERS, MAX_TRANCHES, OVERDUE_STEPS};
+
+/// A spec problem at a place in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// All problems found, in file order.
+#[derive(Debug)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpecErrors {}
+
+// ---- the file as written ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    pool: Spanned<RawPool>,
+    base: Spanned<RawBase>,
+    tranches: Spanned<Vec<Spanned<RawTranche>>>,
+    oracle: Spanned<RawOracle>,
+    #[serde(default)]
+    members: Vec<Spanned<RawMember>>,
+    #[serde(default)]
+    seed: Vec<Spanned<RawSeed>>,
+    receivables: Option<Spanned<RawReceivables>>,
+    reserve: Option<Spanned<RawReserve>>,
+    #[serde(default)]
+    markets: Vec<Spanned<RawMarket>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPool {
+    id: u64,
+    name: String,
+    guardian: Spanned<String>,
+    permissioned: bool,
+    cap: Spanned<String>,
+    #[serde(default = "default_oracle_age")]
+    max_oracle_age_secs: u32,
+    #[serde(default = "default_nav_age")]
+    max_nav_age_secs: u32,
+    #[serde(default = "default_rate_move")]
+    max_rate_move_bps: u32,
+    #[serde(default)]
+    overdue: Vec<Spanned<OverdueStepSpec>>,
+    #[serde(default)]
+    redemption: Option<Spanned<RawRedemption>>,
+}
+
+fn default_oracle_age() -> u32 {
+    2 * 86_400
+}
+fn default_nav_age() -> u32 {
+    3_600
+}
+fn default_rate_move() -> u32 {
+    100
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct OverdueStepSpec {
+    days: u16,
+    haircut_bps: u16,
+}
+
+/// Overrides of the recommended redemption parameters (`docs/redemption.md`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRedemption {
+    instant_threshold: Option<String>,
+    instant_fee_bps: Option<u16>,
+    cash_floor_bps: Option<u16>,
+    installments: Option<u8>,
+    batch_interval_secs: Option<u32>,
+    keeper_tip: Option<String>,
+    reserve_target_bps: Option<u16>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBase {
+    decimals: u8,
+    /// An existing mint (USDC on a real cluster) …
+    mint: Option<Spanned<String>>,
+    /// … or a test mint created by the issuer (local clusters), with this much minted to
+    /// the issuer.
+    create: Option<bool>,
+    mint_to_issuer: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTranche {
+    name: String,
+    coupon_bps: u16,
+    min_subordination_bps: u16,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOracle {
+    publishers: Vec<Spanned<String>>,
+    initial: Option<Spanned<RawRates>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRates {
+    market_rate_bps: u32,
+    classes: Vec<RawClass>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawClass {
+    default_probability_bps: u32,
+    recovery_bps: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMember {
+    wallet: Spanned<String>,
+    expires: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeed {
+    tranche: u8,
+    amount: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReceivables {
+    csv: Spanned<String>,
+    /// Wallet paid the funded amounts (its associated base-token account); the issuer if absent.
+    pay_to: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReserve {
+    fund: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMarket {
+    tranche: u8,
+}
+
+// ---- the checked spec ----
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BaseMint {
+    Existing(Pubkey),
+    /// Created at an address derived from the issuer and the pool id.
+    Create {
+        mint_to_issuer: u64,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Tranche {
+    pub name: String,
+    pub args: AddTrancheArgs,
+}
+
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub wallet: Pubkey,
+    pub expires_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Receivable {
+    pub index: u64,
+    pub line: usize,
+    pub args: AddReceivableArgs,
+}
+
+/// A spec that passed every check.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub path: PathBuf,
+    pub name: String,
+    pub pool_id: u64,
+    pub guardian: Pubkey,
+    pub decimals: u8,
+    pub base: BaseMint,
+    pub params: PoolParams,
+    pub tranches: Vec<Tranche>,
+    pub publishers: Vec<Pubkey>,
+    pub initial_rates: Option<PublishRatesArgs>,
+    pub members: Vec<Member>,
+    /// Issuer deposits, junior first: (tranche, amount).
+    pub seed: Vec<(u8, u64)>,
+    pub receivables: Vec<Receivable>,
+    pub pay_to: Option<Pubkey>,
+    pub receivables_csv: Option<PathBuf>,
+    pub reserve_fund: u64,
+    pub markets: Vec<u8>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+/// Parses an amount in whole tokens ("25000", "1250.5") into base units, exactly.
+pub fn parse_amount(s: &str, decimals: u8) -> Result<u64, String> {
+    let s = s.trim().replace('_', "");
+    let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("not an amount: {s:?}"));
+    }
+    if frac.len() > decimals as usize {
+        return Err(format!("{s} has more than {decimals} decimals"));
+    }
+    let scale = 10u64.checked_pow(decimals as u32).ok_or("too many decimals")?;
+    let whole: u64 = whole.parse().map_err(|_| format!("amount too large: {s}"))?;
+    let frac_units: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<width$}", width = decimals as usize).parse().map_err(|_| format!("not an amount: {s}"))?
+    };
+    whole.checked_mul(scale).and_then(|w| w.checked_add(frac_units)).ok_or(format!("amount too large: {s}"))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses `YYYY-MM-DD` into the unix time of that UTC midnight.
+pub fn parse_date(s: &str) -> Result<i64, String> {
+    let parts: Vec<&str> = s.trim().split('-').collect();
+    let bad = || format!("not a date (YYYY-MM-DD): {s:?}");
+    let [y, m, d] = parts[..] else { return Err(bad()) };
+    let (y, m, d): (i64, u32, u32) =
+        (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&m) || d == 0 || d > month_days[(m - 1) as usize] {
+        return Err(bad());
+    }
+    Ok(days_from_civil(y, m, d) * SECONDS_PER_DAY)
+}
+
+/// Document reference → the 32-byte hash stored on chain: 64 hex digits are taken as the
+/// hash itself; anything else is hashed (SHA-256).
+fn document_hash(s: &str) -> [u8; 32] {
+    let s = s.trim();
+    if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex checked");
+        }
+        out
+    } else {
+        solana_sha256_hasher::hash(s.as_bytes()).to_bytes()
+    }
+}
+
+struct Checker<'a> {
+    issuer: Pubkey,
+    file: &'a Path,
+    text: &'a str,
+    errors: Vec<SpecError>,
+}
+
+impl Checker<'_> {
+    fn err_at(&mut self, offset: usize, message: impl Into<String>) {
+        self.errors.push(SpecError {
+            file: self.file.to_path_buf(),
+            line: line_of(self.text, offset),
+            message: message.into(),
+        });
+    }
+
+    /// An address; the word `issuer` stands for the migrating wallet.
+    fn pubkey(&mut self, s: &Spanned<String>, what: &str) -> Pubkey {
+        if s.get_ref() == "issuer" {
+            return self.issuer;
+        }
+        match Pubkey::from_str(s.get_ref()) {
+            Ok(k) => k,
+            Err(_) => {
+                self.err_at(s.span().start, format!("{what}: not an address: {:?}", s.get_ref()));
+                Pubkey::default()
+            }
+        }
+    }
+
+    fn amount(&mut self, s: &Spanned<String>, decimals: u8, what: &str) -> u64 {
+        parse_amount(s.get_ref(), decimals).unwrap_or_else(|e| {
+            self.err_at(s.span().start, format!("{what}: {e}"));
+            0
+        })
+    }
+}
+
+impl Spec {
+    /// The receivables CSV, beside the spec.
+    pub fn receivables_file(&self) -> PathBuf {
+        self.receivables_csv.clone().unwrap_or_default()
+    }
+
+    /// Reads and checks the spec at `path` and the CSV it names. `now` (unix seconds) is
+    /// the time receivable due dates must lie after; `issuer` is what the word `issuer`
+    /// means where the spec expects an address.
+    pub fn load(path: &Path, now: i64, issuer: &Pubkey) -> Result<Spec, SpecErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            SpecErrors(vec![SpecError { file: path.to_path_buf(), line: 0, message: format!("cannot read: {e}") }])
+        })?;
+        Spec::parse(path, &text, now, issuer)
+    }
+
+    pub fn parse(path: &Path, text: &str, now: i64, issuer: &Pubkey) -> Result<Spec, SpecErrors> {
+        let raw: RawSpec = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+            SpecErrors(vec![SpecError { file: path.to_path_buf(), line, message: e.message().to_string() }])
+        })?;
+        let mut c = Checker { issuer: *issuer, file: path, text, errors: Vec::new() };
+
+        let base_span = raw.base.span().start;
+        let base = raw.base.into_inner();
+        let decimals = base.decimals;
+        if decimals > 12 {
+            c.err_at(base_span, format!("base.decimals: {decimals} is more than 12"));
+        }
+        let base_mint = match (&base.mint, base.create.unwrap_or(false)) {
+            (Some(m), false) => BaseMint::Existing(c.pubkey(m, "base.mint")),
+            (None, true) => BaseMint::Create {
+                mint_to_issuer: base
+                    .mint_to_issuer
+                    .as_ref()
+                    .map_or(0, |a| c.amount(a, decimals, "base.mint_to_issuer")),
+            },
+            _ => {
+                c.err_at(base_span, "base: give either mint = \"<address>\" or create = true");
+                BaseMint::Create { mint_to_issuer: 0 }
+            }
+        };
+
+        let pool_span = raw.pool.span().start;
+        let pool = raw.pool.into_inner();
+        let guardian = c.pubkey(&pool.guardian, "pool.guardian");
+        let cap = c.amount(&pool.cap, decimals, "pool.cap");
+        let mut steps = [OverdueStep::default(); OVERDUE_STEPS];
+        if pool.overdue.len() > OVERDUE_STEPS {
+            c.err_at(pool_span, format!("pool.overdue: at most {OVERDUE_STEPS} steps"));
+        }
+        for (slot, s) in steps.iter_mut().zip(&pool.overdue) {
+            let v = *s.get_ref();
+            *slot = OverdueStep { days: v.days, haircut_bps: v.haircut_bps };
+        }
+        let mut redemption = RedemptionParams::RECOMMENDED;
+        if let Some(r) = &pool.redemption {
+            let at = r.span().start;
+            let r = r.get_ref();
+            if let Some(a) = &r.instant_threshold {
+                redemption.instant_threshold = parse_amount(a, decimals).unwrap_or_else(|e| {
+                    c.err_at(at, format!("pool.redemption.instant_threshold: {e}"));
+                    0
+                });
+            }
+            if let Some(a) = &r.keeper_tip {
+                redemption.keeper_tip = parse_amount(a, decimals).unwrap_or_else(|e| {
+                    c.err_at(at, format!("pool.redemption.keeper_tip: {e}"));
+                    0
+                });
+            }
+            redemption.instant_fee_bps = r.instant_fee_bps.unwrap_or(redemption.instant_fee_bps);
+            redemption.cash_floor_bps = r.cash_floor_bps.unwrap_or(redemption.cash_floor_bps);
+            redemption.installments = r.installments.unwrap_or(redemption.installments);
+            redemption.batch_interval_secs = r.batch_interval_secs.unwrap_or(redemption.batch_interval_secs);
+            redemption.reserve_target_bps = r.reserve_target_bps.unwrap_or(redemption.reserve_target_bps);
+        }
+        let params = PoolParams {
+            max_oracle_age_secs: pool.max_oracle_age_secs,
+            max_nav_age_secs: pool.max_nav_age_secs,
+            max_rate_move_bps: pool.max_rate_move_bps,
+            pool_cap: cap,
+            permissioned: pool.permissioned,
+            overdue_steps: steps,
+            redemption,
+        };
+        // The program's own bounds, checked here so a bad value never reaches the chain.
+        if params.validate().is_err() {
+            let at = pool.redemption.as_ref().map_or(pool_span, |r| r.span().start);
+            c.err_at(
+                at,
+                "pool parameters out of the program's bounds (ages, rate move, overdue steps ascending, \
+                 redemption thresholds: see docs/redemption.md)",
+            );
+        }
+
+        let tranches_span = raw.tranches.span().start;
+        let raw_tranches = raw.tranches.into_inner();
+        if raw_tranches.is_empty() || raw_tranches.len() > MAX_TRANCHES {
+            c.err_at(tranches_span, format!("tranches: 1 to {MAX_TRANCHES}, senior first, junior last"));
+        }
+        let mut tranches = Vec::new();
+        for t in &raw_tranches {
+            let v = t.get_ref();
+            if v.coupon_bps > sluice::instructions::MAX_COUPON_BPS || v.min_subordination_bps > 10_000 {
+                c.err_at(t.span().start, format!("tranche {}: coupon or subordination out of bounds", v.name));
+            }
+            let args = AddTrancheArgs { coupon_bps: v.coupon_bps, min_subordination_bps: v.min_subordination_bps };
+            tranches.push(Tranche { name: v.name.clone(), args });
+        }
+
+        let oracle_span = raw.oracle.span().start;
+        let oracle = raw.oracle.into_inner();
+        if oracle.publishers.is_empty() || oracle.publishers.len() > MAX_PUBLISHERS {
+            c.err_at(oracle_span, format!("oracle.publishers: 1 to {MAX_PUBLISHERS} addresses"));
+        }
+        let publishers: Vec<Pubkey> = oracle.publishers.iter().map(|p| c.pubkey(p, "oracle.publishers")).collect();
+        let initial_rates = oracle.initial.as_ref().map(|r| {
+            let at = r.span().start;
+            let r = r.get_ref();
+            if r.classes.len() != MAX_RISK_CLASSES {
+                c.err_at(at, format!("oracle.initial.classes: exactly {MAX_RISK_CLASSES} risk classes"));
+            }
+            if r.market_rate_bps > MAX_MARKET_RATE_BPS
+                || r.classes
+                    .iter()
+                    .any(|k| k.default_probability_bps > MAX_DEFAULT_PROBABILITY_BPS || k.recovery_bps > 10_000)
+            {
+                c.err_at(at, "oracle.initial: a rate is outside the oracle's bounds");
+            }
+            let mut classes = [ClassRates { default_probability_bps: 0, recovery_bps: 0 }; MAX_RISK_CLASSES];
+            for (slot, k) in classes.iter_mut().zip(&r.classes) {
+                *slot = ClassRates { default_probability_bps: k.default_probability_bps, recovery_bps: k.recovery_bps };
+            }
+            PublishRatesArgs { sequence: 1, market_rate_bps: r.market_rate_bps, classes }
+        });
+
+        let mut members = Vec::new();
+        for m in &raw.members {
+            let v = m.get_ref();
+            let wallet = c.pubkey(&v.wallet, "members.wallet");
+            let expires_at = parse_date(v.expires.get_ref()).unwrap_or_else(|e| {
+                c.err_at(v.expires.span().start, format!("members.expires: {e}"));
+                0
+            });
+            if expires_at != 0 && expires_at <= now {
+                c.err_at(v.expires.span().start, format!("members.expires: {} is in the past", v.expires.get_ref()));
+            }
+            if members.iter().any(|x: &Member| x.wallet == wallet) {
+                c.err_at(m.span().start, format!("members: {wallet} listed twice"));
+            }
+            members.push(Member { wallet, expires_at });
+        }
+
+        let mut seed = Vec::new();
+        for s in &raw.seed {
+            let v = s.get_ref();
+            if v.tranche as usize >= tranches.len().max(1) {
+                c.err_at(s.span().start, format!("seed.tranche: no tranche {}", v.tranche));
+            }
+            let amount = c.amount(&v.amount, decimals, "seed.amount");
+            seed.push((v.tranche, amount));
+        }
+        // Junior first: each senior layer needs its cushion in place.
+        seed.sort_by_key(|s| std::cmp::Reverse(s.0));
+        let seeded: u64 = seed.iter().map(|s| s.1).sum();
+        if seeded > cap {
+            c.err_at(pool_span, "pool.cap is below the seed deposits");
+        }
+
+        let (mut receivables, mut pay_to, mut receivables_csv) = (Vec::new(), None, None);
+        if let Some(r) = &raw.receivables {
+            let at = r.span().start;
+            let r = r.get_ref();
+            pay_to = r.pay_to.as_ref().map(|p| c.pubkey(p, "receivables.pay_to"));
+            let csv_path = path.parent().unwrap_or(Path::new(".")).join(r.csv.get_ref());
+            receivables_csv = Some(csv_path.clone());
+            match std::fs::read_to_string(&csv_path) {
+                Ok(csv) => match parse_receivables(&csv_path, &csv, decimals, now) {
+                    Ok(rows) => receivables = rows,
+                    Err(mut es) => c.errors.append(&mut es),
+                },
+                Err(e) => {
+                    c.err_at(r.csv.span().start, format!("receivables.csv: cannot read {}: {e}", csv_path.display()))
+                }
+            }
+            let funded: u64 = receivables.iter().map(|r| r.args.funded).sum();
+            if funded > seeded {
+                c.err_at(at, format!("receivables fund {funded} base units but the seed deposits bring only {seeded}"));
+            }
+            if !receivables.is_empty() && initial_rates.is_none() {
+                c.err_at(at, "receivables need [oracle.initial] rates: deposits require a priced pool");
+            }
+        }
+        if !seed.is_empty() && initial_rates.is_none() {
+            c.err_at(oracle_span, "seed deposits need [oracle.initial] rates: deposits require a priced pool");
+        }
+
+        let reserve_fund = raw.reserve.as_ref().map_or(0, |r| c.amount(&r.get_ref().fund, decimals, "reserve.fund"));
+        let mut markets = Vec::new();
+        for m in &raw.markets {
+            let t = m.get_ref().tranche;
+            if t as usize >= tranches.len() {
+                c.err_at(m.span().start, format!("markets.tranche: no tranche {t}"));
+            }
+            markets.push(t);
+        }
+
+        if !c.errors.is_empty() {
+            c.errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+            return Err(SpecErrors(c.errors));
+        }
+        Ok(Spec {
+            path: path.to_path_buf(),
+            name: pool.name,
+            pool_id: pool.id,
+            guardian,
+            decimals,
+            base: base_mint,
+            params,
+            tranches,
+            publishers,
+            initial_rates,
+            members,
+            seed,
+            receivables,
+            pay_to,
+            receivables_csv,
+            reserve_fund,
+            markets,
+        })
+    }
+}
+
+/// Columns of the receivables CSV.
+pub const CSV_HEADER: [&str; 6] = ["index", "face_value", "funded", "due_date", "risk_class", "document"];
+
+fn parse_receivables(path: &Path, text: &str, decimals: u8, now: i64) -> Result<Vec<Receivable>, Vec<SpecError>> {
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    let mut err = |line: usize, message: String| errors.push(SpecError { file: path.to_path_buf(), line, message });
+    let mut lines =
+        text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'));
+    match lines.next() {
+        Some((_, header)) if header.split(',').map(str::trim).eq(CSV_HEADER) => {}
+        Some((line, _)) => err(line, format!("header must be: {}", CSV_HEADER.join(","))),
+        None => err(1, "empty file".into()),
+    }
+    for (line, text) in lines {
+        let cols: Vec<&str> = text.split(',').map(str::trim).collect();
+        if cols.len() != CSV_HEADER.len() {
+            err(line, format!("expected {} columns, found {}", CSV_HEADER.len(), cols.len()));
+            continue;
+        }
+        let index: u64 = match cols[0].parse() {
+            Ok(i) => i,
+            Err(_) => {
+                err(line, format!("index: not a number: {:?}", cols[0]));
+                continue;
+            }
+        };
+        if index != rows.len() as u64 {
+            err(line, format!("index: expected {} (receivables are numbered 0, 1, 2, … in order)", rows.len()));
+        }
+        let amount = |col: usize, name: &str| parse_amount(cols[col], decimals).map_err(|e| format!("{name}: {e}"));
+        let (face, funded) = match (amount(1, "face_value"), amount(2, "funded")) {
+            (Ok(f), Ok(d)) => (f, d),
+            (Err(e), _) | (_, Err(e)) => {
+                err(line, e);
+                continue;
+            }
+        };
+        if funded == 0 || funded > face {
+            err(line, format!("funded must be above 0 and at most face_value ({})", cols[1]));
+        }
+        let due_ts = match parse_date(cols[3]) {
+            Ok(t) => t,
+            Err(e) => {
+                err(line, format!("due_date: {e}"));
+                continue;
+            }
+        };
+        if due_ts <= now {
+            err(line, format!("due_date: {} is not in the future", cols[3]));
+        }
+        let risk_class = match cols[4].parse::<u8>() {
+            Ok(k) if (k as usize) < MAX_RISK_CLASSES => k,
+            _ => {
+                err(line, format!("risk_class: 0 to {} expected, found {:?}", MAX_RISK_CLASSES - 1, cols[4]));
+                continue;
+            }
+        };
+        let args =
+            AddReceivableArgs { face_value: face, funded, due_ts, risk_class, document_hash: document_hash(cols[5]) };
+        rows.push(Receivable { index, line, args });
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_exact_and_bad_ones_named() {
+        assert_eq!(parse_amount("25000", 6), Ok(25_000_000_000));
+        assert_eq!(parse_amount("1250.5", 6), Ok(1_250_500_000));
+        assert_eq!(parse_amount("0.000001", 6), Ok(1));
+        assert_eq!(parse_amount("1_000", 0), Ok(1_000));
+        assert!(parse_amount("0.0000001", 6).unwrap_err().contains("more than 6 decimals"));
+        assert!(parse_amount("-5", 6).is_err());
+        assert!(parse_amount("1e6", 6).is_err());
+        assert!(parse_amount("99999999999999999999", 6).unwrap_err().contains("too large"));
+    }
+
+    #[test]
+    fn dates_are_utc_midnights() {
+        assert_eq!(parse_date("1970-01-01"), Ok(0));
+        assert_eq!(parse_date("2000-03-01"), Ok(951_868_800));
+        assert_eq!(parse_date("2028-02-29").map(|t| t % SECONDS_PER_DAY), Ok(0));
+        assert!(parse_date("2027-02-29").is_err());
+        assert!(parse_date("2027-13-01").is_err());
+        assert!(parse_date("27/01/2027").is_err());
+    }
+
+    #[test]
+    fn document_references_hash_unless_already_a_hash() {
+        let hex = "ab".repeat(32);
+        assert_eq!(document_hash(&hex), [0xab; 32]);
+        assert_ne!(document_hash("INV-2026-0001"), document_hash("INV-2026-0002"));
+    }
+}

@@ -1,0 +1,158 @@
+//! `sluice-migrate` end to end over `sluice localnet` with the real RPC client.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use sluice_localnet::{Background, Options};
+use sluice_sdk::chain::DevChain;
+use sluice_sdk::config::write_keypair;
+use sluice_sdk::rpc::RpcChain;
+use sluice_sdk::{client, pda};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/harbor-trade-2027a.toml")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sluice-migrate-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn migrate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sluice-migrate")).args(args).output().expect("runs")
+}
+
+fn json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+fn count(report: &Value, state: &str) -> usize {
+    report["steps"].as_array().unwrap().iter().filter(|s| s["state"] == state).count()
+}
+
+fn localnet() -> Background {
+    Background::start(Options { listen: "127.0.0.1:0".parse().unwrap(), time_scale: 0 }).expect("localnet")
+}
+
+async fn funded_issuer(url: &str, dir: &Path) -> (Keypair, PathBuf) {
+    let issuer = Keypair::new();
+    let path = dir.join("issuer.json");
+    write_keypair(&issuer, &path).unwrap();
+    let mut chain = RpcChain::new(url, Keypair::new());
+    chain.airdrop(&issuer.pubkey(), 100 * 1_000_000_000).await.unwrap();
+    (issuer, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn example_spec_migrates_then_a_rerun_changes_nothing() {
+    let net = localnet();
+    let dir = scratch("example");
+    let (issuer, keypair) = funded_issuer(&net.url, &dir).await;
+    let spec = example();
+    let record = dir.join("deployment.json");
+    let base = ["--url", &net.url, "--keypair", keypair.to_str().unwrap(), "--json"];
+    let with = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = vec![spec.to_str().unwrap().into()];
+        v.extend(base.iter().map(|s| s.to_string()));
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |args: Vec<String>| migrate(&args.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // The plan: everything is missing and nothing is sent.
+    let plan = json(&run(with(&["--dry-run"])));
+    assert_eq!(plan["mode"], "dry_run");
+    assert!(count(&plan, "planned") >= 10, "{plan:#}");
+    assert_eq!(count(&plan, "applied"), 0);
+    let pool = pda::pool(&issuer.pubkey(), 2_027_001);
+    let mut reader = RpcChain::new(&net.url, Keypair::new());
+    assert!(client::try_pool(&mut reader, &pool).await.unwrap().is_none(), "a dry run sent something");
+
+    // Apply: verified, recorded.
+    let first = json(&run(with(&["--record", record.to_str().unwrap()])));
+    assert_eq!(first["verified"], true, "{first:#}");
+    assert!(count(&first, "applied") >= 10);
+    let on_chain = client::pool(&mut reader, &pool).await.unwrap();
+    assert_eq!(on_chain.tranche_count, 3);
+    assert_eq!(on_chain.receivable_count, 24);
+    assert!(on_chain.tranches.iter().all(|t| t.queue != Default::default()));
+    assert_eq!(on_chain.reserve_balance, 63_000_000_000);
+    assert!(on_chain.nav > 4_000_000_000_000, "seeded NAV {}", on_chain.nav);
+    let deployed: Value = serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(deployed["pool"], pool.to_string());
+    assert_eq!(deployed["tranches"].as_array().unwrap().len(), 3);
+    assert_eq!(deployed["tranches"][0]["market"], pda::amm(&pool, 0).to_string());
+    assert_eq!(deployed["receivables"].as_array().unwrap().len(), 24);
+    let members = deployed["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3, "two investors and the seeding issuer");
+    let queue: anchor_lang::prelude::Pubkey = deployed["tranches"][1]["queue"].as_str().unwrap().parse().unwrap();
+    assert_eq!(queue, on_chain.tranches[1].queue);
+
+    // A re-run finds everything in place and sends nothing.
+    let before = client::pool(&mut reader, &pool).await.unwrap();
+    let again = json(&run(with(&["--record", record.to_str().unwrap()])));
+    assert_eq!(count(&again, "applied"), 0, "{again:#}");
+    assert_eq!(count(&again, "planned"), 0);
+    assert_eq!(again["verified"], true);
+    let after = client::pool(&mut reader, &pool).await.unwrap();
+    assert_eq!((before.nav, before.cash, before.receivable_count), (after.nav, after.cash, after.receivable_count));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_malformed_spec_is_rejected_with_its_line_before_anything_is_sent() {
+    let dir = scratch("bad");
+    let keypair = dir.join("issuer.json");
+    write_keypair(&Keypair::new(), &keypair).unwrap();
+    let text = std::fs::read_to_string(example()).unwrap();
+    std::fs::copy(example().with_extension("csv"), dir.join("harbor-trade-2027a.csv")).unwrap();
+
+    // A semantic error: a coupon over the program's bound, on a known line.
+    let bad = text.replacen("coupon_bps = 1150", "coupon_bps = 9150", 1);
+    let line = bad.lines().position(|l| l.contains("9150")).unwrap() + 1;
+    let path = dir.join("bad-coupon.toml");
+    std::fs::write(&path, &bad).unwrap();
+    // No node listens on this port: reaching the network would fail differently.
+    let out = migrate(&[path.to_str().unwrap(), "--url", "http://127.0.0.1:9", "--keypair", keypair.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let tranche_line = bad[..bad.find("9150").unwrap()].rfind("[[tranches]]").unwrap();
+    let tranche_line = bad[..tranche_line].lines().count() + 1;
+    assert!(stderr.contains(&format!("bad-coupon.toml:{tranche_line}:")), "{stderr} (coupon on line {line})");
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+
+    // A syntax error.
+    let broken = text.replacen("installments = 7", "installments = = 7", 1);
+    let line = broken.lines().position(|l| l.contains("= = 7")).unwrap() + 1;
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, &broken).unwrap();
+    let out = migrate(&[path.to_str().unwrap(), "--url", "http://127.0.0.1:9", "--keypair", keypair.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("broken.toml:{line}:")), "{stderr}");
+
+    // A bad CSV row names the CSV file and its line.
+    let csv = std::fs::read_to_string(example().with_extension("csv")).unwrap();
+    let mut rows: Vec<String> = csv.lines().map(String::from).collect();
+    rows[5] =
+        rows[5].replacen(",0,", ",7,", 1).replacen(",1,", ",7,", 1).replacen(",2,", ",7,", 1).replacen(",3,", ",7,", 1);
+    std::fs::write(dir.join("harbor-trade-2027a.csv"), rows.join("\n")).unwrap();
+    let path = dir.join("harbor-trade-2027a.toml");
+    std::fs::write(&path, &text).unwrap();
+    let out = migrate(&[path.to_str().unwrap(), "--url", "http://127.0.0.1:9", "--keypair", keypair.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("harbor-trade-2027a.csv:6:") && stderr.contains("risk_class"), "{stderr}");
+    std::fs::remove_dir_all(dir).ok();
+}
