@@ -1,4 +1,4 @@
-//! A keeper: reads a pool's state and sends only the cranks that are due — stage changes,
+//! A keeper: reads a pool's state and sends only the cranks that are due — repricing, stage changes,
 //! batch fills, claim pushes, reserve recycling and market buy-backs — never a crank the
 //! program would refuse. Every decision reuses the program's own functions
 //! (`next_stage`, `plan_batch`, `market_signal`), so keeper and program cannot disagree.
@@ -33,11 +33,21 @@ pub struct Keeper {
 /// What one tick did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TickReport {
+    /// NAV recomputed because it was stale or half its allowed age.
+    pub repriced: bool,
     pub stage_change: Option<Stage>,
     pub batch_calls: u32,
     pub claims_pushed: u32,
     pub recycled: u32,
     pub buybacks: u32,
+}
+
+/// A reprice is due when the stored NAV is invalidated or has used half its allowed age
+/// (so deposits and batches never meet a stale one), and the oracle can support it.
+pub fn reprice_due(pool: &sluice::state::Pool, oracle: &sluice::state::RateOracle, now: i64) -> bool {
+    let oracle_fresh = oracle.sequence > 0 && now - oracle.publish_time <= pool.params.max_oracle_age_secs as i64;
+    let half_age = pool.nav_time == 0 || now - pool.nav_time >= pool.params.max_nav_age_secs as i64 / 2;
+    oracle_fresh && (pool.nav_dirty || half_age)
 }
 
 impl Keeper {
@@ -47,6 +57,11 @@ impl Keeper {
         let now = chain.now().await?;
         let signers = [&self.wallet];
 
+        let pool = client::pool(chain, &self.keys.pool).await?;
+        if reprice_due(&pool, &client::oracle(chain, &self.keys.oracle).await?, now) {
+            chain.send(&[ix::reprice(&self.keys)], &[]).await?;
+            report.repriced = true;
+        }
         let pool = client::pool(chain, &self.keys.pool).await?;
         let signal = match &self.market {
             Some(m) => Some(market_signal(&pool, &client::amm(chain, &m.amm).await?)),

@@ -12,6 +12,7 @@
 //! - [`config`]: the wallet and URL from the Solana CLI config, keypair files.
 //! - [`keeper`]: sends the cranks that are due, and only those.
 //! - [`client`]: multi-instruction flows and typed reads over any chain.
+//! - [`units`]: exact amount and date parsing and formatting.
 //! - [`errors`]: program error names and messages from the IDL.
 #![allow(deprecated)] // solana-program-test 3.1 marks its API unstable
 
@@ -25,6 +26,7 @@ pub mod pda;
 pub mod preview;
 pub mod rpc;
 pub mod state;
+pub mod units;
 
 pub use anchor_lang::prelude::Pubkey;
 pub use sluice;

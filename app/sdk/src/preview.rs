@@ -96,3 +96,24 @@ pub fn expected_fill(pool: &Pool, tranche: u8, request: &Request, now: i64) -> O
         reserve_pays: buyback_price(value_of(sold, value, supply), pool.params.redemption.buyback_discount_bps),
     })
 }
+
+/// An instant redemption of `tokens` of `tranche` at the stored NAV: (value, fee); the
+/// holder receives `value − fee`.
+pub fn instant_redemption(pool: &Pool, tranche: u8, tokens: u64) -> Option<(u64, u64)> {
+    (tranche < pool.tranche_count).then(|| sluice::instructions::instant_payout(pool, tranche as usize, tokens))
+}
+
+/// The program's own quote for an exact-input swap, from the market account and its two
+/// vault balances.
+pub fn swap_quote(
+    pool: &Pool,
+    amm: &sluice::state::Amm,
+    tranche_vault: u64,
+    base_vault: u64,
+    buy_tranche: bool,
+    amount_in: u64,
+) -> Option<sluice::math::amm::Quote> {
+    let (x, y) = amm.reserves(tranche_vault, base_vault).ok()?;
+    let nav_price = pool.tranches.get(amm.tranche as usize)?.price_e12;
+    sluice::math::amm::quote(x, y, buy_tranche, amount_in, nav_price, amm.params.fees(pool.stage))
+}

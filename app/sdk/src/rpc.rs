@@ -54,6 +54,29 @@ impl RpcChain {
         self.client.url()
     }
 
+    /// Accounts of `program` whose data starts with `discriminator` (an Anchor account
+    /// type), by `getProgramAccounts` with a memcmp filter.
+    pub async fn accounts_of_type(
+        &self,
+        program: &Pubkey,
+        discriminator: &[u8],
+    ) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
+        use solana_account_decoder_client_types::UiAccountEncoding;
+        use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+        use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+        let config = RpcProgramAccountsConfig {
+            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(0, discriminator.to_vec()))]),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(UiAccountEncoding::Base64),
+                commitment: Some(self.client.commitment()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let found = self.client.get_program_accounts_with_config(program, config).await.map_err(|e| classify(e, 0))?;
+        Ok(found.into_iter().map(|(k, a)| (k, a.data)).collect())
+    }
+
     fn prefix(&mut self) -> Vec<Instruction> {
         self.nonce = self.nonce.wrapping_add(1);
         let limit = self.compute_limit.min(MAX_COMPUTE_UNITS).saturating_sub(self.nonce % 10_000);

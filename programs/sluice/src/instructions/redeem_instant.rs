@@ -54,6 +54,15 @@ pub struct RedeemInstant<'info> {
     pub token_program: Program<'info, Token>,
 }
 
+/// Value of `tokens` of tranche `i` at the stored NAV (floored) and the instant fee on it
+/// (rounded up): the holder receives `value − fee`. Both round in the pool's favour.
+pub fn instant_payout(pool: &Pool, i: usize, tokens: u64) -> (u64, u64) {
+    let t = pool.tranches[i];
+    let value = value_of(tokens, t.value, t.supply);
+    let fee = (value as u128 * pool.params.redemption.instant_fee_bps as u128).div_ceil(BPS as u128) as u64;
+    (value, fee)
+}
+
 impl RedeemInstant<'_> {
     /// Checks every limit; returns (value, fee).
     fn validate(&self, args: &RedeemInstantArgs) -> Result<(u64, u64)> {
@@ -64,8 +73,7 @@ impl RedeemInstant<'_> {
         require!(pool.nav_is_fresh(now), SluiceError::NavStale);
         require!(args.tokens > 0, SluiceError::ZeroAmount);
         let i = args.tranche as usize;
-        let t = pool.tranches[i];
-        let value = value_of(args.tokens, t.value, t.supply);
+        let (value, fee) = instant_payout(pool, i, args.tokens);
         require!(value <= p.instant_threshold, SluiceError::InstantTooLarge);
         let window_paid = if now >= pool.window_start + SECONDS_PER_DAY { 0 } else { pool.window_paid };
         let cap = pool.nav as u128 * p.instant_window_cap_bps as u128 / BPS as u128;
@@ -73,7 +81,6 @@ impl RedeemInstant<'_> {
         require!(value <= pool.cash_above_floor(), SluiceError::CashFloorReached);
         let sides = pool.redemption_sides(|j, _| if j == i { args.tokens } else { 0 });
         require!(allocate(u64::MAX, pool.nav, &sides).tokens[i] == args.tokens, SluiceError::SubordinationBreached);
-        let fee = (value as u128 * p.instant_fee_bps as u128).div_ceil(BPS as u128) as u64;
         require!(value - fee >= args.min_out, SluiceError::PayoutBelowMinimum);
         Ok((value, fee))
     }

@@ -1,0 +1,179 @@
+//! The wallet commands end to end: `sluice` binaries with `--json` against `sluice localnet`
+//! through the real RPC client, on a pool set up by the example migration.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use sluice_localnet::{Background, Options};
+use sluice_migrate::{migrate, Mode, Spec};
+use sluice_sdk::chain::{Chain, DevChain};
+use sluice_sdk::config::write_keypair;
+use sluice_sdk::ix;
+use sluice_sdk::keeper::Keeper;
+use sluice_sdk::rpc::RpcChain;
+use sluice_sdk::{client, pda, Pubkey};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+const DAY: i64 = 86_400;
+
+struct World {
+    net: Background,
+    dir: PathBuf,
+    issuer: Keypair,
+    issuer_file: PathBuf,
+    pool: Pubkey,
+}
+
+fn sluice(world: &World, keypair: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(args)
+        .args(["--url", &world.net.url, "--keypair", keypair.to_str().unwrap(), "--json"])
+        .output()
+        .expect("sluice runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}\n{stderr}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code(), json, stderr)
+}
+
+fn ok(world: &World, keypair: &Path, args: &[&str]) -> Value {
+    let (code, json, stderr) = sluice(world, keypair, args);
+    assert_eq!(code, Some(0), "{args:?}: {json} {stderr}");
+    json
+}
+
+async fn world() -> World {
+    let net = Background::start(Options { listen: "127.0.0.1:0".parse().unwrap(), time_scale: 0 }).unwrap();
+    let dir = std::env::temp_dir().join(format!("sluice-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let issuer = Keypair::new();
+    let issuer_file = dir.join("issuer.json");
+    write_keypair(&issuer, &issuer_file).unwrap();
+    let mut chain = RpcChain::new(&net.url, issuer.insecure_clone());
+    chain.airdrop(&issuer.pubkey(), 100_000_000_000).await.unwrap();
+    let spec_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/examples/harbor-trade-2027a.toml");
+    let now = chain.now().await.unwrap();
+    let spec = Spec::load(&spec_path, now, &issuer.pubkey()).unwrap();
+    migrate(&mut chain, &issuer, &spec, Mode::Apply).await.unwrap();
+    let pool = pda::pool(&issuer.pubkey(), spec.pool_id);
+    World { net, dir, issuer, issuer_file, pool }
+}
+
+/// A funded wallet holding `base` base tokens, as a keypair file.
+async fn investor(w: &World, name: &str, base: u64) -> (Keypair, PathBuf) {
+    let k = Keypair::new();
+    let path = w.dir.join(format!("{name}.json"));
+    write_keypair(&k, &path).unwrap();
+    let mut chain = RpcChain::new(&w.net.url, w.issuer.insecure_clone());
+    chain.airdrop(&k.pubkey(), 2_000_000_000).await.unwrap();
+    let pool = client::pool(&mut chain, &w.pool).await.unwrap();
+    let account = ix::token::associated(&k.pubkey(), &pool.base_mint);
+    let me = w.issuer.pubkey();
+    chain
+        .send(
+            &[
+                ix::token::create_associated(&me, &k.pubkey(), &pool.base_mint),
+                ix::token::mint_to(&pool.base_mint, &account, &me, base),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    (k, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposit_redeem_and_claim_through_the_cli() {
+    let w = world().await;
+    let pool = w.pool.to_string();
+    let (alice, alice_file) = investor(&w, "alice", 100_000_000_000).await;
+
+    // Listing shows the migrated pool.
+    let pools = ok(&w, &alice_file, &["pools"]);
+    let listed = pools["pools"].as_array().unwrap();
+    assert!(listed.iter().any(|p| p["pool"] == pool.as_str()), "{pools}");
+
+    // Not yet admitted: a named refusal with advice, and nothing moves.
+    let (code, refusal, stderr) = sluice(&w, &alice_file, &["deposit", &pool, "senior", "10000"]);
+    assert_eq!(code, Some(1), "{refusal}");
+    assert_eq!(refusal["error"]["name"], "NotMember", "{refusal}");
+    assert!(refusal["error"]["hint"].as_str().unwrap().contains("admit"), "{refusal}");
+    assert!(stderr.contains("NotMember"));
+
+    let admitted = ok(&w, &w.issuer_file, &["admit", &pool, &alice.pubkey().to_string(), "--expires", "2030-01-01"]);
+    assert_eq!(admitted["wallet"], alice.pubkey().to_string());
+
+    // Deposit 60,000 into senior.
+    let d = ok(&w, &alice_file, &["deposit", &pool, "senior", "60000"]);
+    assert_eq!(d["deposited"], 60_000_000_000u64);
+    let tokens = d["tokens"].as_u64().unwrap();
+    assert!(tokens > 59_000_000_000 && tokens <= 60_000_000_000, "{d}");
+
+    let p = ok(&w, &alice_file, &["position", &pool]);
+    assert_eq!(p["holdings"][0]["tokens"], tokens);
+    assert_eq!(p["base"], 40_000_000_000u64);
+
+    // A small redemption is paid at once, at NAV less the instant fee.
+    let r = ok(&w, &alice_file, &["redeem", &pool, "0", "1000"]);
+    assert_eq!(r["mode"], "instant", "{r}");
+    let paid = r["paid"].as_u64().unwrap();
+    assert!(paid > 990_000_000 && paid < 1_020_000_000, "{r}");
+
+    // The rest is above the instant threshold: it queues, to be paid in installments.
+    let q = ok(&w, &alice_file, &["redeem", &pool, "0", "all", "--queue"]);
+    assert_eq!(q["mode"], "queued", "{q}");
+    assert_eq!(q["tokens"], tokens - 1_000_000_000);
+    let id = q["id"].as_u64().unwrap();
+    let p = ok(&w, &alice_file, &["position", &pool]);
+    assert_eq!(p["holdings"][0]["tokens"], 0);
+    assert_eq!(p["requests"][0]["id"], id);
+
+    // Nothing is owed before a batch runs.
+    let (code, nothing, _) = sluice(&w, &alice_file, &["claim", &pool]);
+    assert_eq!(code, Some(1));
+    assert!(nothing["error"]["hint"].as_str().unwrap().contains("batches"), "{nothing}");
+
+    // A day later a keeper runs the batch; the claim collects the first installment.
+    let mut chain = RpcChain::new(&w.net.url, Keypair::new());
+    let payer = chain.payer().pubkey();
+    chain.airdrop(&payer, 2_000_000_000).await.unwrap();
+    chain.advance_clock(DAY + 60).await.unwrap();
+    let keeper = keeper_for(&mut chain, &w).await;
+    let report = keeper.tick(&mut chain).await.unwrap();
+    assert!(report.batch_calls >= 1, "{report:?}");
+    let c = ok(&w, &alice_file, &["claim", &pool]);
+    let claimed = c["claimed"].as_u64().unwrap();
+    assert!(claimed > 0, "{c}");
+    assert_eq!(c["requests"][0]["id"], id);
+    let base_mint = client::pool(&mut chain, &w.pool).await.unwrap().base_mint;
+    let base_after =
+        client::token_balance(&mut chain, &ix::token::associated(&alice.pubkey(), &base_mint)).await.unwrap();
+    assert_eq!(base_after, 40_000_000_000 + paid + claimed);
+    assert!(claimed < (tokens - 1_000_000_000) / 2, "a large request is paid over several batches: {c}");
+
+    // What remains queued can be cancelled back.
+    let x = ok(&w, &alice_file, &["cancel", &pool, "0", &id.to_string()]);
+    assert!(x["tokens_returned"].as_u64().unwrap() > 0, "{x}");
+    std::fs::remove_dir_all(&w.dir).ok();
+}
+
+async fn keeper_for(chain: &mut RpcChain, w: &World) -> Keeper {
+    let pool = client::pool(chain, &w.pool).await.unwrap();
+    let keys = ix::PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.book);
+    let wallet = Keypair::new();
+    chain.airdrop(&wallet.pubkey(), 1_000_000_000).await.unwrap();
+    let tip_account = client::create_token_account(chain, &pool.base_mint, &wallet.pubkey()).await.unwrap();
+    Keeper {
+        wallet,
+        tip_account,
+        keys,
+        queues: (0..pool.tranche_count)
+            .map(|t| ix::QueueKeys::new(&keys, t, pool.tranches[t as usize].queue))
+            .collect(),
+        reserve: Some(pool.reserve_vault),
+        market: None,
+        claim_route: None,
+    }
+}
