@@ -241,3 +241,54 @@ impl Chain for BankChain {
         Ok(rent.minimum_balance(len))
     }
 }
+
+/// Reads through to a chain but records transactions instead of sending them: what a
+/// `--dry-run` would have sent.
+pub struct DryRun<'a, C> {
+    pub inner: &'a mut C,
+    pub would_send: Vec<Vec<Instruction>>,
+}
+
+impl<'a, C: Chain> DryRun<'a, C> {
+    pub fn new(inner: &'a mut C) -> Self {
+        DryRun { inner, would_send: Vec::new() }
+    }
+
+    /// The recorded transactions as Sluice instruction names ("process_batch", …).
+    pub fn names(&self) -> Vec<String> {
+        self.would_send
+            .iter()
+            .flatten()
+            .map(|ix| {
+                if ix.program_id == sluice::ID {
+                    crate::errors::instruction_name(&ix.data).unwrap_or("unknown").to_string()
+                } else {
+                    format!("{} instruction", ix.program_id)
+                }
+            })
+            .collect()
+    }
+}
+
+impl<C: Chain> Chain for DryRun<'_, C> {
+    fn payer(&self) -> &Keypair {
+        self.inner.payer()
+    }
+
+    async fn send(&mut self, ixs: &[Instruction], _signers: &[&Keypair]) -> Result<(), ChainError> {
+        self.would_send.push(ixs.to_vec());
+        Ok(())
+    }
+
+    async fn account(&mut self, address: &Pubkey) -> Result<Option<RawAccount>, ChainError> {
+        self.inner.account(address).await
+    }
+
+    async fn now(&mut self) -> Result<i64, ChainError> {
+        self.inner.now().await
+    }
+
+    async fn rent_exempt_minimum(&mut self, len: usize) -> Result<u64, ChainError> {
+        self.inner.rent_exempt_minimum(len).await
+    }
+}

@@ -11,9 +11,16 @@ pub struct ProgramError {
     pub msg: String,
 }
 
+#[derive(Clone, Debug, serde::Deserialize)]
+struct IdlInstruction {
+    name: String,
+    discriminator: Vec<u8>,
+}
+
 #[derive(serde::Deserialize)]
 struct Idl {
     errors: Vec<ProgramError>,
+    instructions: Vec<IdlInstruction>,
 }
 
 const IDL: &str = include_str!("../../../idl/sluice.json");
@@ -21,6 +28,16 @@ const IDL: &str = include_str!("../../../idl/sluice.json");
 fn all() -> &'static [ProgramError] {
     static ERRORS: OnceLock<Vec<ProgramError>> = OnceLock::new();
     ERRORS.get_or_init(|| serde_json::from_str::<Idl>(IDL).map(|i| i.errors).unwrap_or_default())
+}
+
+fn instructions() -> &'static [IdlInstruction] {
+    static IXS: OnceLock<Vec<IdlInstruction>> = OnceLock::new();
+    IXS.get_or_init(|| serde_json::from_str::<Idl>(IDL).map(|i| i.instructions).unwrap_or_default())
+}
+
+/// The Sluice instruction an instruction's data encodes (by its discriminator).
+pub fn instruction_name(data: &[u8]) -> Option<&'static str> {
+    instructions().iter().find(|i| data.starts_with(&i.discriminator)).map(|i| i.name.as_str())
 }
 
 /// The error with this code, if Sluice defines it.
@@ -41,5 +58,13 @@ mod tests {
             assert_eq!(found.name, e.name());
         }
         assert!(lookup(1).is_none());
+        let reprice = crate::ix::reprice(&crate::ix::PoolKeys::new(
+            &Default::default(),
+            1,
+            Default::default(),
+            Default::default(),
+        ));
+        assert_eq!(instruction_name(&reprice.data), Some("reprice"));
+        assert_eq!(instruction_name(&[0; 8]), None);
     }
 }

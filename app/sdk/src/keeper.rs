@@ -9,6 +9,8 @@ use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+use anchor_lang::solana_program::instruction::Instruction;
+use sluice::error::SluiceError;
 use sluice::instructions::{market_signal, next_stage, plan_batch, MAX_PUSH};
 use sluice::state::{Stage, QUEUE_CAPACITY};
 
@@ -40,6 +42,35 @@ pub struct TickReport {
     pub claims_pushed: u32,
     pub recycled: u32,
     pub buybacks: u32,
+    /// Cranks another keeper did first (the program refused them as already done).
+    pub raced: u32,
+}
+
+/// Refusals that mean the work was done by someone else between our read and our send.
+pub const RACE_ERRORS: [SluiceError; 4] =
+    [SluiceError::NothingToProcess, SluiceError::NothingToClaim, SluiceError::BatchNotDue, SluiceError::StageUnchanged];
+
+/// True when `e` says another keeper got there first.
+pub fn is_race(e: &ChainError) -> bool {
+    RACE_ERRORS.iter().any(|r| e.is(*r))
+        || matches!(e, ChainError::Transaction(m) if m.contains("already been processed"))
+}
+
+/// Sends one crank; a lost race is counted, not an error.
+async fn crank<C: Chain>(
+    chain: &mut C,
+    ixs: &[Instruction],
+    signers: &[&Keypair],
+    report: &mut TickReport,
+) -> Result<bool, ChainError> {
+    match chain.send(ixs, signers).await {
+        Ok(()) => Ok(true),
+        Err(e) if is_race(&e) => {
+            report.raced += 1;
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A reprice is due when the stored NAV is invalidated or has used half its allowed age
@@ -59,8 +90,7 @@ impl Keeper {
 
         let pool = client::pool(chain, &self.keys.pool).await?;
         if reprice_due(&pool, &client::oracle(chain, &self.keys.oracle).await?, now) {
-            chain.send(&[ix::reprice(&self.keys)], &[]).await?;
-            report.repriced = true;
+            report.repriced = crank(chain, &[ix::reprice(&self.keys)], &[], &mut report).await?;
         }
         let pool = client::pool(chain, &self.keys.pool).await?;
         let signal = match &self.market {
@@ -68,14 +98,24 @@ impl Keeper {
             None => None,
         };
         if let Some(stage) = next_stage(&pool, now, signal) {
-            chain.send(&[ix::update_stage(&self.keys.pool, self.market.map(|m| m.amm))], &[]).await?;
-            report.stage_change = Some(stage);
+            let ixs = [ix::update_stage(&self.keys.pool, self.market.map(|m| m.amm))];
+            if crank(chain, &ixs, &[], &mut report).await? {
+                report.stage_change = Some(stage);
+            }
         }
 
         for q in &self.queues {
             let i = q.tranche as usize;
+            // Progress marker: a crank that leaves it unchanged (a lost race, a dry run)
+            // ends the loop instead of repeating.
+            let mut last = None;
             loop {
                 let pool = client::pool(chain, &self.keys.pool).await?;
+                let marker = (pool.batch.id, pool.batch.open, pool.batch.cursor[i]);
+                if last == Some(marker) {
+                    break;
+                }
+                last = Some(marker);
                 let due = if pool.batch.open {
                     pool.batch.cursor[i] < pool.batch.end[i]
                 } else {
@@ -84,10 +124,11 @@ impl Keeper {
                 if !due {
                     break;
                 }
-                let crank =
+                let batch =
                     ix::process_batch(&self.wallet.pubkey(), &self.tip_account, &self.keys, q, self.reserve, 256);
-                chain.send(&[crank], &signers).await?;
-                report.batch_calls += 1;
+                if crank(chain, &[batch], &signers, &mut report).await? {
+                    report.batch_calls += 1;
+                }
             }
         }
 
@@ -95,20 +136,25 @@ impl Keeper {
             for q in &self.queues {
                 let window = client::pool(chain, &self.keys.pool).await?.tranches[q.tranche as usize];
                 let queue = client::queue(chain, &q.queue).await?;
-                let pairs: Vec<(u64, Pubkey)> = (window.queue_head..window.queue_tail)
+                let owed: Vec<(u64, Pubkey)> = (window.queue_head..window.queue_tail)
                     .filter_map(|id| {
                         let r = &queue.requests[(id % QUEUE_CAPACITY as u64) as usize];
                         (r.claimable > 0).then_some(()).and(route(&r.owner)).map(|to| (id, to))
                     })
                     .collect();
+                // Only to accounts that exist: the program skips the others, and pushing
+                // them again every tick would be spam.
+                let mut pairs = Vec::with_capacity(owed.len());
+                for (id, to) in owed {
+                    if client::exists(chain, &to).await? {
+                        pairs.push((id, to));
+                    }
+                }
                 for chunk in pairs.chunks(MAX_PUSH) {
-                    chain
-                        .send(
-                            &[ix::push_claims(&self.wallet.pubkey(), &self.keys, q, &self.tip_account, chunk)],
-                            &signers,
-                        )
-                        .await?;
-                    report.claims_pushed += chunk.len() as u32;
+                    let ixs = [ix::push_claims(&self.wallet.pubkey(), &self.keys, q, &self.tip_account, chunk)];
+                    if crank(chain, &ixs, &signers, &mut report).await? {
+                        report.claims_pushed += chunk.len() as u32;
+                    }
                 }
             }
         }
@@ -120,8 +166,9 @@ impl Keeper {
             && pool.cash_above_floor() > 0
         {
             for q in &self.queues {
-                if pool.tranches[q.tranche as usize].reserve_tokens > 0 {
-                    chain.send(&[ix::recycle_reserve(&self.keys, q)], &[]).await?;
+                if pool.tranches[q.tranche as usize].reserve_tokens > 0
+                    && crank(chain, &[ix::recycle_reserve(&self.keys, q)], &[], &mut report).await?
+                {
                     report.recycled += 1;
                 }
             }
@@ -140,8 +187,8 @@ impl Keeper {
                 && amm.lp_supply > 0
                 && amm.last_price_e12 < trigger
                 && (window_open || amm.buyback_spent < budget)
+                && crank(chain, &[ix::reserve_buyback(&self.keys, m)], &[], &mut report).await?
             {
-                chain.send(&[ix::reserve_buyback(&self.keys, m)], &[]).await?;
                 report.buybacks += 1;
             }
         }

@@ -1,0 +1,404 @@
+//! `sluice-keeper`: watches Sluice pools and cranks what is due — `reprice`,
+//! `update_stage`, `process_batch`, claim pushes, reserve recycling and `reserve_buyback` —
+//! deciding with the program's own functions (see `sluice_sdk::keeper`), so it never sends
+//! a crank the program would refuse except when another keeper got there first, which it
+//! counts and moves past. Transport failures are retried with exponential backoff.
+//! Structured logs (JSON lines) go to stderr; Prometheus metrics and a health check are
+//! served on localhost. Ctrl-C or SIGTERM lets the current pass finish, then exits.
+#![allow(deprecated)]
+
+mod metrics;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::Discriminator;
+use serde_json::{json, Value};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+use sluice::state::{Pool, Stage};
+use sluice_sdk::chain::{Chain, ChainError, DryRun};
+use sluice_sdk::client;
+use sluice_sdk::config::{read_keypair, SolanaCliConfig};
+use sluice_sdk::ix::{self, AmmKeys, PoolKeys, QueueKeys};
+use sluice_sdk::keeper::{Keeper, TickReport};
+use sluice_sdk::rpc::RpcChain;
+
+const USAGE: &str = "usage: sluice-keeper (--pool ADDRESS ... | --all) [options]
+
+  --pool ADDRESS        a pool to watch (repeat for more)
+  --all                 every Sluice pool on the cluster (re-discovered each minute)
+  --interval SECONDS    pause between passes (default 10)
+  --once                one pass, then exit (0 when no pass failed)
+  --dry-run             read and log what would be sent; send nothing
+  --push-claims         pay batch payouts straight to owners' base-token accounts
+  --priority-fee N      micro-lamports per compute unit
+  --metrics ADDRESS     Prometheus /metrics and /health (default 127.0.0.1:9464)
+  --no-metrics          no metrics endpoint
+  --url URL  --keypair PATH  --config PATH   as the Solana CLI; the keypair signs and pays";
+
+struct Args {
+    pools: Vec<Pubkey>,
+    all: bool,
+    interval: u64,
+    once: bool,
+    dry_run: bool,
+    push_claims: bool,
+    priority_fee: u64,
+    metrics: Option<SocketAddr>,
+    url: Option<String>,
+    keypair: Option<String>,
+    config: Option<String>,
+}
+
+fn parse(argv: &[String]) -> Result<Args, String> {
+    let mut a = Args {
+        pools: vec![],
+        all: false,
+        interval: 10,
+        once: false,
+        dry_run: false,
+        push_claims: false,
+        priority_fee: 0,
+        metrics: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+        url: None,
+        keypair: None,
+        config: None,
+    };
+    let mut it = argv.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--pool" => a.pools.push(value()?.parse().map_err(|_| "--pool: not an address".to_string())?),
+            "--all" => a.all = true,
+            "--interval" => a.interval = value()?.parse().map_err(|_| "--interval: seconds")?,
+            "--once" => a.once = true,
+            "--dry-run" => a.dry_run = true,
+            "--push-claims" => a.push_claims = true,
+            "--priority-fee" => a.priority_fee = value()?.parse().map_err(|_| "--priority-fee: micro-lamports")?,
+            "--metrics" => a.metrics = Some(value()?.parse().map_err(|_| "--metrics: host:port")?),
+            "--no-metrics" => a.metrics = None,
+            "--url" | "-u" => a.url = Some(value()?),
+            "--keypair" | "-k" => a.keypair = Some(value()?),
+            "--config" | "-C" => a.config = Some(value()?),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if a.pools.is_empty() && !a.all {
+        return Err("give --pool ADDRESS or --all".into());
+    }
+    Ok(a)
+}
+
+/// One JSON line on stderr.
+fn log(level: &str, msg: &str, fields: Value) {
+    let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    let mut line = json!({ "ts": (ts * 1000.0).round() / 1000.0, "level": level, "msg": msg });
+    if let (Some(obj), Value::Object(extra)) = (line.as_object_mut(), fields) {
+        obj.extend(extra);
+    }
+    eprintln!("{line}");
+}
+
+fn stage_code(s: Stage) -> u8 {
+    match s {
+        Stage::Normal => 0,
+        Stage::Stress => 1,
+        Stage::Crisis => 2,
+    }
+}
+
+/// The keeper for one pool, built from its current state (queues and markets may appear
+/// after the keeper starts).
+fn keeper_for(wallet: &Keypair, address: &Pubkey, pool: &Pool, push_claims: bool, has_market: Option<u8>) -> Keeper {
+    let keys = PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.book);
+    debug_assert_eq!(keys.pool, *address);
+    let base_mint = pool.base_mint;
+    let queues = pool
+        .active_tranches()
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.queue != Pubkey::default())
+        .map(|(i, t)| QueueKeys::new(&keys, i as u8, t.queue))
+        .collect();
+    let claim_route: Option<sluice_sdk::keeper::ClaimRoute> = push_claims.then(|| {
+        Box::new(move |owner: &Pubkey| Some(ix::token::associated(owner, &base_mint))) as sluice_sdk::keeper::ClaimRoute
+    });
+    Keeper {
+        wallet: wallet.insecure_clone(),
+        tip_account: ix::token::associated(&wallet.pubkey(), &pool.base_mint),
+        keys,
+        queues,
+        reserve: (pool.reserve_vault != Pubkey::default()).then_some(pool.reserve_vault),
+        market: has_market.map(|t| AmmKeys::new(&keys, t)),
+        claim_route,
+    }
+}
+
+fn error_kind(e: &ChainError) -> &'static str {
+    match e {
+        ChainError::Transport(_) => "transport",
+        ChainError::Program { .. } => "program",
+        _ => "other",
+    }
+}
+
+struct Watcher {
+    chain: RpcChain,
+    wallet: Keypair,
+    args: Args,
+    metrics: metrics::Shared,
+    pools: Vec<Pubkey>,
+    /// Tip accounts already known to exist.
+    tip_ready: Vec<Pubkey>,
+}
+
+impl Watcher {
+    async fn discover(&mut self) -> Result<(), ChainError> {
+        if self.args.all {
+            let found = self.chain.accounts_of_type(&sluice::ID, Pool::DISCRIMINATOR).await?;
+            let mut pools: Vec<Pubkey> = found.into_iter().map(|(k, _)| k).collect();
+            pools.extend(self.args.pools.iter().copied());
+            pools.sort();
+            pools.dedup();
+            if pools != self.pools {
+                log("info", "watching", json!({ "pools": pools.iter().map(|p| p.to_string()).collect::<Vec<_>>() }));
+            }
+            self.pools = pools;
+        }
+        Ok(())
+    }
+
+    /// One pool, one pass; transport failures retried with backoff (0.5 s doubling, 5 tries).
+    async fn tick_pool(&mut self, address: Pubkey) -> Result<TickReport, ChainError> {
+        let mut delay = Duration::from_millis(500);
+        let mut attempt = 0;
+        loop {
+            match self.try_tick(address).await {
+                Err(ChainError::Transport(m)) if attempt < 5 => {
+                    attempt += 1;
+                    self.metrics.lock().expect("metrics").retries += 1;
+                    log(
+                        "warn",
+                        "transport error; retrying",
+                        json!({ "pool": address.to_string(), "error": m, "attempt": attempt, "delay_ms": delay.as_millis() as u64 }),
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_tick(&mut self, address: Pubkey) -> Result<TickReport, ChainError> {
+        let pool = client::pool(&mut self.chain, &address).await?;
+        let market = {
+            let mut found = None;
+            for t in 0..pool.tranche_count {
+                if client::exists(&mut self.chain, &sluice_sdk::pda::amm(&address, t)).await? {
+                    found = Some(t);
+                    break;
+                }
+            }
+            found
+        };
+        let keeper = keeper_for(&self.wallet, &address, &pool, self.args.push_claims, market);
+        {
+            let mut m = self.metrics.lock().expect("metrics");
+            let g = m.pools.entry(address.to_string()).or_default();
+            g.stage = stage_code(pool.stage);
+            g.nav = pool.nav;
+            g.queued = pool.active_tranches().iter().map(|t| t.queue_tail - t.queue_head).collect();
+        }
+        if self.args.dry_run {
+            let mut dry = DryRun::new(&mut self.chain);
+            let report = keeper.tick(&mut dry).await?;
+            let names = dry.names();
+            log("info", "dry run", json!({ "pool": address.to_string(), "would_send": names }));
+            return Ok(report);
+        }
+        if !self.tip_ready.contains(&keeper.tip_account) {
+            if !client::exists(&mut self.chain, &keeper.tip_account).await? {
+                let me = self.wallet.pubkey();
+                let wallet = self.wallet.insecure_clone();
+                self.chain.send(&[ix::token::create_associated(&me, &me, &pool.base_mint)], &[&wallet]).await?;
+            }
+            self.tip_ready.push(keeper.tip_account);
+        }
+        keeper.tick(&mut self.chain).await
+    }
+
+    /// A pass over every pool; true when none failed.
+    async fn pass(&mut self) -> bool {
+        if let Err(e) = self.discover().await {
+            log("error", "pool discovery failed", json!({ "error": e.to_string() }));
+            *self.metrics.lock().expect("metrics").errors.entry(error_kind(&e)).or_default() += 1;
+            return false;
+        }
+        let mut ok = true;
+        for address in self.pools.clone() {
+            match self.tick_pool(address).await {
+                Ok(r) => {
+                    let mut m = self.metrics.lock().expect("metrics");
+                    for (kind, n) in [
+                        ("reprice", u32::from(r.repriced)),
+                        ("update_stage", u32::from(r.stage_change.is_some())),
+                        ("process_batch", r.batch_calls),
+                        ("claims_pushed", r.claims_pushed),
+                        ("recycle_reserve", r.recycled),
+                        ("reserve_buyback", r.buybacks),
+                    ] {
+                        if n > 0 && !self.args.dry_run {
+                            *m.cranks.entry(kind).or_default() += n as u64;
+                        }
+                    }
+                    m.raced += r.raced as u64;
+                    drop(m);
+                    let did = r.repriced
+                        || r.stage_change.is_some()
+                        || r.batch_calls + r.claims_pushed + r.recycled + r.buybacks + r.raced > 0;
+                    if did && !self.args.dry_run {
+                        log(
+                            "info",
+                            "cranked",
+                            json!({
+                                "pool": address.to_string(), "repriced": r.repriced,
+                                "stage": r.stage_change.map(|s| format!("{s:?}")), "batch_calls": r.batch_calls,
+                                "claims_pushed": r.claims_pushed, "recycled": r.recycled, "buybacks": r.buybacks, "raced": r.raced,
+                            }),
+                        );
+                    }
+                }
+                Err(e) => {
+                    ok = false;
+                    *self.metrics.lock().expect("metrics").errors.entry(error_kind(&e)).or_default() += 1;
+                    log(
+                        "error",
+                        "tick failed",
+                        json!({ "pool": address.to_string(), "error": e.explain(), "kind": error_kind(&e) }),
+                    );
+                }
+            }
+        }
+        let mut m = self.metrics.lock().expect("metrics");
+        m.ticks += 1;
+        if ok {
+            m.last_success =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        }
+        ok
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn run(args: Args) -> ExitCode {
+    let config = match SolanaCliConfig::load(args.config.as_deref().map(Path::new)) {
+        Ok(c) => c,
+        Err(e) => {
+            log("error", "config", json!({ "error": e.to_string() }));
+            return ExitCode::from(2);
+        }
+    };
+    let wallet = match read_keypair(&config.keypair_path(args.keypair.as_deref().map(Path::new))) {
+        Ok(k) => k,
+        Err(e) => {
+            log("error", "keypair", json!({ "error": e.to_string() }));
+            return ExitCode::from(2);
+        }
+    };
+    let url = config.url(args.url.as_deref());
+    let mut chain = RpcChain::new(&url, wallet.insecure_clone());
+    chain.priority_fee = args.priority_fee;
+    let metrics: metrics::Shared =
+        Arc::new(Mutex::new(metrics::Metrics { interval_secs: args.interval, ..Default::default() }));
+    let mut server = None;
+    if let Some(addr) = args.metrics {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                log("info", "metrics", json!({ "listen": bound }));
+                server = Some(tokio::spawn(metrics::serve(listener, metrics.clone())));
+            }
+            Err(e) => {
+                log("error", "metrics endpoint", json!({ "listen": addr.to_string(), "error": e.to_string() }));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    log(
+        "info",
+        "starting",
+        json!({ "url": url, "keeper": wallet.pubkey().to_string(), "dry_run": args.dry_run, "once": args.once, "interval_secs": args.interval }),
+    );
+    let once = args.once;
+    let interval = Duration::from_secs(args.interval.max(1));
+    let pools = args.pools.clone();
+    let mut w = Watcher { chain, wallet, args, metrics, pools, tip_ready: vec![] };
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut failures = 0u64;
+    let mut passes = 0u64;
+    loop {
+        passes += 1;
+        if !w.pass().await {
+            failures += 1;
+        }
+        if once {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = &mut shutdown => {
+                log("info", "shutting down", json!({}));
+                break;
+            }
+        }
+    }
+    if let Some(s) = server {
+        s.abort();
+    }
+    log("info", "stopped", json!({ "passes": passes, "failed_passes": failures }));
+    if failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let args = match parse(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("sluice-keeper: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    tokio::runtime::Runtime::new().expect("tokio runtime").block_on(run(args))
+}

@@ -1,0 +1,157 @@
+//! Counters and gauges the keeper exports as Prometheus text on `/metrics`, and `/health`
+//! (200 while ticks succeed, 503 once the last success is older than three intervals).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+#[derive(Default)]
+pub struct Metrics {
+    pub ticks: u64,
+    /// Cranks sent, by kind.
+    pub cranks: BTreeMap<&'static str, u64>,
+    pub raced: u64,
+    /// Failed ticks, by kind (transport, program, other).
+    pub errors: BTreeMap<&'static str, u64>,
+    pub retries: u64,
+    pub last_success: i64,
+    /// Per pool: stage (0 Normal, 1 Stress, 2 Crisis), NAV, queued requests per tranche.
+    pub pools: BTreeMap<String, PoolGauges>,
+    pub interval_secs: u64,
+}
+
+#[derive(Default, Clone)]
+pub struct PoolGauges {
+    pub stage: u8,
+    pub nav: u64,
+    pub queued: Vec<u64>,
+}
+
+pub type Shared = Arc<Mutex<Metrics>>;
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+impl Metrics {
+    pub fn healthy(&self) -> bool {
+        self.last_success > 0 && now() - self.last_success <= 3 * self.interval_secs.max(10) as i64
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let w = &mut out;
+        let _ = writeln!(
+            w,
+            "# HELP sluice_keeper_ticks_total Passes over all watched pools.\n# TYPE sluice_keeper_ticks_total counter"
+        );
+        let _ = writeln!(w, "sluice_keeper_ticks_total {}", self.ticks);
+        let _ = writeln!(
+            w,
+            "# HELP sluice_keeper_cranks_total Cranks sent, by kind.\n# TYPE sluice_keeper_cranks_total counter"
+        );
+        for (k, v) in &self.cranks {
+            let _ = writeln!(w, "sluice_keeper_cranks_total{{kind=\"{k}\"}} {v}");
+        }
+        let _ = writeln!(w, "# HELP sluice_keeper_raced_total Cranks another keeper did first.\n# TYPE sluice_keeper_raced_total counter");
+        let _ = writeln!(w, "sluice_keeper_raced_total {}", self.raced);
+        let _ = writeln!(
+            w,
+            "# HELP sluice_keeper_errors_total Failed pool ticks, by kind.\n# TYPE sluice_keeper_errors_total counter"
+        );
+        for (k, v) in &self.errors {
+            let _ = writeln!(w, "sluice_keeper_errors_total{{kind=\"{k}\"}} {v}");
+        }
+        let _ = writeln!(
+            w,
+            "# HELP sluice_keeper_retries_total Transport retries.\n# TYPE sluice_keeper_retries_total counter"
+        );
+        let _ = writeln!(w, "sluice_keeper_retries_total {}", self.retries);
+        let _ = writeln!(w, "# HELP sluice_keeper_last_success_timestamp_seconds Unix time of the last tick without errors.\n# TYPE sluice_keeper_last_success_timestamp_seconds gauge");
+        let _ = writeln!(w, "sluice_keeper_last_success_timestamp_seconds {}", self.last_success);
+        let _ = writeln!(w, "# HELP sluice_pool_stage 0 Normal, 1 Stress, 2 Crisis.\n# TYPE sluice_pool_stage gauge");
+        for (p, g) in &self.pools {
+            let _ = writeln!(w, "sluice_pool_stage{{pool=\"{p}\"}} {}", g.stage);
+        }
+        let _ = writeln!(w, "# HELP sluice_pool_nav Pool NAV in base units.\n# TYPE sluice_pool_nav gauge");
+        for (p, g) in &self.pools {
+            let _ = writeln!(w, "sluice_pool_nav{{pool=\"{p}\"}} {}", g.nav);
+        }
+        let _ = writeln!(w, "# HELP sluice_pool_queued_requests Live requests in a tranche's redemption queue.\n# TYPE sluice_pool_queued_requests gauge");
+        for (p, g) in &self.pools {
+            for (t, q) in g.queued.iter().enumerate() {
+                let _ = writeln!(w, "sluice_pool_queued_requests{{pool=\"{p}\",tranche=\"{t}\"}} {q}");
+            }
+        }
+        let _ = writeln!(w, "# HELP sluice_keeper_up 1 while healthy.\n# TYPE sluice_keeper_up gauge");
+        let _ = writeln!(w, "sluice_keeper_up {}", u8::from(self.healthy()));
+        out
+    }
+}
+
+/// Serves `/metrics` and `/health` until the task is dropped.
+pub async fn serve(listener: TcpListener, metrics: Shared) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let (read, mut write) = stream.into_split();
+            let mut reader = BufReader::new(read);
+            let mut line = String::new();
+            if reader.read_line(&mut line).await.is_err() {
+                return;
+            }
+            // Drain the headers.
+            loop {
+                let mut h = String::new();
+                match reader.read_line(&mut h).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) if h.trim().is_empty() => break,
+                    Ok(_) => {}
+                }
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("/");
+            let (status, body, kind) = {
+                let m = metrics.lock().expect("metrics lock");
+                match path {
+                    "/metrics" => ("200 OK", m.render(), "text/plain; version=0.0.4"),
+                    "/health" if m.healthy() => ("200 OK", "ok\n".to_string(), "text/plain"),
+                    "/health" => ("503 Service Unavailable", "no successful tick recently\n".to_string(), "text/plain"),
+                    _ => ("404 Not Found", String::new(), "text/plain"),
+                }
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = write.write_all(head.as_bytes()).await;
+            let _ = write.write_all(body.as_bytes()).await;
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_turns_unhealthy_when_ticks_stop() {
+        let mut m = Metrics { interval_secs: 10, ..Metrics::default() };
+        assert!(!m.healthy());
+        m.ticks = 3;
+        *m.cranks.entry("process_batch").or_default() += 4;
+        m.pools.insert("P".into(), PoolGauges { stage: 1, nav: 7, queued: vec![5, 0] });
+        m.last_success = now();
+        assert!(m.healthy());
+        let text = m.render();
+        assert!(text.contains("sluice_keeper_ticks_total 3"));
+        assert!(text.contains("sluice_keeper_cranks_total{kind=\"process_batch\"} 4"));
+        assert!(text.contains("sluice_pool_queued_requests{pool=\"P\",tranche=\"0\"} 5"));
+        assert!(text.contains("sluice_keeper_up 1"));
+        m.last_success = now() - 31;
+        assert!(!m.healthy());
+    }
+}

@@ -1,0 +1,275 @@
+//! `sluice-keeper` end to end over `sluice localnet`: a queue of 1,000 requests cleared,
+//! two keepers racing without a failed or duplicated payout, dry runs that send nothing,
+//! and the metrics and health endpoint with a graceful stop.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use anchor_lang::prelude::Pubkey;
+use sluice::state::{Pool, QUEUE_CAPACITY};
+use sluice_localnet::{Background, Options};
+use sluice_migrate::{migrate, Mode, Spec};
+use sluice_sdk::chain::{Chain, DevChain};
+use sluice_sdk::config::write_keypair;
+use sluice_sdk::ix::{self, PoolKeys, QueueKeys};
+use sluice_sdk::rpc::RpcChain;
+use sluice_sdk::{client, pda};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+const DAY: i64 = 86_400;
+const TOKENS_PER_REQUEST: u64 = 150_000_000;
+
+struct World {
+    net: Background,
+    dir: PathBuf,
+    pool: Pubkey,
+    keys: PoolKeys,
+    holders: Vec<Keypair>,
+    chain: RpcChain,
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sluice-keeper-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The example pool, with `holders` wallets each queuing `per_holder` senior requests.
+async fn world(name: &str, holders: usize, per_holder: usize) -> World {
+    let net = Background::start(Options { listen: "127.0.0.1:0".parse().unwrap(), time_scale: 0 }).unwrap();
+    let dir = scratch(name);
+    let issuer = Keypair::new();
+    let mut chain = RpcChain::new(&net.url, issuer.insecure_clone());
+    chain.airdrop(&issuer.pubkey(), 500_000_000_000).await.unwrap();
+    let spec_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/examples/harbor-trade-2027a.toml");
+    let now = chain.now().await.unwrap();
+    let spec = Spec::load(&spec_path, now, &issuer.pubkey()).unwrap();
+    migrate(&mut chain, &issuer, &spec, Mode::Apply).await.unwrap();
+    let pool_address = pda::pool(&issuer.pubkey(), spec.pool_id);
+    let pool = client::pool(&mut chain, &pool_address).await.unwrap();
+    let keys = PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.book);
+    let senior = keys.tranche_mint(0);
+    let q = QueueKeys::new(&keys, 0, pool.tranches[0].queue);
+    let issuer_senior = ix::token::associated(&issuer.pubkey(), &senior);
+    let me = issuer.pubkey();
+
+    let mut wallets = Vec::new();
+    for _ in 0..holders {
+        let h = Keypair::new();
+        let tokens = ix::token::associated(&h.pubkey(), &senior);
+        let amount = TOKENS_PER_REQUEST * per_holder as u64;
+        let transfer = anchor_lang::solana_program::instruction::Instruction {
+            program_id: anchor_spl::token::spl_token::ID,
+            ..anchor_spl::token::spl_token::instruction::transfer(
+                &anchor_spl::token::spl_token::ID,
+                &issuer_senior,
+                &tokens,
+                &me,
+                &[],
+                amount,
+            )
+            .unwrap()
+        };
+        chain
+            .send(
+                &[
+                    ix::token::create_associated(&me, &h.pubkey(), &senior),
+                    ix::token::create_associated(&me, &h.pubkey(), &keys.base_mint),
+                    transfer,
+                ],
+                &[],
+            )
+            .await
+            .unwrap();
+        for chunk in (0..per_holder).collect::<Vec<_>>().chunks(10) {
+            let ixs: Vec<_> = chunk
+                .iter()
+                .map(|_| ix::request_redemption(&h.pubkey(), &keys, &q, &tokens, TOKENS_PER_REQUEST))
+                .collect();
+            chain.send(&ixs, &[&h]).await.unwrap();
+        }
+        wallets.push(h);
+    }
+    World { net, dir, pool: pool_address, keys, holders: wallets, chain }
+}
+
+impl World {
+    fn keeper_file(&self, name: &str) -> PathBuf {
+        let path = self.dir.join(format!("{name}.json"));
+        let k = Keypair::new();
+        write_keypair(&k, &path).unwrap();
+        path
+    }
+
+    async fn fund(&mut self, keypair: &Path) {
+        let k = sluice_sdk::config::read_keypair(keypair).unwrap();
+        self.chain.airdrop(&k.pubkey(), 5_000_000_000).await.unwrap();
+    }
+
+    fn keeper(&self, keypair: &Path, extra: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sluice-keeper"));
+        c.args(["--pool", &self.pool.to_string(), "--url", &self.net.url, "--keypair", keypair.to_str().unwrap()]);
+        c.args(extra);
+        c
+    }
+
+    async fn pool(&mut self) -> Pool {
+        client::pool(&mut self.chain, &self.pool).await.unwrap()
+    }
+
+    /// (live requests, tokens still queued, payouts unclaimed) in the senior queue.
+    async fn queue_state(&mut self) -> (u64, u64, u64) {
+        let pool = self.pool().await;
+        let t = pool.tranches[0];
+        let queue = client::queue(&mut self.chain, &t.queue).await.unwrap();
+        let mut live = 0;
+        let (mut remaining, mut claimable) = (0, 0);
+        for id in t.queue_head..t.queue_tail {
+            let r = queue.requests[(id % QUEUE_CAPACITY as u64) as usize];
+            if !r.is_done() {
+                live += 1;
+            }
+            remaining += r.remaining;
+            claimable += r.claimable;
+        }
+        (live, remaining, claimable)
+    }
+
+    async fn received(&mut self) -> Vec<u64> {
+        let mut out = Vec::new();
+        for h in &self.holders {
+            let account = ix::token::associated(&h.pubkey(), &self.keys.base_mint);
+            out.push(client::token_balance(&mut self.chain, &account).await.unwrap());
+        }
+        out
+    }
+}
+
+fn succeeded(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "keeper exited {:?}:\n{stderr}", out.status);
+    stderr
+}
+
+/// Every holder asked for the same tokens at one batch price: payouts agree to within one
+/// base unit per request, and none is paid twice.
+fn assert_equal_payouts(received: &[u64], per_holder: u64) {
+    let (lo, hi) = (received.iter().min().unwrap(), received.iter().max().unwrap());
+    assert!(*lo > 0, "{received:?}");
+    assert!(hi - lo <= per_holder, "payouts differ: {received:?}");
+    let fair = TOKENS_PER_REQUEST * per_holder;
+    assert!(*hi <= fair * 11 / 10 && *lo >= fair * 9 / 10, "{received:?} vs {fair} at about NAV");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_clears_a_queue_of_1000_requests() {
+    let mut w = world("thousand", 10, 100).await;
+    assert_eq!(w.queue_state().await.0, 1_000);
+    let keeper = w.keeper_file("keeper");
+    w.fund(&keeper).await;
+
+    // A dry run reports the work and sends nothing.
+    let before = w.pool().await;
+    let out = w.keeper(&keeper, &["--once", "--dry-run", "--push-claims", "--no-metrics"]).output().unwrap();
+    let log = succeeded(&out);
+    assert!(log.contains("\"would_send\"") && log.contains("process_batch"), "{log}");
+    let after = w.pool().await;
+    assert_eq!((before.batch.id, before.nav_time), (after.batch.id, after.nav_time), "a dry run changed the pool");
+    assert_eq!(w.queue_state().await.0, 1_000);
+
+    // Passes a day apart until the queue is empty.
+    let mut days = 0;
+    while w.queue_state().await != (0, 0, 0) {
+        assert!(days < 10, "queue not cleared in 10 days: {:?}", w.queue_state().await);
+        w.chain.advance_clock(DAY + 60).await.unwrap();
+        let out = w.keeper(&keeper, &["--once", "--push-claims", "--no-metrics"]).output().unwrap();
+        succeeded(&out);
+        days += 1;
+    }
+    let received = w.received().await;
+    assert_equal_payouts(&received, 100);
+    // Nothing left owed, nothing paid twice: the pool owes no claims.
+    assert_eq!(w.pool().await.claimable, 0);
+    std::fs::remove_dir_all(&w.dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_keepers_racing_neither_fail_nor_pay_twice() {
+    let mut w = world("race", 6, 50).await;
+    let (a, b) = (w.keeper_file("a"), w.keeper_file("b"));
+    w.fund(&a).await;
+    w.fund(&b).await;
+    let mut days = 0;
+    while w.queue_state().await != (0, 0, 0) {
+        assert!(days < 10, "queue not cleared: {:?}", w.queue_state().await);
+        w.chain.advance_clock(DAY + 60).await.unwrap();
+        let args = ["--once", "--push-claims", "--no-metrics"];
+        let first = w.keeper(&a, &args).stderr(Stdio::piped()).spawn().unwrap();
+        let second = w.keeper(&b, &args).stderr(Stdio::piped()).spawn().unwrap();
+        let (first, second) = (first.wait_with_output().unwrap(), second.wait_with_output().unwrap());
+        for log in [succeeded(&first), succeeded(&second)] {
+            assert!(!log.contains("\"level\":\"error\""), "{log}");
+        }
+        days += 1;
+    }
+    let received = w.received().await;
+    assert_equal_payouts(&received, 50);
+    assert_eq!(w.pool().await.claimable, 0);
+    std::fs::remove_dir_all(&w.dir).ok();
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, text.split("\r\n\r\n").nth(1).unwrap_or("").to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_health_then_a_graceful_stop() {
+    let mut w = world("metrics", 1, 5).await;
+    let keeper = w.keeper_file("keeper");
+    w.fund(&keeper).await;
+    w.chain.advance_clock(DAY + 60).await.unwrap();
+    let mut child = w
+        .keeper(&keeper, &["--interval", "1", "--push-claims", "--metrics", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut listen = None;
+    let mut cranked = false;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        if v["msg"] == "metrics" {
+            listen = v["listen"].as_str().map(String::from);
+        }
+        if v["msg"] == "cranked" && v["batch_calls"].as_u64() > Some(0) {
+            cranked = true;
+            break;
+        }
+    }
+    assert!(cranked, "the keeper never ran a batch");
+    let addr = listen.expect("metrics address logged");
+    let (status, body) = http_get(&addr, "/metrics");
+    assert_eq!(status, 200);
+    assert!(body.contains("sluice_keeper_cranks_total{kind=\"process_batch\"}"), "{body}");
+    assert!(body.contains(&format!("sluice_pool_stage{{pool=\"{}\"}}", w.pool)), "{body}");
+    assert_eq!(http_get(&addr, "/health").0, 200);
+    assert_eq!(http_get(&addr, "/nope").0, 404);
+
+    // SIGTERM: the pass in progress ends, then the keeper exits cleanly.
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit {status:?}: {rest:?}");
+    assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
+    std::fs::remove_dir_all(&w.dir).ok();
+}
