@@ -14,9 +14,10 @@ const USAGE: &str = concat!(
     "usage: sluice <command> [options]
 
 chains:
-  sluice localnet [--port 8899] [--bind 127.0.0.1] [--time-scale 1]
+  sluice localnet [--port 8899] [--bind 127.0.0.1] [--time-scale 1] [--seed SPEC [--keypair PATH]]
                   the embedded bank (Sluice + SPL Token) behind Solana JSON-RPC; a time
-                  scale above 1 runs the cluster clock faster, 0 stops it
+                  scale above 1 runs the cluster clock faster, 0 stops it; --seed migrates
+                  a pool spec onto it at start, with the keypair as issuer
   sluice demo [--url URL] [--receivables N] [--steps N] [--wave-days N]
                   a pool's life: pricing, repayments, a default, a redemption wave through
                   Stress and back, a market dump the reserve buys back; on an embedded

@@ -704,6 +704,12 @@ async fn swap(ctx: &mut Ctx, f: &Flags) -> Outcome {
     };
     let amount_in = amount(f.arg(3, "AMOUNT")?, l.decimals, "AMOUNT")?;
     let (m, amm, x, y) = market(ctx, &l, tranche).await?;
+    if amm.lp_supply == 0 {
+        return Err(Failure {
+            hint: hint("EmptyAmm").into(),
+            ..Failure::other(format!("the tranche {tranche} market holds no liquidity"))
+        });
+    }
     let quote = preview::swap_quote(&l.pool, &amm, x, y, buy, amount_in)
         .ok_or(Failure::other("the market cannot quote this trade"))?;
     let t = trader(ctx, &l, &m, false);
