@@ -101,7 +101,8 @@ async fn malformed_calls_get_json_rpc_error_objects() {
     let to = Pubkey::new_unique();
     let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), &to, 1_000_000);
     let blockhash = rpc.get_latest_blockhash().await.unwrap();
-    let mut tx = Transaction::new_signed_with_payer(&[ix.clone()], Some(&payer.pubkey()), &[&payer], blockhash);
+    let mut tx =
+        Transaction::new_signed_with_payer(std::slice::from_ref(&ix), Some(&payer.pubkey()), &[&payer], blockhash);
     let good = tx.clone();
     tx.signatures[0] = Keypair::new().sign_message(b"not this message");
     assert_eq!(code_of(&rpc.send_transaction(&tx).await.unwrap_err()), -32003);
