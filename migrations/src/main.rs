@@ -68,20 +68,9 @@ fn default_record(spec: &Path) -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    if std::env::var_os("RUST_LOG").is_none() {
-        std::env::set_var("RUST_LOG", "error");
-    }
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if argv.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let args = match parse(&argv) {
+    let args = match sluice_sdk::config::start_cli("sluice-migrate", USAGE, parse) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("sluice-migrate: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let config = match SolanaCliConfig::load(args.config.as_deref()) {

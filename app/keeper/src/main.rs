@@ -385,20 +385,9 @@ async fn run(args: Args) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    if std::env::var_os("RUST_LOG").is_none() {
-        std::env::set_var("RUST_LOG", "error");
-    }
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if argv.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let args = match parse(&argv) {
+    let args = match sluice_sdk::config::start_cli("sluice-keeper", USAGE, parse) {
         Ok(a) => a,
-        Err(e) => {
-            eprintln!("sluice-keeper: {e}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     tokio::runtime::Runtime::new().expect("tokio runtime").block_on(run(args))
 }

@@ -323,18 +323,9 @@ impl Node {
         Ok(RpcSimulateTransactionResult {
             err: sim.result.and_then(Result::err).map(Into::into),
             logs: details.as_ref().map(|d| d.logs.clone()),
-            accounts: None,
             units_consumed: details.as_ref().map(|d| d.units_consumed),
             loaded_accounts_data_size: details.as_ref().map(|d| d.loaded_accounts_data_size),
-            return_data: None,
-            inner_instructions: None,
-            replacement_blockhash: None,
-            fee: None,
-            pre_balances: None,
-            post_balances: None,
-            pre_token_balances: None,
-            post_token_balances: None,
-            loaded_addresses: None,
+            ..empty()
         })
     }
 

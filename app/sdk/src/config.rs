@@ -71,6 +71,28 @@ impl SolanaCliConfig {
     }
 }
 
+/// The common start of Sluice's command-line tools: the embedded bank's debug logging off
+/// unless `RUST_LOG` says otherwise, `--help` answered, and a parse error printed with the
+/// usage. `Err` carries the exit code to return.
+pub fn start_cli<T>(
+    name: &str,
+    usage: &str,
+    parse: impl FnOnce(&[String]) -> Result<T, String>,
+) -> Result<T, std::process::ExitCode> {
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{usage}");
+        return Err(std::process::ExitCode::SUCCESS);
+    }
+    parse(&argv).map_err(|e| {
+        eprintln!("{name}: {e}\n\n{usage}");
+        std::process::ExitCode::from(2)
+    })
+}
+
 /// Reads a keypair file as the Solana CLI writes it: a JSON array of 64 bytes.
 pub fn read_keypair(path: &Path) -> Result<Keypair, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| file_error(path, e))?;
