@@ -156,11 +156,18 @@ struct Watcher {
     pools: Vec<Pubkey>,
     /// Tip accounts already known to exist.
     tip_ready: Vec<Pubkey>,
+    /// When `--all` last listed the cluster's pools.
+    discovered_at: Option<std::time::Instant>,
 }
+
+/// How often `--all` lists the cluster's pools again (a `getProgramAccounts` scan).
+const DISCOVERY_INTERVAL: Duration = Duration::from_secs(60);
 
 impl Watcher {
     async fn discover(&mut self) -> Result<(), ChainError> {
-        if self.args.all {
+        let due = self.discovered_at.is_none_or(|t| t.elapsed() >= DISCOVERY_INTERVAL);
+        if self.args.all && due {
+            self.discovered_at = Some(std::time::Instant::now());
             let found = self.chain.accounts_of_type(&sluice::ID, Pool::DISCRIMINATOR).await?;
             let mut pools: Vec<Pubkey> = found.into_iter().map(|(k, _)| k).collect();
             pools.extend(self.args.pools.iter().copied());
@@ -352,7 +359,7 @@ async fn run(args: Args) -> ExitCode {
     let once = args.once;
     let interval = Duration::from_secs(args.interval.max(1));
     let pools = args.pools.clone();
-    let mut w = Watcher { chain, wallet, args, metrics, pools, tip_ready: vec![] };
+    let mut w = Watcher { chain, wallet, args, metrics, pools, tip_ready: vec![], discovered_at: None };
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut failures = 0u64;

@@ -126,7 +126,19 @@ impl Chain for RpcChain {
         let blockhash = self.client.get_latest_blockhash().await.map_err(|e| classify(e, prefix_len))?;
         let mut keys: Vec<&Keypair> = vec![&self.payer];
         keys.extend(signers.iter().copied().filter(|k| k.pubkey() != self.payer.pubkey()));
-        let tx = Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
+        let mut tx = Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
+        if self.priority_fee > 0 {
+            // The fee is price × limit: size the limit to the simulated use plus a margin
+            // instead of paying for the maximum.
+            let sim = self.client.simulate_transaction(&tx).await.map_err(|e| classify(e, prefix_len))?.value;
+            if let Some(used) = sim.units_consumed {
+                // The nonce term keeps repeated identical cranks distinct transactions.
+                let limit =
+                    (used + used / 5 + 5_000 + (self.nonce % 1_000) as u64).min(self.compute_limit as u64) as u32;
+                all[0].data = [&[2u8][..], &limit.to_le_bytes()].concat();
+                tx = Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
+            }
+        }
         self.client.send_and_confirm_transaction(&tx).await.map(|_| ()).map_err(|e| classify(e, prefix_len))
     }
 
