@@ -328,7 +328,15 @@ pub async fn migrate<C: Chain>(
     let now = run.chain.now().await.map_err(read("clock"))?;
     let mut members = spec.members.clone();
     if spec.params.permissioned && !spec.seed.is_empty() && !members.iter().any(|m| m.wallet == authority) {
-        members.push(crate::spec::Member { wallet: authority, expires_at: (now / 86_400 + 5 * 365) * 86_400 });
+        // Five years from the first run; a later run keeps a membership that is still live,
+        // so re-running on another day changes nothing.
+        let existing = match &pool {
+            Some(_) => client::member(run.chain, &pool_address, &authority).await.map_err(read("member"))?,
+            None => None,
+        };
+        let expires_at =
+            existing.map(|m| m.expires_at).filter(|t| *t > now).unwrap_or((now / 86_400 + 5 * 365) * 86_400);
+        members.push(crate::spec::Member { wallet: authority, expires_at });
     }
     for m in &members {
         let current = if pool.is_some() {

@@ -99,7 +99,8 @@ async fn example_spec_migrates_then_a_rerun_changes_nothing() {
     let queue: anchor_lang::prelude::Pubkey = deployed["tranches"][1]["queue"].as_str().unwrap().parse().unwrap();
     assert_eq!(queue, on_chain.tranches[1].queue);
 
-    // A re-run finds everything in place and sends nothing.
+    // A re-run, a day later, finds everything in place and sends nothing.
+    reader.advance_clock(86_400).await.unwrap();
     let before = client::pool(&mut reader, &pool).await.unwrap();
     let again = json(&run(with(&["--record", record.to_str().unwrap()])));
     assert_eq!(count(&again, "applied"), 0, "{again:#}");

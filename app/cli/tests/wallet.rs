@@ -46,7 +46,7 @@ fn ok(world: &World, keypair: &Path, args: &[&str]) -> Value {
 
 async fn world() -> World {
     let net = Background::start(Options { listen: "127.0.0.1:0".parse().unwrap(), time_scale: 0 }).unwrap();
-    let dir = std::env::temp_dir().join(format!("sluice-cli-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("sluice-cli-{}-{}", std::process::id(), Keypair::new().pubkey()));
     std::fs::create_dir_all(&dir).unwrap();
     let issuer = Keypair::new();
     let issuer_file = dir.join("issuer.json");
@@ -176,4 +176,49 @@ async fn keeper_for(chain: &mut RpcChain, w: &World) -> Keeper {
         market: None,
         claim_route: None,
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swap_and_provide_liquidity_through_the_cli() {
+    let w = world().await;
+    let pool = w.pool.to_string();
+    let (alice, alice_file) = investor(&w, "trader", 50_000_000_000).await;
+    ok(&w, &w.issuer_file, &["admit", &pool, &alice.pubkey().to_string(), "--expires", "2030-01-01"]);
+
+    // An empty market: a named refusal.
+    let (code, empty, _) = sluice(&w, &alice_file, &["swap", &pool, "senior", "buy", "100"]);
+    assert_eq!(code, Some(1), "{empty}");
+    assert!(empty["error"]["hint"].as_str().unwrap().contains("no liquidity"), "{empty}");
+
+    // The issuer seeds the senior market at NAV.
+    let mut chain = RpcChain::new(&w.net.url, w.issuer.insecure_clone());
+    let p = client::pool(&mut chain, &w.pool).await.unwrap();
+    let keys = ix::PoolKeys::new(&p.creator, p.pool_id, p.base_mint, p.book);
+    let m = ix::AmmKeys::new(&keys, 0);
+    let me = w.issuer.pubkey();
+    let trader = ix::Trader {
+        user: me,
+        tranche_account: ix::token::associated(&me, &keys.tranche_mint(0)),
+        base_account: ix::token::associated(&me, &keys.base_mint),
+        lp_account: Some(ix::token::associated(&me, &m.lp_mint)),
+        member: Some(pda::member(&w.pool, &me)),
+    };
+    let seed = ix::add_liquidity(&keys, &m, &trader, 1, 200_000_000_000, 200_000_000_000);
+    chain.send(&[ix::token::create_associated(&me, &me, &m.lp_mint), seed], &[]).await.unwrap();
+
+    let bought = ok(&w, &alice_file, &["swap", &pool, "senior", "buy", "1000"]);
+    let out = bought["amount_out"].as_u64().unwrap();
+    assert!(out > 980_000_000 && out < 1_000_000_000, "fee and price impact: {bought}");
+    let sold = ok(&w, &alice_file, &["swap", &pool, "senior", "sell", "500"]);
+    // A round trip costs fees: 500 tokens sell for less than they cost.
+    let back = sold["amount_out"].as_u64().unwrap() as u128;
+    assert!(back > 0 && back * (out as u128) < 500_000_000 * 1_000_000_000, "{bought} then {sold}");
+
+    let added = ok(&w, &alice_file, &["add-liquidity", &pool, "senior", "200"]);
+    let lp = added["lp_change"].as_i64().unwrap();
+    assert!(lp > 0, "{added}");
+    let removed = ok(&w, &alice_file, &["remove-liquidity", &pool, "senior", "all"]);
+    assert_eq!(removed["lp_change"].as_i64().unwrap(), -lp);
+    assert_eq!(removed["lp_balance"], 0);
+    std::fs::remove_dir_all(&w.dir).ok();
 }
