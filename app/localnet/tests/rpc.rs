@@ -144,3 +144,13 @@ fn raw(addr: &str, request: &str) -> String {
     s.read_to_string(&mut out).unwrap();
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_time_scale_runs_the_cluster_clock_faster() {
+    let net = Background::start(Options { listen: "127.0.0.1:0".parse().unwrap(), time_scale: 3_600 }).unwrap();
+    let mut chain = RpcChain::new(&net.url, Keypair::new());
+    let t0 = chain.now().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+    let t1 = chain.now().await.unwrap();
+    assert!(t1 - t0 >= 3_600 && t1 - t0 <= 4 * 3_600, "{t0} → {t1}");
+}
