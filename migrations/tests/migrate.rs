@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use sluice_localnet::{Background, Options};
-use sluice_sdk::chain::DevChain;
+use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::config::write_keypair;
 use sluice_sdk::rpc::RpcChain;
 use sluice_sdk::{client, pda};
@@ -59,7 +59,10 @@ async fn example_spec_migrates_then_a_rerun_changes_nothing() {
     let net = localnet();
     let dir = scratch("example");
     let (issuer, keypair) = funded_issuer(&net.url, &dir).await;
-    let spec = example();
+    let mut reader = RpcChain::new(&net.url, Keypair::new());
+    // The example's dates, moved forward if this runs after they have passed.
+    let now = reader.now().await.unwrap();
+    let spec = sluice_migrate::rehearsal::rehearsal_copy(&example(), &dir.join("spec"), now, 90).unwrap();
     let record = dir.join("deployment.json");
     let base = ["--url", &net.url, "--keypair", keypair.to_str().unwrap(), "--json"];
     let with = |extra: &[&str]| -> Vec<String> {
@@ -76,7 +79,6 @@ async fn example_spec_migrates_then_a_rerun_changes_nothing() {
     assert!(count(&plan, "planned") >= 10, "{plan:#}");
     assert_eq!(count(&plan, "applied"), 0);
     let pool = pda::pool(&issuer.pubkey(), 2_027_001);
-    let mut reader = RpcChain::new(&net.url, Keypair::new());
     assert!(client::try_pool(&mut reader, &pool).await.unwrap().is_none(), "a dry run sent something");
 
     // Apply: verified, recorded.
@@ -155,5 +157,25 @@ fn a_malformed_spec_is_rejected_with_its_line_before_anything_is_sent() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("harbor-trade-2027a.csv:6:") && stderr.contains("risk_class"), "{stderr}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn the_example_can_be_rehearsed_after_its_dates_have_passed() {
+    let later = sluice_sdk::units::parse_date("2031-06-01").unwrap();
+    let issuer = Keypair::new().pubkey();
+    let stale = sluice_migrate::Spec::load(&example(), later, &issuer).unwrap_err().to_string();
+    assert!(stale.contains("is not in the future") && stale.contains("is in the past"), "{stale}");
+    let dir = scratch("rehearsal");
+    let copy = sluice_migrate::rehearsal::rehearsal_copy(&example(), &dir, later, 90).unwrap();
+    let spec = sluice_migrate::Spec::load(&copy, later, &issuer).expect("the rehearsal copy is valid");
+    let first_due = spec.receivables.iter().map(|r| r.args.due_ts).min().unwrap();
+    assert_eq!(first_due, later + 90 * 86_400);
+    let original = sluice_migrate::Spec::load(&example(), 0, &issuer).unwrap();
+    let span = |s: &sluice_migrate::Spec| {
+        let due: Vec<i64> = s.receivables.iter().map(|r| r.args.due_ts).collect();
+        due.iter().max().unwrap() - due.iter().min().unwrap()
+    };
+    assert_eq!(span(&spec), span(&original), "the schedule keeps its shape");
     std::fs::remove_dir_all(dir).ok();
 }

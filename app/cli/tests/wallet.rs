@@ -18,6 +18,12 @@ use solana_signer::Signer;
 
 const DAY: i64 = 86_400;
 
+/// A membership expiry a year from today.
+fn next_year() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    sluice_sdk::units::format_date(now + 365 * DAY)
+}
+
 struct World {
     net: Background,
     dir: PathBuf,
@@ -55,6 +61,7 @@ async fn world() -> World {
     chain.airdrop(&issuer.pubkey(), 100_000_000_000).await.unwrap();
     let spec_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/examples/harbor-trade-2027a.toml");
     let now = chain.now().await.unwrap();
+    let spec_path = sluice_migrate::rehearsal::rehearsal_copy(&spec_path, &dir.join("spec"), now, 90).unwrap();
     let spec = Spec::load(&spec_path, now, &issuer.pubkey()).unwrap();
     migrate(&mut chain, &issuer, &spec, Mode::Apply).await.unwrap();
     let pool = pda::pool(&issuer.pubkey(), spec.pool_id);
@@ -102,7 +109,7 @@ async fn deposit_redeem_and_claim_through_the_cli() {
     assert!(refusal["error"]["hint"].as_str().unwrap().contains("admit"), "{refusal}");
     assert!(stderr.contains("NotMember"));
 
-    let admitted = ok(&w, &w.issuer_file, &["admit", &pool, &alice.pubkey().to_string(), "--expires", "2030-01-01"]);
+    let admitted = ok(&w, &w.issuer_file, &["admit", &pool, &alice.pubkey().to_string(), "--expires", &next_year()]);
     assert_eq!(admitted["wallet"], alice.pubkey().to_string());
 
     // Deposit 60,000 into senior.
@@ -183,7 +190,7 @@ async fn swap_and_provide_liquidity_through_the_cli() {
     let w = world().await;
     let pool = w.pool.to_string();
     let (alice, alice_file) = investor(&w, "trader", 50_000_000_000).await;
-    ok(&w, &w.issuer_file, &["admit", &pool, &alice.pubkey().to_string(), "--expires", "2030-01-01"]);
+    ok(&w, &w.issuer_file, &["admit", &pool, &alice.pubkey().to_string(), "--expires", &next_year()]);
 
     // An empty market: a named refusal.
     let (code, empty, _) = sluice(&w, &alice_file, &["swap", &pool, "senior", "buy", "100"]);

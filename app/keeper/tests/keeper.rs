@@ -45,6 +45,7 @@ async fn world(name: &str, holders: usize, per_holder: usize) -> World {
     chain.airdrop(&issuer.pubkey(), 500_000_000_000).await.unwrap();
     let spec_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/examples/harbor-trade-2027a.toml");
     let now = chain.now().await.unwrap();
+    let spec_path = sluice_migrate::rehearsal::rehearsal_copy(&spec_path, &dir.join("spec"), now, 90).unwrap();
     let spec = Spec::load(&spec_path, now, &issuer.pubkey()).unwrap();
     migrate(&mut chain, &issuer, &spec, Mode::Apply).await.unwrap();
     let pool_address = pda::pool(&issuer.pubkey(), spec.pool_id);

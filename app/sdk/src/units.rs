@@ -37,6 +37,21 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The `YYYY-MM-DD` of a unix time (UTC).
+pub fn format_date(unix: i64) -> String {
+    // Inverse of `days_from_civil` (Howard Hinnant's algorithm).
+    let z = unix.div_euclid(SECONDS_PER_DAY) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
 /// Parses `YYYY-MM-DD` into the unix time of that UTC midnight.
 pub fn parse_date(s: &str) -> Result<i64, String> {
     let parts: Vec<&str> = s.trim().split('-').collect();
@@ -112,6 +127,15 @@ mod tests {
         let hex = "ab".repeat(32);
         assert_eq!(document_hash(&hex), [0xab; 32]);
         assert_ne!(document_hash("INV-2026-0001"), document_hash("INV-2026-0002"));
+    }
+
+    #[test]
+    fn dates_round_trip() {
+        for day in (-800_000..800_000).step_by(997) {
+            let t = day * SECONDS_PER_DAY;
+            assert_eq!(parse_date(&format_date(t)), Ok(t), "{}", format_date(t));
+        }
+        assert_eq!(format_date(951_868_800), "2000-03-01");
     }
 
     #[test]
