@@ -1,5 +1,6 @@
 //! `sluice-keeper`: watches Sluice pools and cranks what is due — `reprice`,
-//! `update_stage`, `process_batch`, claim pushes, reserve recycling and `reserve_buyback` —
+//! `write_down_overdue`, `update_stage`, `process_batch`, claim pushes, reserve recycling
+//! and `reserve_buyback` —
 //! deciding with the program's own functions (see `sluice_sdk::keeper`), so it never sends
 //! a crank the program would refuse except when another keeper got there first, which it
 //! counts and moves past. Transport failures are retried with exponential backoff.
@@ -21,7 +22,7 @@ use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use sluice::state::{Pool, Stage};
+use sluice::state::{Pool, Receivable, Stage};
 use sluice_sdk::chain::{Chain, ChainError, DryRun};
 use sluice_sdk::client;
 use sluice_sdk::config::{read_keypair, SolanaCliConfig};
@@ -37,6 +38,7 @@ const USAGE: &str = "usage: sluice-keeper (--pool ADDRESS ... | --all) [options]
   --once                one pass, then exit (0 when no pass failed)
   --dry-run             read and log what would be sent; send nothing
   --push-claims         pay batch payouts straight to owners' base-token accounts
+  --overdue-interval S  how often to scan receivables for overdue write-downs (default 3600)
   --priority-fee N      micro-lamports per compute unit
   --metrics ADDRESS     Prometheus /metrics and /health (default 127.0.0.1:9464)
   --no-metrics          no metrics endpoint
@@ -49,6 +51,7 @@ struct Args {
     once: bool,
     dry_run: bool,
     push_claims: bool,
+    overdue_interval: u64,
     priority_fee: u64,
     metrics: Option<SocketAddr>,
     url: Option<String>,
@@ -64,6 +67,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         once: false,
         dry_run: false,
         push_claims: false,
+        overdue_interval: 3_600,
         priority_fee: 0,
         metrics: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
         url: None,
@@ -80,6 +84,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             "--once" => a.once = true,
             "--dry-run" => a.dry_run = true,
             "--push-claims" => a.push_claims = true,
+            "--overdue-interval" => a.overdue_interval = value()?.parse().map_err(|_| "--overdue-interval: seconds")?,
             "--priority-fee" => a.priority_fee = value()?.parse().map_err(|_| "--priority-fee: micro-lamports")?,
             "--metrics" => a.metrics = Some(value()?.parse().map_err(|_| "--metrics: host:port")?),
             "--no-metrics" => a.metrics = None,
@@ -158,6 +163,8 @@ struct Watcher {
     tip_ready: Vec<Pubkey>,
     /// When `--all` last listed the cluster's pools.
     discovered_at: Option<std::time::Instant>,
+    /// When each pool's receivables were last scanned for overdue write-downs.
+    scanned: Vec<(Pubkey, std::time::Instant)>,
 }
 
 /// How often `--all` lists the cluster's pools again (a `getProgramAccounts` scan).
@@ -223,8 +230,11 @@ impl Watcher {
             g.nav = pool.nav;
             g.queued = pool.active_tranches().iter().map(|t| t.queue_tail - t.queue_head).collect();
         }
+        // Overdue write-downs first, so the tick's reprice already reflects them.
+        let overdue = if self.overdue_scan_due(&address) { self.overdue(&address, &pool).await? } else { vec![] };
         if self.args.dry_run {
             let mut dry = DryRun::new(&mut self.chain);
+            keeper.write_down_overdue(&mut dry, &overdue).await?;
             let report = keeper.tick(&mut dry).await?;
             let names = dry.names();
             log("info", "dry run", json!({ "pool": address.to_string(), "would_send": names }));
@@ -238,7 +248,42 @@ impl Watcher {
             }
             self.tip_ready.push(keeper.tip_account);
         }
-        keeper.tick(&mut self.chain).await
+        let (written, raced) = keeper.write_down_overdue(&mut self.chain, &overdue).await?;
+        if written > 0 {
+            *self.metrics.lock().expect("metrics").cranks.entry("write_down_overdue").or_default() += written as u64;
+            log("info", "written down", json!({ "pool": address.to_string(), "receivables": written }));
+        }
+        let mut report = keeper.tick(&mut self.chain).await?;
+        report.raced += raced;
+        Ok(report)
+    }
+
+    /// Whether this pool's receivables are due for an overdue scan: every pass with
+    /// `--once`, else once per `--overdue-interval`.
+    fn overdue_scan_due(&mut self, pool: &Pubkey) -> bool {
+        let now = std::time::Instant::now();
+        let every = Duration::from_secs(self.args.overdue_interval);
+        match self.scanned.iter_mut().find(|(p, _)| p == pool) {
+            Some((_, at)) if !self.args.once && now.duration_since(*at) < every => false,
+            Some((_, at)) => {
+                *at = now;
+                true
+            }
+            None => {
+                self.scanned.push((*pool, now));
+                true
+            }
+        }
+    }
+
+    /// Receivables the overdue schedule says to write down now (one `getProgramAccounts`).
+    async fn overdue(&mut self, address: &Pubkey, pool: &Pool) -> Result<Vec<u64>, ChainError> {
+        let filters = [(0, Receivable::DISCRIMINATOR.to_vec()), (8, address.to_bytes().to_vec())];
+        let found = self.chain.accounts_matching(&sluice::ID, &filters).await?;
+        let receivables: Vec<Receivable> =
+            found.iter().filter_map(|(_, data)| sluice_sdk::state::receivable(data).ok()).collect();
+        let now = self.chain.now().await?;
+        Ok(sluice_sdk::keeper::overdue_due(pool, &receivables, now))
     }
 
     /// A pass over every pool; true when none failed.
@@ -359,7 +404,8 @@ async fn run(args: Args) -> ExitCode {
     let once = args.once;
     let interval = Duration::from_secs(args.interval.max(1));
     let pools = args.pools.clone();
-    let mut w = Watcher { chain, wallet, args, metrics, pools, tip_ready: vec![], discovered_at: None };
+    let mut w =
+        Watcher { chain, wallet, args, metrics, pools, tip_ready: vec![], discovered_at: None, scanned: vec![] };
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut failures = 0u64;

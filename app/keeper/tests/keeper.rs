@@ -281,3 +281,42 @@ async fn metrics_and_health_then_a_graceful_stop() {
     assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
     std::fs::remove_dir_all(&w.dir).ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overdue_receivables_are_written_down_on_schedule() {
+    let mut w = world("overdue", 0, 0).await;
+    let keeper = w.keeper_file("keeper");
+    w.fund(&keeper).await;
+    let pool = w.pool().await;
+    let mut receivables = Vec::new();
+    for i in 0..pool.receivable_count {
+        receivables.push(client::receivable(&mut w.chain, &pda::receivable(&w.pool, i)).await.unwrap());
+    }
+    // Nobody repays: 31 days after the first due date, the 30-day step applies to it.
+    let first_due = receivables.iter().map(|r| r.due_ts).min().unwrap();
+    let now = w.chain.now().await.unwrap();
+    w.chain.advance_clock(first_due + 31 * DAY - now).await.unwrap();
+    let now = w.chain.now().await.unwrap();
+    let expected = sluice_sdk::keeper::overdue_due(&pool, &receivables, now);
+    assert!(!expected.is_empty());
+
+    let out = w.keeper(&keeper, &["--once", "--dry-run", "--no-metrics"]).output().unwrap();
+    let log = succeeded(&out);
+    assert_eq!(log.matches("write_down_overdue").count(), expected.len(), "{log}");
+
+    let out = w.keeper(&keeper, &["--once", "--no-metrics"]).output().unwrap();
+    succeeded(&out);
+    for r in &receivables {
+        let after = client::receivable(&mut w.chain, &pda::receivable(&w.pool, r.index)).await.unwrap();
+        assert_eq!(sluice::instructions::overdue_write_down(&after, &pool.params.overdue_steps, now), None);
+        if expected.contains(&r.index) {
+            assert_eq!(after.carried_value, r.outstanding / 4 * 3 + r.outstanding % 4 * 3 / 4, "25 % haircut, floored");
+        } else {
+            assert_eq!(after.status, r.status, "receivable {} not yet 30 days overdue", r.index);
+        }
+    }
+    // A second pass finds nothing more to do.
+    let out = w.keeper(&keeper, &["--once", "--no-metrics"]).output().unwrap();
+    assert!(!succeeded(&out).contains("written down"));
+    std::fs::remove_dir_all(&w.dir).ok();
+}

@@ -47,8 +47,13 @@ pub struct TickReport {
 }
 
 /// Refusals that mean the work was done by someone else between our read and our send.
-pub const RACE_ERRORS: [SluiceError; 4] =
-    [SluiceError::NothingToProcess, SluiceError::NothingToClaim, SluiceError::BatchNotDue, SluiceError::StageUnchanged];
+pub const RACE_ERRORS: [SluiceError; 5] = [
+    SluiceError::NothingToProcess,
+    SluiceError::NothingToClaim,
+    SluiceError::BatchNotDue,
+    SluiceError::StageUnchanged,
+    SluiceError::NothingToWriteDown,
+];
 
 /// True when `e` says another keeper got there first.
 pub fn is_race(e: &ChainError) -> bool {
@@ -81,7 +86,32 @@ pub fn reprice_due(pool: &sluice::state::Pool, oracle: &sluice::state::RateOracl
     oracle_fresh && (pool.nav_dirty || half_age)
 }
 
+/// Indices of the receivables the overdue schedule says to write down at `now`, decided
+/// by the program's own `overdue_write_down`.
+pub fn overdue_due(pool: &sluice::state::Pool, receivables: &[sluice::state::Receivable], now: i64) -> Vec<u64> {
+    let mut due: Vec<u64> = receivables
+        .iter()
+        .filter(|r| sluice::instructions::overdue_write_down(r, &pool.params.overdue_steps, now).is_some())
+        .map(|r| r.index)
+        .collect();
+    due.sort_unstable();
+    due
+}
+
 impl Keeper {
+    /// Sends `write_down_overdue` for each index, one a transaction so a receivable another
+    /// keeper wrote down first costs only its own crank. Returns (sent, raced).
+    pub async fn write_down_overdue<C: Chain>(&self, chain: &mut C, indices: &[u64]) -> Result<(u32, u32), ChainError> {
+        let mut report = TickReport::default();
+        let mut sent = 0;
+        for &index in indices {
+            if crank(chain, &[ix::write_down_overdue(&self.keys, index)], &[], &mut report).await? {
+                sent += 1;
+            }
+        }
+        Ok((sent, report.raced))
+    }
+
     /// One pass over everything due at the chain's current time.
     pub async fn tick<C: Chain>(&self, chain: &mut C) -> Result<TickReport, ChainError> {
         let mut report = TickReport::default();

@@ -61,11 +61,23 @@ impl RpcChain {
         program: &Pubkey,
         discriminator: &[u8],
     ) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
+        self.accounts_matching(program, &[(0, discriminator.to_vec())]).await
+    }
+
+    /// Accounts of `program` whose data holds each `(offset, bytes)`, by
+    /// `getProgramAccounts` with memcmp filters.
+    pub async fn accounts_matching(
+        &self,
+        program: &Pubkey,
+        filters: &[(usize, Vec<u8>)],
+    ) -> Result<Vec<(Pubkey, Vec<u8>)>, ChainError> {
         use solana_account_decoder_client_types::UiAccountEncoding;
         use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
         use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
         let config = RpcProgramAccountsConfig {
-            filters: Some(vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(0, discriminator.to_vec()))]),
+            filters: Some(
+                filters.iter().map(|(o, b)| RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*o, b.clone()))).collect(),
+            ),
             account_config: RpcAccountInfoConfig {
                 encoding: Some(UiAccountEncoding::Base64),
                 commitment: Some(self.client.commitment()),

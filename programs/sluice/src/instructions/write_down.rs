@@ -13,7 +13,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::SluiceError;
 use crate::events::WrittenDown;
-use crate::math::dcf::overdue_haircut_bps;
+use crate::math::dcf::{overdue_haircut_bps, OverdueStep};
 use crate::math::time::{BPS, SECONDS_PER_DAY};
 use crate::state::*;
 
@@ -66,21 +66,30 @@ pub struct WriteDownOverdue<'info> {
     pub receivable: Box<Account<'info, Receivable>>,
 }
 
+/// The carried value the overdue schedule allows for `r` at `now` — outstanding ·
+/// (1 − haircut), floored (the pool's favour) — when lower than what `r` carries today;
+/// `None` when no write-down is due or `r` is repaid. Keepers use it to decide what to crank.
+pub fn overdue_write_down(r: &Receivable, steps: &[OverdueStep], now: i64) -> Option<u64> {
+    if r.status == ReceivableStatus::Repaid {
+        return None;
+    }
+    let days_overdue = (now - r.due_ts).div_euclid(SECONDS_PER_DAY);
+    let haircut = overdue_haircut_bps(steps, days_overdue);
+    let target = (r.outstanding as u128 * (BPS - haircut) as u128 / BPS as u128) as u64;
+    let current = match r.status {
+        ReceivableStatus::WrittenDown => r.carried_value,
+        _ => r.outstanding,
+    };
+    (haircut > 0 && target < current).then_some(target)
+}
+
 impl WriteDownOverdue<'_> {
     /// Carried value the schedule allows now, if lower than today's.
     fn scheduled_value(&self) -> Result<u64> {
         let r = &self.receivable;
         require!(r.status != ReceivableStatus::Repaid, SluiceError::ReceivableClosed);
         let now = Clock::get()?.unix_timestamp;
-        let days_overdue = (now - r.due_ts).div_euclid(SECONDS_PER_DAY);
-        let haircut = overdue_haircut_bps(&self.pool.params.overdue_steps, days_overdue);
-        let target = (r.outstanding as u128 * (BPS - haircut) as u128 / BPS as u128) as u64;
-        let current = match r.status {
-            ReceivableStatus::WrittenDown => r.carried_value,
-            _ => r.outstanding,
-        };
-        require!(haircut > 0 && target < current, SluiceError::NothingToWriteDown);
-        Ok(target)
+        overdue_write_down(r, &self.pool.params.overdue_steps, now).ok_or(SluiceError::NothingToWriteDown.into())
     }
 
     pub fn write_down_overdue(ctx: Context<Self>) -> Result<()> {
