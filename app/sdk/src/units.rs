@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn dates_round_trip() {
-        for day in (-800_000..800_000).step_by(997) {
+        for day in (0..2_900_000).step_by(997) {
             let t = day * SECONDS_PER_DAY;
             assert_eq!(parse_date(&format_date(t)), Ok(t), "{}", format_date(t));
         }
