@@ -281,7 +281,7 @@ pub async fn migrate<C: Chain>(
             )
             .await?;
         }
-        let on_chain: Vec<Pubkey> = p_publishers(run.chain, &keys.oracle).await.map_err(read("oracle"))?;
+        let on_chain: Vec<Pubkey> = publishers_on_chain(run.chain, &keys.oracle).await.map_err(read("oracle"))?;
         if on_chain != spec.publishers {
             run.note(
                 StepState::Present,
@@ -528,22 +528,25 @@ pub async fn migrate<C: Chain>(
         run.step("reprice".into(), true, vec![ix::reprice(&keys)], &[]).await?;
     }
 
-    let deployment = record(spec, &authority, &keys, reserve, &members);
+    let deployment = record(spec, &authority, &keys, pool.as_ref(), &members);
     Ok(Report { mode, steps: run.steps, deployment })
 }
 
-async fn p_publishers<C: Chain>(chain: &mut C, oracle: &Pubkey) -> Result<Vec<Pubkey>, ChainError> {
+async fn publishers_on_chain<C: Chain>(chain: &mut C, oracle: &Pubkey) -> Result<Vec<Pubkey>, ChainError> {
     let o = client::oracle(chain, oracle).await?;
     Ok(o.publishers.iter().copied().filter(|p| *p != Pubkey::default()).collect())
 }
 
+/// The deployment record: addresses derived from the keys, and what only the pool account
+/// knows (queues, reserve vault) from `pool` as last read (absent before it exists).
 fn record(
     spec: &Spec,
     authority: &Pubkey,
     keys: &PoolKeys,
-    reserve: Option<Pubkey>,
+    pool: Option<&sluice::state::Pool>,
     members: &[crate::spec::Member],
 ) -> Deployment {
+    let set = |k: Pubkey| (k != Pubkey::default()).then(|| k.to_string());
     let tranches = spec
         .tranches
         .iter()
@@ -554,7 +557,7 @@ fn record(
                 index: i,
                 name: t.name.clone(),
                 mint: keys.tranche_mint(i).to_string(),
-                queue: None,
+                queue: pool.and_then(|p| set(p.tranches[i as usize].queue)),
                 escrow: Some(pda::escrow(&keys.pool, i).to_string()),
                 market: spec.markets.contains(&i).then(|| pda::amm(&keys.pool, i).to_string()),
             }
@@ -570,7 +573,7 @@ fn record(
         vault: keys.vault.to_string(),
         book: keys.book.to_string(),
         oracle: keys.oracle.to_string(),
-        reserve_vault: reserve.map(|r| r.to_string()),
+        reserve_vault: pool.and_then(|p| set(p.reserve_vault)),
         tranches,
         members: members
             .iter()
@@ -593,7 +596,7 @@ pub async fn verify<C: Chain>(
     chain: &mut C,
     issuer: &Pubkey,
     spec: &Spec,
-    deployment: &mut Deployment,
+    deployment: &Deployment,
 ) -> Result<Vec<String>, ChainError> {
     let mut problems = Vec::new();
     let pool_address = pda::pool(issuer, spec.pool_id);
@@ -620,8 +623,8 @@ pub async fn verify<C: Chain>(
         if c.queue == Pubkey::default() {
             problems.push(format!("tranche {i} has no redemption queue"));
         }
-        if let Some(r) = deployment.tranches.get_mut(i) {
-            r.queue = Some(c.queue.to_string());
+        if deployment.tranches.get(i).and_then(|r| r.queue.as_deref()) != Some(c.queue.to_string().as_str()) {
+            problems.push(format!("tranche {i}: recorded queue differs from the pool's"));
         }
     }
     for m in &deployment.members {

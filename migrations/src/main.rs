@@ -100,7 +100,7 @@ fn main() -> ExitCode {
     rt.block_on(async move {
         let mut chain = RpcChain::new(&url, issuer.insecure_clone());
         let mode = if args.dry_run { Mode::DryRun } else { Mode::Apply };
-        let mut report = match migrate(&mut chain, &issuer, &spec, mode).await {
+        let report = match migrate(&mut chain, &issuer, &spec, mode).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("sluice-migrate: {e}");
@@ -109,7 +109,7 @@ fn main() -> ExitCode {
         };
         let mut problems = Vec::new();
         if mode == Mode::Apply {
-            match verify(&mut chain, &issuer.pubkey(), &spec, &mut report.deployment).await {
+            match verify(&mut chain, &issuer.pubkey(), &spec, &report.deployment).await {
                 Ok(p) => problems = p,
                 Err(e) => {
                     eprintln!("sluice-migrate: verifying: {}", e.explain());

@@ -251,7 +251,7 @@ impl Ctx {
         let pool = client::try_pool(&mut self.chain, &address)
             .await?
             .ok_or_else(|| Failure::other(format!("no Sluice pool at {address}")))?;
-        let keys = PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.book);
+        let keys = PoolKeys::of(&pool);
         let decimals = client::mint_decimals(&mut self.chain, &pool.base_mint).await?;
         Ok(Loaded { pool, keys, decimals })
     }

@@ -26,7 +26,7 @@ use sluice::state::{Pool, Receivable, Stage};
 use sluice_sdk::chain::{Chain, ChainError, DryRun};
 use sluice_sdk::client;
 use sluice_sdk::config::{read_keypair, SolanaCliConfig};
-use sluice_sdk::ix::{self, AmmKeys, PoolKeys, QueueKeys};
+use sluice_sdk::ix;
 use sluice_sdk::keeper::{Keeper, TickReport};
 use sluice_sdk::rpc::RpcChain;
 
@@ -118,33 +118,6 @@ fn stage_code(s: Stage) -> u8 {
     }
 }
 
-/// The keeper for one pool, built from its current state (queues and markets may appear
-/// after the keeper starts).
-fn keeper_for(wallet: &Keypair, address: &Pubkey, pool: &Pool, push_claims: bool, has_market: Option<u8>) -> Keeper {
-    let keys = PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.book);
-    debug_assert_eq!(keys.pool, *address);
-    let base_mint = pool.base_mint;
-    let queues = pool
-        .active_tranches()
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.queue != Pubkey::default())
-        .map(|(i, t)| QueueKeys::new(&keys, i as u8, t.queue))
-        .collect();
-    let claim_route: Option<sluice_sdk::keeper::ClaimRoute> = push_claims.then(|| {
-        Box::new(move |owner: &Pubkey| Some(ix::token::associated(owner, &base_mint))) as sluice_sdk::keeper::ClaimRoute
-    });
-    Keeper {
-        wallet: wallet.insecure_clone(),
-        tip_account: ix::token::associated(&wallet.pubkey(), &pool.base_mint),
-        keys,
-        queues,
-        reserve: (pool.reserve_vault != Pubkey::default()).then_some(pool.reserve_vault),
-        market: has_market.map(|t| AmmKeys::new(&keys, t)),
-        claim_route,
-    }
-}
-
 fn error_kind(e: &ChainError) -> &'static str {
     match e {
         ChainError::Transport(_) => "transport",
@@ -222,7 +195,8 @@ impl Watcher {
             }
             found
         };
-        let keeper = keeper_for(&self.wallet, &address, &pool, self.args.push_claims, market);
+        // Built from the pool as it stands: queues and markets may appear after start.
+        let keeper = Keeper::for_pool(self.wallet.insecure_clone(), &pool, market, self.args.push_claims);
         {
             let mut m = self.metrics.lock().expect("metrics");
             let g = m.pools.entry(address.to_string()).or_default();

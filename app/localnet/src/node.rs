@@ -175,10 +175,6 @@ impl Node {
         self.blockhashes.iter().any(|(h, t)| h == hash && t.elapsed() <= BLOCKHASH_LIFETIME)
     }
 
-    async fn account(&mut self, address: &Pubkey) -> Result<Option<solana_account_decoder::UiAccount>, RpcFault> {
-        self.account_as(address, &RpcAccountInfoConfig::default()).await
-    }
-
     async fn account_as(
         &mut self,
         address: &Pubkey,
@@ -386,14 +382,6 @@ impl Node {
         } else {
             Ok(serde_json::to_value(found).expect("serializable"))
         }
-    }
-
-    /// The account's data in the encoding a test wants, for assertions.
-    pub async fn ui_account(
-        &mut self,
-        address: &Pubkey,
-    ) -> Result<Option<solana_account_decoder::UiAccount>, RpcFault> {
-        self.account(address).await
     }
 }
 

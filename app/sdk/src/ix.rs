@@ -33,6 +33,11 @@ impl PoolKeys {
         PoolKeys { pool, base_mint, book, vault: pda::vault(&pool), oracle: pda::oracle(&pool) }
     }
 
+    /// The keys of a pool as read from its account.
+    pub fn of(pool: &sluice::state::Pool) -> PoolKeys {
+        PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.book)
+    }
+
     pub fn tranche_mint(&self, index: u8) -> Pubkey {
         pda::tranche_mint(&self.pool, index)
     }

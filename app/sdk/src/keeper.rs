@@ -78,6 +78,40 @@ async fn crank<C: Chain>(
     }
 }
 
+impl Keeper {
+    /// A keeper for `pool` as it stands: every tranche whose redemption is set up, the
+    /// reserve if initialised, the market of `market_tranche` if given. Tips go to the
+    /// wallet's associated base-token account, which must exist before the first batch;
+    /// with `push_claims`, payouts go to each owner's associated base-token account.
+    pub fn for_pool(
+        wallet: Keypair,
+        pool: &sluice::state::Pool,
+        market_tranche: Option<u8>,
+        push_claims: bool,
+    ) -> Keeper {
+        let keys = PoolKeys::of(pool);
+        let base_mint = pool.base_mint;
+        let queues = pool
+            .active_tranches()
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.queue != Pubkey::default())
+            .map(|(i, t)| QueueKeys::new(&keys, i as u8, t.queue))
+            .collect();
+        let claim_route = push_claims
+            .then(|| Box::new(move |owner: &Pubkey| Some(ix::token::associated(owner, &base_mint))) as ClaimRoute);
+        Keeper {
+            tip_account: ix::token::associated(&wallet.pubkey(), &pool.base_mint),
+            wallet,
+            keys,
+            queues,
+            reserve: (pool.reserve_vault != Pubkey::default()).then_some(pool.reserve_vault),
+            market: market_tranche.map(|t| AmmKeys::new(&keys, t)),
+            claim_route,
+        }
+    }
+}
+
 /// A reprice is due when the stored NAV is invalidated or has used half its allowed age
 /// (so deposits and batches never meet a stale one), and the oracle can support it.
 pub fn reprice_due(pool: &sluice::state::Pool, oracle: &sluice::state::RateOracle, now: i64) -> bool {

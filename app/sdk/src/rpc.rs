@@ -50,10 +50,6 @@ impl RpcChain {
         &self.client
     }
 
-    pub fn url(&self) -> String {
-        self.client.url()
-    }
-
     /// Accounts of `program` whose data starts with `discriminator` (an Anchor account
     /// type), by `getProgramAccounts` with a memcmp filter.
     pub async fn accounts_of_type(
