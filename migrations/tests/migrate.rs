@@ -110,6 +110,37 @@ async fn example_spec_migrates_then_a_rerun_changes_nothing() {
     assert_eq!(again["verified"], true);
     let after = client::pool(&mut reader, &pool).await.unwrap();
     assert_eq!((before.nav, before.cash, before.receivable_count), (after.nav, after.cash, after.receivable_count));
+
+    // What is on chain and cannot change is a conflict, named, with nothing sent: a
+    // receivable whose CSV row was edited …
+    let csv = spec.with_extension("csv");
+    let original_csv = std::fs::read_to_string(&csv).unwrap();
+    let mut rows: Vec<String> = original_csv.lines().map(String::from).collect();
+    let mut cols: Vec<String> = rows[4].split(',').map(String::from).collect();
+    cols[1] = format!("{}", cols[1].parse::<u64>().unwrap() + 1);
+    rows[4] = cols.join(",");
+    std::fs::write(&csv, rows.join("\n") + "\n").unwrap();
+    let out = run(with(&[]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("harbor-trade-2027a.csv:5: receivable 3 on chain") && stderr.contains("differs"),
+        "{stderr}"
+    );
+    std::fs::write(&csv, &original_csv).unwrap();
+
+    // … and a tranche whose terms were edited.
+    let toml = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, toml.replacen("coupon_bps = 750", "coupon_bps = 760", 1)).unwrap();
+    let out = run(with(&[]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("tranche 0 (senior) exists with coupon 750 bps"), "{stderr}");
+    let unchanged = client::pool(&mut reader, &pool).await.unwrap();
+    assert_eq!(
+        (unchanged.nav, unchanged.cash, unchanged.receivable_count),
+        (after.nav, after.cash, after.receivable_count)
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 

@@ -109,6 +109,14 @@ async fn deposit_redeem_and_claim_through_the_cli() {
     assert!(refusal["error"]["hint"].as_str().unwrap().contains("admit"), "{refusal}");
     assert!(stderr.contains("NotMember"));
 
+    // Bad input is a usage error (exit 2) named in the JSON, before any transaction.
+    let (code, bad, _) = sluice(&w, &alice_file, &["deposit", &pool, "senior", "1.0000001"]);
+    assert_eq!(code, Some(2), "{bad}");
+    assert!(bad["error"]["message"].as_str().unwrap().contains("more than 6 decimals"), "{bad}");
+    let (code, bad, _) = sluice(&w, &alice_file, &["deposit", &pool, "7", "10"]);
+    assert_eq!(code, Some(2), "{bad}");
+    assert!(bad["error"]["message"].as_str().unwrap().contains("no tranche 7"), "{bad}");
+
     let admitted = ok(&w, &w.issuer_file, &["admit", &pool, &alice.pubkey().to_string(), "--expires", &next_year()]);
     assert_eq!(admitted["wallet"], alice.pubkey().to_string());
 
@@ -168,21 +176,11 @@ async fn deposit_redeem_and_claim_through_the_cli() {
 
 async fn keeper_for(chain: &mut RpcChain, w: &World) -> Keeper {
     let pool = client::pool(chain, &w.pool).await.unwrap();
-    let keys = ix::PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.book);
     let wallet = Keypair::new();
     chain.airdrop(&wallet.pubkey(), 1_000_000_000).await.unwrap();
-    let tip_account = client::create_token_account(chain, &pool.base_mint, &wallet.pubkey()).await.unwrap();
-    Keeper {
-        wallet,
-        tip_account,
-        keys,
-        queues: (0..pool.tranche_count)
-            .map(|t| ix::QueueKeys::new(&keys, t, pool.tranches[t as usize].queue))
-            .collect(),
-        reserve: Some(pool.reserve_vault),
-        market: None,
-        claim_route: None,
-    }
+    let me = chain.payer().pubkey();
+    chain.send(&[ix::token::create_associated(&me, &wallet.pubkey(), &pool.base_mint)], &[]).await.unwrap();
+    Keeper::for_pool(wallet, &pool, None, false)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,7 +198,7 @@ async fn swap_and_provide_liquidity_through_the_cli() {
     // The issuer seeds the senior market at NAV.
     let mut chain = RpcChain::new(&w.net.url, w.issuer.insecure_clone());
     let p = client::pool(&mut chain, &w.pool).await.unwrap();
-    let keys = ix::PoolKeys::new(&p.creator, p.pool_id, p.base_mint, p.book);
+    let keys = ix::PoolKeys::of(&p);
     let m = ix::AmmKeys::new(&keys, 0);
     let me = w.issuer.pubkey();
     let trader = ix::Trader {

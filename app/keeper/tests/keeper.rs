@@ -50,7 +50,7 @@ async fn world(name: &str, holders: usize, per_holder: usize) -> World {
     migrate(&mut chain, &issuer, &spec, Mode::Apply).await.unwrap();
     let pool_address = pda::pool(&issuer.pubkey(), spec.pool_id);
     let pool = client::pool(&mut chain, &pool_address).await.unwrap();
-    let keys = PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.book);
+    let keys = PoolKeys::of(&pool);
     let senior = keys.tranche_mint(0);
     let q = QueueKeys::new(&keys, 0, pool.tranches[0].queue);
     let issuer_senior = ix::token::associated(&issuer.pubkey(), &senior);
@@ -319,4 +319,18 @@ async fn overdue_receivables_are_written_down_on_schedule() {
     let out = w.keeper(&keeper, &["--once", "--no-metrics"]).output().unwrap();
     assert!(!succeeded(&out).contains("written down"));
     std::fs::remove_dir_all(&w.dir).ok();
+}
+
+#[test]
+fn a_keeper_without_pools_or_with_bad_flags_exits_2() {
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_sluice-keeper")).args(args).output().unwrap();
+    let out = run(&["--once"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --pool ADDRESS or --all"));
+    let out = run(&["--pool", "not-an-address"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--pool: not an address"));
+    let out = run(&["--all", "--interval"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--interval needs a value"));
 }
