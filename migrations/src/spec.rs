@@ -12,7 +12,7 @@ use toml::Spanned;
 use sluice::instructions::{AddReceivableArgs, AddTrancheArgs, PublishRatesArgs};
 use sluice::math::dcf::{ClassRates, OverdueStep, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
 use sluice::math::time::MAX_RISK_CLASSES;
-use sluice::state::{PoolParams, RedemptionParams, MAX_PUBLISHERS, MAX_TRANCHES, OVERDUE_STEPS};
+use sluice::state::{PoolParams, RedemptionParams, DEFAULT_OVERDUE_STEPS, MAX_PUBLISHERS, MAX_TRANCHES, OVERDUE_STEPS};
 pub use sluice_sdk::units::{document_hash, parse_amount, parse_date};
 
 /// A spec problem at a place in a file.
@@ -335,7 +335,9 @@ impl Spec {
         let pool = raw.pool.into_inner();
         let guardian = c.pubkey(&pool.guardian, "pool.guardian");
         let cap = c.amount(&pool.cap, decimals, "pool.cap");
-        let mut steps = [OverdueStep::default(); OVERDUE_STEPS];
+        // A spec without a schedule gets the documented default, never an all-zero one.
+        let mut steps =
+            if pool.overdue.is_empty() { DEFAULT_OVERDUE_STEPS } else { [OverdueStep::default(); OVERDUE_STEPS] };
         if pool.overdue.len() > OVERDUE_STEPS {
             c.err_at(pool_span, format!("pool.overdue: at most {OVERDUE_STEPS} steps"));
         }

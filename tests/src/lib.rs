@@ -90,6 +90,11 @@ impl Fixture {
     /// junior tranches, and rates published.
     pub async fn new(permissioned: bool) -> Fixture {
         let mut chain = BankChain::start().await;
+        // Start each test at 01:00 UTC: a NAV is stale after UTC midnight, and a test that
+        // happened to run at 23:59 must not see one go stale between two instructions.
+        let now = chain.now().await.unwrap();
+        let day = now.div_euclid(SECONDS_PER_DAY);
+        chain.set_clock((day + 1) * SECONDS_PER_DAY + 3_600).await.unwrap();
         let issuer = Keypair::new();
         let guardian = Keypair::new();
         let publisher = Keypair::new();

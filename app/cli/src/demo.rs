@@ -4,7 +4,6 @@ use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use sluice::instructions::market_signal;
 use sluice::instructions::*;
 use sluice::math::allocation::value_of;
 use sluice::math::dcf::{overdue_haircut_bps, ClassRates, OverdueStep};
@@ -582,7 +581,9 @@ async fn market_episode<C: DevChain>(d: &mut Demo<C>, holder: &Investor, mut kee
         }
         let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
         let amm = client::amm(&mut d.chain, &m.amm).await.map_err(describe)?;
-        let discount = market_signal(&pool, &amm).discount_bps;
+        // The spot discount, for the table; the stage and buy-backs act on the time-weighted one.
+        let nav_price = pool.tranches[0].price_e12;
+        let discount = (nav_price.saturating_sub(amm.last_price_e12) as u128 * 10_000 / nav_price.max(1) as u128) as u64;
         println!(
             "{:>4} {:>7} {:>10} {:>10} {:>8}% {:>14} {:>12} {:>8}bp  {}",
             day,

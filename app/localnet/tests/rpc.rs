@@ -29,7 +29,7 @@ fn params() -> PoolParams {
         max_rate_move_bps: 100,
         pool_cap: 1_000_000_000_000,
         permissioned: false,
-        overdue_steps: Default::default(),
+        overdue_steps: sluice::state::DEFAULT_OVERDUE_STEPS,
         redemption: RedemptionParams::RECOMMENDED,
     }
 }

@@ -105,6 +105,25 @@ pub fn publish_rates(publisher: &Pubkey, keys: &PoolKeys, args: PublishRatesArgs
     )
 }
 
+pub fn propose_publisher(authority: &Pubkey, keys: &PoolKeys, publisher: &Pubkey) -> Instruction {
+    build(
+        acc::ProposePublisher { authority: *authority, pool: keys.pool, oracle: keys.oracle },
+        data::ProposePublisher { publisher: *publisher },
+    )
+}
+
+pub fn accept_publisher(publisher: &Pubkey, keys: &PoolKeys) -> Instruction {
+    build(acc::AcceptPublisher { publisher: *publisher, pool: keys.pool, oracle: keys.oracle }, data::AcceptPublisher {})
+}
+
+/// `signer`: the pool authority or the guardian.
+pub fn remove_publisher(signer: &Pubkey, keys: &PoolKeys, publisher: &Pubkey) -> Instruction {
+    build(
+        acc::RemovePublisher { signer: *signer, pool: keys.pool, oracle: keys.oracle },
+        data::RemovePublisher { publisher: *publisher },
+    )
+}
+
 pub fn add_receivable(
     authority: &Pubkey,
     keys: &PoolKeys,
@@ -267,7 +286,9 @@ fn request_accounts(owner: &Pubkey, keys: &PoolKeys, q: &QueueKeys, owner_tokens
         escrow: q.escrow,
         tranche_mint: q.tranche_mint,
         owner_tokens: *owner_tokens,
+        holder: pda::holder(&keys.pool, q.tranche, owner),
         token_program: spl_token::ID,
+        system_program: system_program::ID,
     }
 }
 
@@ -310,7 +331,9 @@ pub fn redeem_instant(
             holder_tokens: *holder_tokens,
             holder_base: *holder_base,
             reserve_vault: reserve,
+            holder_record: pda::holder(&keys.pool, args.tranche, holder),
             token_program: spl_token::ID,
+            system_program: system_program::ID,
         },
         data::RedeemInstant { args },
     )

@@ -11,7 +11,7 @@ use solana_signer::Signer;
 
 use anchor_lang::solana_program::instruction::Instruction;
 use sluice::error::SluiceError;
-use sluice::instructions::{market_signal, next_stage, plan_batch, MAX_PUSH};
+use sluice::instructions::{market_signal, next_stage, plan_batch, plan_buyback, MAX_PUSH};
 use sluice::state::{Stage, QUEUE_CAPACITY};
 
 use crate::chain::{Chain, ChainError};
@@ -158,7 +158,7 @@ impl Keeper {
         }
         let pool = client::pool(chain, &self.keys.pool).await?;
         let signal = match &self.market {
-            Some(m) => Some(market_signal(&pool, &client::amm(chain, &m.amm).await?)),
+            Some(m) => market_signal(&pool, &client::amm(chain, &m.amm).await?, now),
             None => None,
         };
         if let Some(stage) = next_stage(&pool, now, signal) {
@@ -241,16 +241,13 @@ impl Keeper {
         if let (Some(m), Some(_)) = (&self.market, self.reserve) {
             let pool = client::pool(chain, &self.keys.pool).await?;
             let amm = client::amm(chain, &m.amm).await?;
-            let nav_price = pool.tranches[m.tranche as usize].price_e12;
-            let trigger = nav_price / 10_000 * (10_000 - amm.params.buyback_trigger_bps as u64);
-            let budget = pool.reserve_balance / 10_000 * amm.params.buyback_budget_bps as u64;
-            let window_open = now >= amm.buyback_window_start + 86_400;
             let escrow_ready = pool.tranches[m.tranche as usize].escrow != Pubkey::default();
+            let vaults = (client::token_balance(chain, &m.tranche_vault).await?, client::token_balance(chain, &m.base_vault).await?);
+            let due = amm.reserves(vaults.0, vaults.1).is_ok_and(|r| plan_buyback(&pool, &amm, r, now).is_ok());
             if pool.nav_is_fresh(now)
+                && !pool.paused
                 && escrow_ready
-                && amm.lp_supply > 0
-                && amm.last_price_e12 < trigger
-                && (window_open || amm.buyback_spent < budget)
+                && due
                 && crank(chain, &[ix::reserve_buyback(&self.keys, m)], &[], &mut report).await?
             {
                 report.buybacks += 1;

@@ -44,3 +44,12 @@ pub fn receivable(pool: &Pubkey, index: u64) -> Pubkey {
 pub fn member(pool: &Pubkey, wallet: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[Member::SEED, pool.as_ref(), wallet.as_ref()], &sluice::ID).0
 }
+
+/// A holder's limits in one tranche (`HolderRecord`).
+pub fn holder(pool: &Pubkey, tranche: u8, owner: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[sluice::state::HolderRecord::SEED, pool.as_ref(), &[tranche], owner.as_ref()],
+        &sluice::ID,
+    )
+    .0
+}

@@ -2,7 +2,7 @@
 //! (same functions, same rounding), so a wallet can show a quote before signing.
 
 use sluice::instructions::buyback_price;
-use sluice::math::allocation::{pro_rata, value_of};
+use sluice::math::allocation::{fill_shares, value_of};
 use sluice::math::dcf::book_value;
 use sluice::math::tokens::{price_e12, tokens_for_deposit};
 use sluice::math::waterfall::{accrue, waterfall};
@@ -39,7 +39,7 @@ pub fn nav(pool: &Pool, book: &Book, oracle: &RateOracle, now: i64) -> Option<Na
     let elapsed = if pool.nav_time > 0 { now - pool.nav_time } else { 0 };
     let mut claims = [0u64; MAX_TRANCHES];
     for (i, t) in pool.tranches[..n].iter().enumerate() {
-        claims[i] = if i + 1 < n { accrue(t.claim, t.coupon_bps, elapsed)? } else { t.claim };
+        claims[i] = if i + 1 < n { accrue(t.claim, t.principal, t.coupon_bps, elapsed)? } else { t.claim };
     }
     let values = if n == 0 { [0; MAX_TRANCHES] } else { waterfall(nav, &claims[..n]) };
     let mut prices = [0u64; MAX_TRANCHES];
@@ -75,7 +75,7 @@ pub struct FillPreview {
 
 /// The fill the next batch would give `request` of `tranche`, computed with the program's
 /// own planning; `None` when no batch can open now (nothing due, stale NAV, no budget).
-/// For a batch already open, the fill follows its frozen plan instead.
+/// For a batch already open, the fill is the request's share of what the batch has left.
 pub fn expected_fill(pool: &Pool, tranche: u8, request: &Request, now: i64) -> Option<FillPreview> {
     let i = tranche as usize;
     let b = &pool.batch;
@@ -86,9 +86,7 @@ pub fn expected_fill(pool: &Pool, tranche: u8, request: &Request, now: i64) -> O
         let t = pool.tranches.get(i)?;
         (plan[i], reserve[i], t.demand_tokens, t.value, t.supply)
     };
-    let allowed = request.allowed();
-    let redeemed = pro_rata(allowed, granted, demand);
-    let sold = pro_rata(allowed, reserve_granted, demand);
+    let (redeemed, sold) = fill_shares(request.allowed(), granted, reserve_granted, demand);
     Some(FillPreview {
         redeemed,
         paid: value_of(redeemed, value, supply),

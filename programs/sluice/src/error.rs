@@ -122,4 +122,12 @@ pub enum SluiceError {
     AmmInvariantViolated,
     #[msg("Already set up")]
     AlreadySetUp,
+    #[msg("A request can be cancelled only once it has waited one batch interval")]
+    CancelLocked,
+    #[msg("The tranche holds value but no tokens; its value goes to the buy-back reserve, which must exist")]
+    UnownedValue,
+    #[msg("Signer is not the proposed publisher")]
+    NotPendingPublisher,
+    #[msg("No such publisher")]
+    UnknownPublisher,
 }

@@ -143,6 +143,8 @@ pub struct BatchProcessed {
     pub value_paid: u64,
     pub realized_budget: u64,
     pub batch_complete: bool,
+    /// The batch's price was no longer true (`process_batch`): it closed unpaid.
+    pub lapsed: bool,
     pub keeper_tip: u64,
 }
 
@@ -203,4 +205,10 @@ pub struct LiquidityChanged {
     pub tranche_amount: u64,
     pub base_amount: u64,
     pub lp_supply: u64,
+}
+
+#[event]
+pub struct PublishersChanged {
+    pub pool: Pubkey,
+    pub publishers: [Pubkey; crate::state::MAX_PUBLISHERS],
 }

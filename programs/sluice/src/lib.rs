@@ -41,6 +41,18 @@ pub mod sluice {
         PublishRates::publish_rates(ctx, args)
     }
 
+    pub fn propose_publisher(ctx: Context<ProposePublisher>, publisher: Pubkey) -> Result<()> {
+        ProposePublisher::propose_publisher(ctx, publisher)
+    }
+
+    pub fn accept_publisher(ctx: Context<AcceptPublisher>) -> Result<()> {
+        AcceptPublisher::accept_publisher(ctx)
+    }
+
+    pub fn remove_publisher(ctx: Context<RemovePublisher>, publisher: Pubkey) -> Result<()> {
+        RemovePublisher::remove_publisher(ctx, publisher)
+    }
+
     pub fn add_receivable(ctx: Context<AddReceivable>, args: AddReceivableArgs) -> Result<()> {
         AddReceivable::add_receivable(ctx, args)
     }

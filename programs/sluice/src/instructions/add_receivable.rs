@@ -2,8 +2,8 @@
 //! - Pool authority only (`NotAuthority`); refused while paused (`PoolPaused`).
 //! - Records receivable `["receivable", pool, index]` (index = pool's receivable count)
 //!   and pays `funded` base units from the vault to the borrower's token account.
-//! - `0 < funded ≤ face_value` (`ZeroAmount`, `FundingExceedsFace`); `funded ≤ cash`
-//!   (`InsufficientCash`); risk class < 4 (`UnknownRiskClass`); due date a UTC midnight
+//! - `0 < funded ≤ face_value` (`ZeroAmount`, `FundingExceedsFace`); `funded ≤ cash` less
+//!   what an open redemption batch has granted and not yet paid (`InsufficientCash`); risk class < 4 (`UnknownRiskClass`); due date a UTC midnight
 //!   (`DueNotDayAligned`), after now and inside the
 //!   book's 42-bucket horizon (`DueOutOfRange`); its book cell must not hold an older,
 //!   unresolved maturity (`BucketOccupied`).
@@ -65,7 +65,8 @@ impl AddReceivable<'_> {
         require!(!self.pool.paused, SluiceError::PoolPaused);
         require!(args.funded > 0, SluiceError::ZeroAmount);
         require!(args.funded <= args.face_value, SluiceError::FundingExceedsFace);
-        require!(args.funded <= self.pool.cash, SluiceError::InsufficientCash);
+        let spendable = self.pool.cash.saturating_sub(self.pool.batch_reserved_cash());
+        require!(args.funded <= spendable, SluiceError::InsufficientCash);
         require!((args.risk_class as usize) < MAX_RISK_CLASSES, SluiceError::UnknownRiskClass);
         require!(args.due_ts.rem_euclid(SECONDS_PER_DAY) == 0, SluiceError::DueNotDayAligned);
         require!(

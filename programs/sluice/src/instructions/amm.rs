@@ -78,9 +78,11 @@ impl CreateAmm<'_> {
             window_volume: 0,
             last_window_volume: 0,
             liquidity: LiquidityMetrics::default(),
-            buyback_window_start: 0,
-            buyback_spent: 0,
             bump: ctx.bumps.amm,
+            twap_snapshot: 0,
+            twap_snapshot_time: 0,
+            twap_previous: 0,
+            twap_previous_time: 0,
         });
         a.amm.invariant()
     }
@@ -335,10 +337,16 @@ impl<'info> Trade<'info> {
 /// - When the market price is more than `buyback_trigger_bps` below the tranche's NAV price
 ///   (NAV fresh, `NavStale` otherwise), the buy-back reserve buys tranche tokens on the
 ///   market until the price is back at the trigger level or the reserve's budget for the
-///   24 h window (`buyback_budget_bps` of its balance at the window's start) is spent.
-///   Bought tokens go to the tranche escrow as the reserve's, to be resold to depositors or
-///   redeemed when cash returns. Price at or above the trigger, or no budget left:
-///   `NothingToProcess`. The trade pays the market's fees like any other.
+///   24 h window is spent. The budget is the pool's, not the market's: `buyback_budget_bps`
+///   of the reserve's balance when the window opened, shared by all of the pool's markets.
+/// - Not against a price someone has just pushed up: the spot price must be at or below
+///   the market's time-weighted price, and that too below the trigger level. Buying first
+///   and selling back after the reserve (a sandwich) then finds nothing to buy, and a market
+///   without an hour of history is not bought on.
+/// - Bought tokens go to the tranche escrow as the reserve's, to be resold to depositors or
+///   redeemed when cash returns. Nothing to do (price at or above the trigger, or above its
+///   time-weighted price, or no budget left): `NothingToProcess`. Paused: `PoolPaused`. The
+///   trade pays the market's fees like any other.
 #[derive(Accounts)]
 pub struct MarketReserve<'info> {
     #[account(
@@ -374,37 +382,67 @@ pub struct MarketReserve<'info> {
     pub token_program: Program<'info, Token>,
 }
 
+/// What `reserve_buyback` would do now on a market with curve reserves `reserves`.
+#[derive(Clone, Copy, Debug)]
+pub struct BuybackPlan {
+    /// Base tokens the reserve pays in, and the trade's quote.
+    pub spend: u64,
+    pub quote: crate::math::amm::Quote,
+    /// The 24 h budget window starts anew with this call, with this budget.
+    pub new_window: bool,
+    pub budget: u64,
+}
+
+/// The buy-back `reserve_buyback` would make, or the error it would give (`EmptyAmm`,
+/// `NothingToProcess`). Public so keepers decide with the program's own rule.
+pub fn plan_buyback(pool: &Pool, amm: &Amm, reserves: (u64, u64), now: i64) -> Result<BuybackPlan> {
+    let i = amm.tranche as usize;
+    let p = amm.params;
+    require!(reserves.0 > 0 && reserves.1 > 0, SluiceError::EmptyAmm);
+    let nav_price = pool.tranches[i].price_e12;
+    let target = (nav_price as u128 * (BPS - p.buyback_trigger_bps as u32) as u128 / BPS as u128) as u64;
+    let price = price_e12(reserves.0, reserves.1).ok_or(SluiceError::EmptyAmm)?;
+    let twap = amm.twap_e12(now).ok_or(SluiceError::NothingToProcess)?;
+    require!(price < target && twap < target && price <= twap, SluiceError::NothingToProcess);
+
+    let new_window = now >= pool.buyback_window_start.saturating_add(SECONDS_PER_DAY);
+    let (budget, spent) = if new_window {
+        ((pool.reserve_balance as u128 * p.buyback_budget_bps as u128 / BPS as u128) as u64, 0)
+    } else {
+        (pool.buyback_budget, pool.buyback_spent)
+    };
+    let left = budget.saturating_sub(spent).min(pool.reserve_balance);
+    // Gross up the curve's input for the fee so the price lands at the target.
+    let fees = p.fees(pool.stage);
+    let net = base_to_lift_price(reserves.0, reserves.1, target);
+    require!(net > 0, SluiceError::NothingToProcess);
+    let probe = quote(reserves.0, reserves.1, true, net, nav_price, fees).ok_or(SluiceError::EmptyAmm)?;
+    let gross = (net as u128 * BPS as u128 / (BPS - probe.fee_bps) as u128) as u64;
+    let spend = gross.min(left);
+    require!(spend > 0, SluiceError::NothingToProcess);
+    let q = quote(reserves.0, reserves.1, true, spend, nav_price, fees).ok_or(SluiceError::EmptyAmm)?;
+    require!(q.amount_out > 0, SluiceError::NothingToProcess);
+    Ok(BuybackPlan { spend, quote: q, new_window, budget })
+}
+
 impl MarketReserve<'_> {
     pub fn reserve_buyback(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
+        require!(!a.pool.paused, SluiceError::PoolPaused);
         require!(a.pool.nav_is_fresh(now), SluiceError::NavStale);
         let i = a.amm.tranche as usize;
         let p = a.amm.params;
         let stage = a.pool.stage;
         let before = a.amm.reserves(a.tranche_vault.amount, a.base_vault.amount)?;
-        require!(before.0 > 0 && before.1 > 0, SluiceError::EmptyAmm);
         let nav_price = a.pool.tranches[i].price_e12;
-        let target = (nav_price as u128 * (BPS - p.buyback_trigger_bps as u32) as u128 / BPS as u128) as u64;
-        let price = price_e12(before.0, before.1).ok_or(SluiceError::EmptyAmm)?;
-        require!(price < target, SluiceError::NothingToProcess);
-
-        if now >= a.amm.buyback_window_start + SECONDS_PER_DAY {
-            a.amm.buyback_window_start = now;
-            a.amm.buyback_spent = 0;
+        let plan = plan_buyback(&a.pool, &a.amm, before, now)?;
+        let (spend, q, fees) = (plan.spend, plan.quote, p.fees(stage));
+        if plan.new_window {
+            a.pool.buyback_window_start = now;
+            a.pool.buyback_budget = plan.budget;
+            a.pool.buyback_spent = 0;
         }
-        let budget = (a.pool.reserve_balance as u128 * p.buyback_budget_bps as u128 / BPS as u128) as u64;
-        let left = budget.saturating_sub(a.amm.buyback_spent);
-        // Gross up the curve's input for the fee so the price lands at the target.
-        let fees = p.fees(stage);
-        let net = base_to_lift_price(before.0, before.1, target);
-        require!(net > 0, SluiceError::NothingToProcess);
-        let probe = quote(before.0, before.1, true, net, nav_price, fees).ok_or(SluiceError::EmptyAmm)?;
-        let gross = (net as u128 * BPS as u128 / (BPS - probe.fee_bps) as u128) as u64;
-        let spend = gross.min(left);
-        require!(spend > 0, SluiceError::NothingToProcess);
-        let q = quote(before.0, before.1, true, spend, nav_price, fees).ok_or(SluiceError::EmptyAmm)?;
-        require!(q.amount_out > 0, SluiceError::NothingToProcess);
 
         token_moves::pool_transfer(
             &a.pool,
@@ -425,8 +463,8 @@ impl MarketReserve<'_> {
 
         a.amm.set_aside_fee(q.fee, true);
         a.amm.record_volume(now, spend);
-        a.amm.buyback_spent += spend;
         let pool = &mut a.pool;
+        pool.buyback_spent += spend;
         pool.reserve_balance -= spend;
         pool.tranches[i].reserve_tokens += q.amount_out;
 

@@ -110,6 +110,9 @@ impl CreatePool<'_> {
             batch: BatchState::default(),
             reserve_vault: Pubkey::default(),
             reserve_balance: 0,
+            buyback_window_start: 0,
+            buyback_budget: 0,
+            buyback_spent: 0,
         });
         pool.invariant()?;
         pool.check_cash(accounts.vault.amount)?;

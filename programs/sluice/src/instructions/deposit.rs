@@ -5,11 +5,17 @@
 //!   unknown tranche (`UnknownTranche`); NAV dirty or older than `max_nav_age_secs`
 //!   (`NavStale`); in a permissioned pool, no member account for the depositor
 //!   (`NotMember`) or an expired one (`MembershipExpired`); a tranche with tokens but no
-//!   value (`TrancheImpaired`); fewer tokens than `min_tokens_out` (`SlippageExceeded`);
+//!   value, or a senior or mezzanine tranche worth less than its claim (`TrancheImpaired`:
+//!   a newcomer would share the recovery of a loss it did not bear); fewer tokens than `min_tokens_out` (`SlippageExceeded`);
 //!   NAV above the cap (`PoolCapExceeded`); a non-junior tranche before the junior holds
 //!   tokens (`JuniorNotFunded`); a non-junior tranche whose juniors would hold
 //!   less than its minimum subordination share of NAV (`SubordinationBreached`); a mint,
 //!   vault or token account that is not the pool's (`WrongAccount`, Anchor constraints).
+//! - A tranche with value but no tokens (the junior's residual after every holder left and
+//!   NAV grew) is owned by nobody; nobody may buy it for less than it is worth. The first
+//!   deposit into it first mints that value, at par, to the buy-back reserve (tokens in the
+//!   escrow, as the reserve's), then proceeds at par: the depositor buys the reserve's
+//!   tokens first, so the residual becomes reserve cash. Without a reserve: `UnownedValue`.
 //! - Tokens the buy-back reserve holds in this tranche are sold first, at the same price:
 //!   they move from the escrow and the reserve is paid its share (floored); only the rest is
 //!   minted. The pool's part raises the tranche's value, claim and principal, NAV and cash.
@@ -52,7 +58,13 @@ pub struct Deposit<'info> {
         constraint = depositor_base.owner == depositor.key() @ SluiceError::WrongAccount,
     )]
     pub depositor_base: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = depositor_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount)]
+    /// Where the tranche tokens go: any account of the tranche mint except the pool's own
+    /// (escrow, market vaults), whose balances the pool accounts for.
+    #[account(
+        mut,
+        constraint = depositor_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount,
+        constraint = depositor_tranche.owner != pool.key() @ SluiceError::WrongAccount,
+    )]
     pub depositor_tranche: Box<Account<'info, TokenAccount>>,
     /// Required when the pool is permissioned: `["member", pool, depositor]`. Checked by
     /// hand so that a missing or foreign record reads as `NotMember`, not a decoding error.
@@ -68,6 +80,22 @@ pub struct Deposit<'info> {
 }
 
 impl Deposit<'_> {
+    /// Mints the unowned value of tranche `i` (value, no tokens) at par to the buy-back
+    /// reserve, into the escrow, so that the value has an owner before anyone buys in.
+    fn orphan_to_reserve(&mut self, i: usize) -> Result<()> {
+        let (escrow, _) = match (self.escrow.as_ref(), self.reserve_vault.as_ref()) {
+            (Some(e), Some(r)) if self.pool.reserve_vault != Pubkey::default() => (e, r),
+            _ => return err!(SluiceError::UnownedValue),
+        };
+        let orphan = self.pool.tranches[i].value;
+        token_moves::pool_mint(&self.pool, &self.token_program, &self.tranche_mint, escrow.to_account_info(), orphan)?;
+        let t = &mut self.pool.tranches[i];
+        t.supply = orphan;
+        t.reserve_tokens = t.reserve_tokens.checked_add(orphan).ok_or(SluiceError::MathOverflow)?;
+        t.price_e12 = price_e12(t.value, t.supply);
+        Ok(())
+    }
+
     /// Checks everything that does not depend on the price; returns the tranche index.
     fn validate(&self, args: &DepositArgs) -> Result<()> {
         let pool = &self.pool;
@@ -86,11 +114,16 @@ impl Deposit<'_> {
     pub fn deposit(ctx: Context<Self>, args: DepositArgs) -> Result<()> {
         let a = ctx.accounts;
         let i = args.tranche as usize;
+        let n = a.pool.tranche_count as usize;
+        if a.pool.tranches[i].supply == 0 && a.pool.tranches[i].value > 0 {
+            a.orphan_to_reserve(i)?;
+        }
         let t = a.pool.tranches[i];
 
         let nav_after = a.pool.nav.checked_add(args.amount).ok_or(SluiceError::MathOverflow)?;
         require!(nav_after <= a.pool.params.pool_cap, SluiceError::PoolCapExceeded);
         require!(t.supply == 0 || t.value > 0, SluiceError::TrancheImpaired);
+        require!(i + 1 == n || t.value >= t.claim, SluiceError::TrancheImpaired);
         let tokens = tokens_for_deposit(args.amount, t.value, t.supply).ok_or(SluiceError::MathOverflow)?;
         require!(tokens > 0, SluiceError::ZeroAmount);
         require!(tokens >= args.min_tokens_out, SluiceError::SlippageExceeded);

@@ -1,6 +1,11 @@
 //! Specification: `pause` / `unpause`
-//! - Guardian only (`NotGuardian`). A paused pool refuses deposits and new fundings;
-//!   repricing, repayments and write-downs continue, since they protect holders.
+//! - Guardian only (`NotGuardian`). Pause stops every movement of value priced at the NAV
+//!   or at the reserve's expense, so a guardian who believes the NAV is wrong can hold it:
+//!   deposits, fundings, instant exits, new requests, batch fills, reserve recycling,
+//!   reserve buy-backs and reserve withdrawals are refused (`PoolPaused`).
+//! - What continues: repricing, repayments and write-downs (they correct the NAV); cancels
+//!   (holders take back their own tokens); claims of value already paid (fixed amounts, owed);
+//!   market trades and liquidity between members (they do not move pool value); stage updates.
 
 use anchor_lang::prelude::*;
 

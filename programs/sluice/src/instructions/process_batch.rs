@@ -1,20 +1,30 @@
 //! Specification: `process_batch(tranche, max_requests)` (permissionless crank)
-//! - With nothing queued: `NothingToProcess`. Otherwise opens a batch when none is open, at most once per `batch_interval_secs`
-//!   (`BatchNotDue`), at a fresh NAV (`NavStale`). The budget is cash above the floor (in
-//!   Crisis, no more than the repayments realised since Crisis began). `math::allocation`
-//!   grants tokens senior first, then mezzanine, then junior, within every senior tranche's
-//!   subordination; each tranche's grant is shared pro rata over its requests' allowances
-//!   (a large request's allowance is 1/N of its original size). Nothing to grant:
-//!   `NothingToProcess`, and no tip.
+//! - Refused while paused (`PoolPaused`): a guardian who doubts the NAV stops batches.
+//! - With nothing queued: `NothingToProcess`. Otherwise opens a batch when none is open, at
+//!   most once per `batch_interval_secs` (`BatchNotDue`), at a fresh NAV (`NavStale`). The
+//!   budget is cash above the floor (in Crisis, no more than the repayments realised since
+//!   Crisis began). `math::allocation` grants tokens senior first, then mezzanine, then
+//!   junior, within every senior tranche's subordination. Nothing to grant:
+//!   `NothingToProcess`, and no tip. Cash granted and not yet paid is reserved: instant
+//!   exits, fundings and recycling cannot spend it.
 //! - Then fills up to `max_requests` (≤ 256) requests of `tranche` from the batch cursor,
-//!   resumable across transactions: redeemed tokens are burned from escrow, their value at
-//!   the batch price moves from cash to claimable. A call on an open batch for a tranche
-//!   whose part is done (or never had one): `NothingToProcess`.
+//!   resumable across transactions, each at a fresh NAV (`NavStale`). Each visited request
+//!   takes its pro-rata share of the grant still left (`math::allocation::fill_shares`), so
+//!   a cancel during the batch leaves its share to the others. Redeemed tokens are burned
+//!   from escrow, their value at the batch price moves from cash to claimable.
+//! - The batch price holds only while it is still true: if the tranche's price has fallen
+//!   below it since the batch opened, or the fill would break a senior tranche's
+//!   subordination at the current NAV, or cash no longer covers it, the batch **lapses**:
+//!   it closes, nothing more is paid from it, and its requests keep their tokens for the
+//!   next batch, planned afresh. Nobody fills at a price that is no longer true.
 //! - In Stress and Crisis, once the vault's share is planned, the buy-back reserve buys what
 //!   remains of each tranche's allowance (senior first) at NAV × (1 − buy-back discount),
 //!   spending at most `reserve_batch_share_bps` of its balance; the tokens stay in escrow
 //!   as the reserve's, the sellers' value becomes claimable.
-//! - A crank that fills anything earns `keeper_tip` from the fee pot (what is there).
+//! - Keeper tip: `keeper_tip` per batch at most, earned in proportion to the value each call
+//!   processes (vault payments plus reserve purchases), out of the fee pot. Dust that pays
+//!   nothing earns nothing; splitting a batch into many calls earns no more than one call.
+//! - A call on an open batch for a tranche whose part is done: `NothingToProcess`.
 //! - Each call emits `BatchProcessed`; the batch closes when every tranche is done.
 
 use anchor_lang::prelude::*;
@@ -24,7 +34,7 @@ use super::request_redemption::tranche_of;
 use super::token_moves;
 use crate::error::SluiceError;
 use crate::events::BatchProcessed;
-use crate::math::allocation::{allocate, pro_rata, tokens_within, value_of};
+use crate::math::allocation::{allocate, fill_shares, tokens_within, value_of};
 use crate::math::time::BPS;
 use crate::state::*;
 
@@ -94,10 +104,13 @@ impl ProcessBatch<'_> {
     /// Opens a new batch over every tranche, or explains why none can start.
     fn open_batch(pool: &mut Pool, now: i64) -> Result<()> {
         let (plan, reserve_plan) = plan_batch(pool, now)?;
+        let discount = pool.params.redemption.buyback_discount_bps;
+        let mut planned = 0u64;
         let b = &mut pool.batch;
         b.id += 1;
         b.opened_at = now;
         b.open = true;
+        b.tip_paid = 0;
         for (i, t) in pool.tranches.iter().enumerate() {
             b.price_value[i] = t.value;
             b.price_supply[i] = t.supply;
@@ -111,14 +124,75 @@ impl ProcessBatch<'_> {
             b.redeemed[i] = 0;
             b.paid[i] = 0;
             b.reserve_paid[i] = 0;
+            planned = planned
+                .saturating_add(value_of(plan[i], t.value, t.supply))
+                .saturating_add(buyback_price(value_of(reserve_plan[i], t.value, t.supply), discount));
         }
+        b.planned_value = planned;
         Ok(())
+    }
+
+    /// Walks requests `from..to` of tranche `i` with the batch's sequential pro rata:
+    /// (vault tokens, their value, reserve tokens, what the reserve pays, requests visited).
+    /// With `apply`, the requests, the tranche and the batch are updated; without, nothing is.
+    fn fill(pool: &mut Pool, queue: &mut RedemptionQueue, i: usize, to: u64, apply: bool) -> Result<Fill> {
+        let discount = pool.params.redemption.buyback_discount_bps;
+        let mut b = pool.batch;
+        let mut t = pool.tranches[i];
+        let mut f = Fill::default();
+        for id in b.cursor[i]..to {
+            f.visited += 1;
+            if id < t.queue_head {
+                continue; // finished and dropped since the batch opened
+            }
+            let r = queue.get_mut(&t, id)?;
+            let allowed = r.allowed();
+            let (k, kr) = fill_shares(allowed, b.granted[i], b.reserve_granted[i], b.demand[i]);
+            b.granted[i] -= k;
+            b.reserve_granted[i] -= kr;
+            b.demand[i] -= allowed.min(b.demand[i]);
+            if k + kr == 0 {
+                continue;
+            }
+            let paid = value_of(k, b.price_value[i], b.price_supply[i]);
+            let price = buyback_price(value_of(kr, b.price_value[i], b.price_supply[i]), discount);
+            if apply {
+                r.remaining -= k + kr;
+                r.claimable += paid + price;
+                t.demand_tokens -= allowed - r.allowed();
+                t.queued_tokens -= k + kr;
+            }
+            f.tokens += k;
+            f.value += paid;
+            f.bought += kr;
+            f.cost += price;
+        }
+        if apply {
+            b.cursor[i] = to;
+            queue.pop_done(&mut t, 32);
+            pool.batch = b;
+            pool.tranches[i] = t;
+        }
+        Ok(f)
+    }
+
+    /// Why the batch's price is no longer true for this fill of tranche `i`, if it is not.
+    fn must_lapse(pool: &Pool, i: usize, f: &Fill) -> bool {
+        let b = &pool.batch;
+        let t = &pool.tranches[i];
+        // Current price below the batch price: t.value / t.supply < price_value / price_supply.
+        let fallen = (t.value as u128) * (b.price_supply[i] as u128) < (b.price_value[i] as u128) * (t.supply as u128);
+        if fallen || f.value > pool.cash || f.tokens > t.supply {
+            return true;
+        }
+        !pool.exit_keeps_subordination(i, f.tokens, f.value)
     }
 
     pub fn process_batch(ctx: Context<Self>, tranche: u8, max_requests: u16) -> Result<()> {
         require!((1..=MAX_BATCH_CHUNK).contains(&max_requests), SluiceError::InvalidParams);
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
+        require!(!a.pool.paused, SluiceError::PoolPaused);
         let opened = !a.pool.batch.open;
         if opened {
             Self::open_batch(&mut a.pool, now)?;
@@ -127,47 +201,24 @@ impl ProcessBatch<'_> {
         let b = a.pool.batch;
         // Opening the batch is work in itself, even through a tranche with no part in it.
         require!(opened || b.cursor[i] < b.end[i], SluiceError::NothingToProcess);
+        // Every fill is at a NAV that is still true (a batch opened in this call already was).
+        require!(a.pool.nav_is_fresh(now), SluiceError::NavStale);
 
-        // Fill requests from the cursor at the batch price: the vault's share is redeemed,
-        // the reserve's share is bought at the buy-back discount.
-        let discount = a.pool.params.redemption.buyback_discount_bps;
-        let (mut tokens, mut value, mut processed) = (0u64, 0u64, 0u32);
-        let (mut bought, mut cost) = (0u64, 0u64);
         let last = b.end[i].min(b.cursor[i] + max_requests as u64);
-        {
-            let t = &mut a.pool.tranches[i];
-            let mut queue = a.queue.load_mut()?;
-            for id in b.cursor[i]..last {
-                processed += 1;
-                if id < t.queue_head {
-                    continue; // finished and dropped since the batch opened
-                }
-                let r = queue.get_mut(t, id)?;
-                let allowed = r.allowed();
-                let k = pro_rata(allowed, b.granted[i], b.demand[i]);
-                let kr = pro_rata(allowed, b.reserve_granted[i], b.demand[i]);
-                if k + kr == 0 {
-                    continue;
-                }
-                let paid = value_of(k, b.price_value[i], b.price_supply[i]);
-                let price = buyback_price(value_of(kr, b.price_value[i], b.price_supply[i]), discount);
-                r.remaining -= k + kr;
-                r.claimable += paid + price;
-                t.demand_tokens -= allowed - r.allowed();
-                t.queued_tokens -= k + kr;
-                tokens += k;
-                value += paid;
-                bought += kr;
-                cost += price;
-            }
-            queue.pop_done(t, 32);
-        }
+        let mut queue = a.queue.load_mut()?;
+        let probe = Self::fill(&mut a.pool, &mut queue, i, last, false)?;
+        let lapsed = Self::must_lapse(&a.pool, i, &probe);
+        let f = if lapsed {
+            Fill { visited: probe.visited, ..Fill::default() }
+        } else {
+            Self::fill(&mut a.pool, &mut queue, i, last, true)?
+        };
+        drop(queue);
 
-        if tokens > 0 {
-            token_moves::pool_burn(&a.pool, &a.token_program, &a.tranche_mint, &a.escrow, tokens)?;
+        if f.tokens > 0 {
+            token_moves::pool_burn(&a.pool, &a.token_program, &a.tranche_mint, &a.escrow, f.tokens)?;
         }
-
-        if cost > 0 {
+        if f.cost > 0 {
             let reserve = a.reserve_vault.as_ref().ok_or(SluiceError::WrongAccount)?;
             token_moves::pool_transfer(
                 &a.pool,
@@ -175,29 +226,37 @@ impl ProcessBatch<'_> {
                 reserve,
                 &a.base_mint,
                 a.vault.to_account_info(),
-                cost,
+                f.cost,
             )?;
         }
 
         let pool = &mut a.pool;
-        pool.cash = pool.cash.checked_sub(value).ok_or(SluiceError::InsufficientCash)?;
-        pool.claimable += value + cost;
-        pool.reserve_balance = pool.reserve_balance.checked_sub(cost).ok_or(SluiceError::InvariantViolated)?;
-        pool.tranches[i].reserve_tokens += bought;
-        pool.batch.reserve_paid[i] += cost;
+        pool.cash = pool.cash.checked_sub(f.value).ok_or(SluiceError::InsufficientCash)?;
+        pool.claimable += f.value + f.cost;
+        pool.reserve_balance = pool.reserve_balance.checked_sub(f.cost).ok_or(SluiceError::InvariantViolated)?;
+        pool.tranches[i].reserve_tokens += f.bought;
+        pool.batch.reserve_paid[i] += f.cost;
         if pool.stage == Stage::Crisis {
-            pool.realized_budget = pool.realized_budget.saturating_sub(value);
+            pool.realized_budget = pool.realized_budget.saturating_sub(f.value);
         }
-        pool.retire_tokens(i, tokens, value)?;
-        pool.batch.cursor[i] = last;
-        pool.batch.redeemed[i] += tokens;
-        pool.batch.paid[i] += value;
-        let complete = (0..MAX_TRANCHES).all(|j| pool.batch.cursor[j] >= pool.batch.end[j]);
+        pool.retire_tokens(i, f.tokens, f.value)?;
+        pool.batch.redeemed[i] += f.tokens;
+        pool.batch.paid[i] += f.value;
+        let complete = lapsed || (0..MAX_TRANCHES).all(|j| pool.batch.cursor[j] >= pool.batch.end[j]);
+        if lapsed {
+            // Nothing more is paid from this batch; its requests wait for the next one.
+            for j in 0..MAX_TRANCHES {
+                pool.batch.cursor[j] = pool.batch.end[j];
+                pool.batch.granted[j] = 0;
+                pool.batch.reserve_granted[j] = 0;
+            }
+        }
         pool.batch.open = !complete;
 
-        let tip = if tokens + bought > 0 { pool.params.redemption.keeper_tip.min(pool.fee_pot) } else { 0 };
+        let tip = Self::tip_earned(pool);
         if tip > 0 {
             pool.fee_pot -= tip;
+            pool.batch.tip_paid += tip;
             token_moves::pool_transfer(
                 &a.pool,
                 &a.token_program,
@@ -225,16 +284,37 @@ impl ProcessBatch<'_> {
             nav: pool.nav,
             cash: pool.cash,
             queued_tokens: pool.tranches[i].queued_tokens,
-            requests_processed: processed,
-            tokens_redeemed: tokens,
-            value_paid: value,
+            requests_processed: f.visited,
+            tokens_redeemed: f.tokens,
+            value_paid: f.value,
             realized_budget: pool.realized_budget,
             batch_complete: complete,
+            lapsed,
             keeper_tip: tip,
         });
-        if bought > 0 {
+        if f.bought > 0 {
             super::reserve::attest(pool.key(), pool, now);
         }
         Ok(())
     }
+
+    /// The tip this call has earned: `keeper_tip` × value processed so far ÷ value planned,
+    /// less what earlier calls of the batch were paid (floored; never more than the pot).
+    fn tip_earned(pool: &Pool) -> u64 {
+        let b = &pool.batch;
+        let done: u128 = (0..MAX_TRANCHES).map(|j| b.paid[j] as u128 + b.reserve_paid[j] as u128).sum();
+        let planned = (b.planned_value as u128).max(1);
+        let due = (pool.params.redemption.keeper_tip as u128 * done.min(planned) / planned) as u64;
+        due.saturating_sub(b.tip_paid).min(pool.fee_pot)
+    }
+}
+
+/// What one call fills.
+#[derive(Clone, Copy, Debug, Default)]
+struct Fill {
+    tokens: u64,
+    value: u64,
+    bought: u64,
+    cost: u64,
+    visited: u32,
 }

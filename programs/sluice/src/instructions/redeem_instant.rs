@@ -2,11 +2,15 @@
 //! - Burns the holder's tokens and pays at once at the fresh NAV price minus the instant
 //!   fee (fee rounded up, payout down). `reserve_fee_share_bps` of the fee goes to the
 //!   buy-back reserve, the rest to the pool's fee pot (keeper tips).
-//! - Refused: outside Normal (`WrongStage`); NAV dirty or old (`NavStale`); zero tokens
-//!   (`ZeroAmount`); value above the instant threshold (`InstantTooLarge`); beyond the
+//! - Refused: paused pool (`PoolPaused`); outside Normal (`WrongStage`); NAV dirty or old (`NavStale`); zero tokens
+//!   (`ZeroAmount`); value above the instant threshold — per holder and 24 h window, not
+//!   per call, so one holder cannot take the pool's whole window cap in many small exits
+//!   (`InstantTooLarge`); beyond the
 //!   24 h window cap (`InstantCapReached`); cash would fall below the floor
-//!   (`CashFloorReached`); a junior exit that breaks a senior tranche's subordination
-//!   (`SubordinationBreached`); payout below `min_out` (`PayoutBelowMinimum`).
+//!   (`CashFloorReached`) — cash an open batch has granted and not yet paid counts as
+//!   spent; a junior exit that breaks a senior tranche's subordination once the open
+//!   batch's grants are paid too (`SubordinationBreached`); payout below `min_out`
+//!   (`PayoutBelowMinimum`).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount};
@@ -28,6 +32,7 @@ pub struct RedeemInstantArgs {
 #[derive(Accounts)]
 #[instruction(args: RedeemInstantArgs)]
 pub struct RedeemInstant<'info> {
+    #[account(mut)]
     pub holder: Signer<'info>,
     #[account(mut, has_one = vault @ SluiceError::WrongAccount, has_one = base_mint @ SluiceError::WrongAccount)]
     pub pool: Box<Account<'info, Pool>>,
@@ -51,7 +56,17 @@ pub struct RedeemInstant<'info> {
     /// The buy-back reserve, which takes its share of the fee; required once it exists.
     #[account(mut, constraint = reserve_vault.key() == pool.reserve_vault @ SluiceError::WrongAccount)]
     pub reserve_vault: Option<Box<Account<'info, TokenAccount>>>,
+    /// The holder's limits in this tranche: the instant threshold holds per holder and 24 h.
+    #[account(
+        init_if_needed,
+        payer = holder,
+        space = 8 + HolderRecord::INIT_SPACE,
+        seeds = [HolderRecord::SEED, pool.key().as_ref(), &[args.tranche], holder.key().as_ref()],
+        bump,
+    )]
+    pub holder_record: Box<Account<'info, HolderRecord>>,
     pub token_program: Program<'info, Token>,
+    pub system_program: Program<'info, System>,
 }
 
 /// Value of `tokens` of tranche `i` at the stored NAV (floored) and the instant fee on it
@@ -69,18 +84,23 @@ impl RedeemInstant<'_> {
         let pool = &self.pool;
         let p = pool.params.redemption;
         let now = Clock::get()?.unix_timestamp;
+        require!(!pool.paused, SluiceError::PoolPaused);
         require!(pool.stage == Stage::Normal, SluiceError::WrongStage);
         require!(pool.nav_is_fresh(now), SluiceError::NavStale);
         require!(args.tokens > 0, SluiceError::ZeroAmount);
         let i = args.tranche as usize;
         let (value, fee) = instant_payout(pool, i, args.tokens);
-        require!(value <= p.instant_threshold, SluiceError::InstantTooLarge);
+        let used = self.holder_record.instant_used(now);
+        require!(used as u128 + value as u128 <= p.instant_threshold as u128, SluiceError::InstantTooLarge);
         let window_paid = if now >= pool.window_start + SECONDS_PER_DAY { 0 } else { pool.window_paid };
         let cap = pool.nav as u128 * p.instant_window_cap_bps as u128 / BPS as u128;
         require!(window_paid as u128 + value as u128 <= cap, SluiceError::InstantCapReached);
-        require!(value <= pool.cash_above_floor(), SluiceError::CashFloorReached);
-        let sides = pool.redemption_sides(|j, _| if j == i { args.tokens } else { 0 });
-        require!(allocate(u64::MAX, pool.nav, &sides).tokens[i] == args.tokens, SluiceError::SubordinationBreached);
+        require!(value <= pool.free_cash(), SluiceError::CashFloorReached);
+        // The open batch's unpaid grants and this exit must fit every subordination together.
+        let pending = |j: usize| if pool.batch.open { pool.batch.granted[j] } else { 0 };
+        let sides = pool.redemption_sides(|j, _| pending(j) + if j == i { args.tokens } else { 0 });
+        let fits = allocate(u64::MAX, pool.nav, &sides);
+        require!((0..sides.len()).all(|j| fits.tokens[j] == sides[j].demand_tokens), SluiceError::SubordinationBreached);
         require!(value - fee >= args.min_out, SluiceError::PayoutBelowMinimum);
         Ok((value, fee))
     }
@@ -127,6 +147,15 @@ impl RedeemInstant<'_> {
             }
             share
         };
+
+        let record = &mut a.holder_record;
+        record.bind(a.pool.key(), a.holder.key(), args.tranche, ctx.bumps.holder_record)?;
+        if record.instant_used(now) == 0 {
+            record.instant_window_start = now;
+            record.instant_window_value = 0;
+        }
+        record.instant_window_value += value;
+        record.invariant()?;
 
         let pool = &mut a.pool;
         pool.reserve_balance += to_reserve;

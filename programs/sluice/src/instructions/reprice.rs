@@ -1,8 +1,8 @@
 //! Specification: `reprice` (permissionless crank)
 //! - Refuses rates never published (`OracleNotPublished`) or older than
 //!   `params.max_oracle_age_secs` (`OracleStale`).
-//! - Accrues each senior and mezzanine claim by its coupon over the time since the last
-//!   reprice (simple interest, floored).
+//! - Accrues each senior and mezzanine claim by its coupon on principal over the time since
+//!   the last reprice (simple interest, floored): the reprice frequency changes nothing.
 //! - NAV = accounted cash + DCF value of the performing book + carried value of written-down
 //!   receivables (see `math::dcf`). Tranche values follow the waterfall; prices are value per
 //!   token. Clears the dirty flag and stamps the NAV time.
@@ -56,7 +56,7 @@ impl Reprice<'_> {
         let n = pool.tranche_count as usize;
         for (i, t) in pool.tranches[..n].iter_mut().enumerate() {
             if i + 1 < n {
-                t.claim = accrue(t.claim, t.coupon_bps, elapsed).ok_or(SluiceError::MathOverflow)?;
+                t.claim = accrue(t.claim, t.principal, t.coupon_bps, elapsed).ok_or(SluiceError::MathOverflow)?;
             }
         }
         // With no tranche to hold it, value stays unassigned: NAV counts only what tranches own.

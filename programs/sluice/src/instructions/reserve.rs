@@ -2,11 +2,11 @@
 //! - `init_reserve`: pool authority (`NotAuthority`) creates the reserve's base-token
 //!   account `["reserve", pool]` (authority: the pool). Once only.
 //! - `fund_reserve(amount)`: the issuer adds base tokens (`ZeroAmount` for none).
-//! - `withdraw_reserve(amount)`: the issuer takes back only in Normal (`WrongStage`) and
+//! - `withdraw_reserve(amount)`: the issuer takes back only unpaused (`PoolPaused`), only in Normal (`WrongStage`) and
 //!   only what is above the target, `reserve_target_bps` of NAV (`ReserveBelowTarget`).
-//! - `recycle_reserve(tranche)` (anyone, Normal only): the pool redeems the tokens the
-//!   reserve bought, at NAV, out of cash above the floor, paying the reserve back. Nothing
-//!   held or no cash to spare: `NothingToProcess`.
+//! - `recycle_reserve(tranche)` (anyone, Normal only, not while paused): the pool redeems
+//!   the tokens the reserve bought, at NAV, out of cash above the floor that no open batch
+//!   has granted, paying the reserve back. Nothing held or no cash to spare: `NothingToProcess`.
 //! - Every change emits `ReserveAttested` (balance, tokens held, target).
 //!   The reserve's buying happens in `process_batch` (Stress and Crisis).
 
@@ -99,6 +99,7 @@ impl MoveReserve<'_> {
     pub fn withdraw_reserve(ctx: Context<Self>, amount: u64) -> Result<()> {
         let a = ctx.accounts;
         require!(amount > 0, SluiceError::ZeroAmount);
+        require!(!a.pool.paused, SluiceError::PoolPaused);
         require!(a.pool.stage == Stage::Normal, SluiceError::WrongStage);
         let spare = a.pool.reserve_balance.saturating_sub(a.pool.reserve_target());
         require!(amount <= spare, SluiceError::ReserveBelowTarget);
@@ -150,12 +151,13 @@ impl RecycleReserve<'_> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
         let i = tranche as usize;
+        require!(!a.pool.paused, SluiceError::PoolPaused);
         require!(a.pool.stage == Stage::Normal, SluiceError::WrongStage);
         require!(a.pool.nav_is_fresh(now), SluiceError::NavStale);
         let t = a.pool.tranches[i];
         // As much as cash above the floor and every senior's subordination allow.
         let sides = a.pool.redemption_sides(|j, t| if j == i { t.reserve_tokens } else { 0 });
-        let budget = a.pool.cash_above_floor();
+        let budget = a.pool.free_cash();
         let tokens = allocate(budget, a.pool.nav, &sides).tokens[i];
         let value = value_of(tokens, t.value, t.supply);
         require!(tokens > 0 && value > 0, SluiceError::NothingToProcess);

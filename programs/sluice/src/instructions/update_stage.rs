@@ -6,11 +6,15 @@
 //!   spent (below 1 % of its target) while requests wait.
 //! - Stress → Normal: queue ratio < `stress_exit_bps` and coverage ≥ `coverage_exit_bps`.
 //! - Crisis → Stress: queue ratio < `crisis_exit_bps`.
-//! - Leaving any stage needs `min_stage_secs` in it (hysteresis with the lower exit
-//!   thresholds). No transition due: `StageUnchanged`.
+//! - Every transition needs `min_stage_secs` in the current stage, Stress → Crisis on a
+//!   spent reserve included (hysteresis with the lower exit thresholds). No transition
+//!   due: `StageUnchanged`.
+//! - The signals are costly to fake: queued value counts requests, which cannot be
+//!   cancelled before they have waited a batch interval (`cancel_redemption`), and the
+//!   market's signal is its time-weighted price over at least an hour, not its spot price.
 //! - `force_crisis`: the guardian (`NotGuardian`) moves the pool to Crisis at any time; it
 //!   cannot move it out. Entering Crisis resets the realised-repayment budget.
-//! - With a market of the pool passed in, its discount to NAV counts too: at
+//! - With a market of the pool passed in, its time-weighted discount to NAV counts too: at
 //!   `stress_discount_bps` or more it moves Normal to Stress, and Stress is left only below
 //!   half of it.
 //! - Every transition emits `StageChanged` with the metrics behind it.
@@ -56,14 +60,18 @@ pub struct MarketSignal {
     pub stress_bps: u64,
 }
 
-/// The market's signal for `pool`: its last price against the tranche's NAV price.
-pub fn market_signal(pool: &Pool, amm: &Amm) -> MarketSignal {
+/// The market's signal for `pool`: its time-weighted price against the tranche's NAV
+/// price. A market without an hour of price history (one that never traded among them)
+/// gives no signal: no price is not a 100 % discount, and a price held for a moment is not
+/// a market.
+pub fn market_signal(pool: &Pool, amm: &Amm, now: i64) -> Option<MarketSignal> {
     let nav = pool.tranches[amm.tranche as usize].price_e12;
-    let discount = nav.saturating_sub(amm.last_price_e12) as u128 * BPS as u128;
-    MarketSignal {
+    let twap = amm.twap_e12(now).filter(|p| *p > 0)?;
+    let discount = nav.saturating_sub(twap) as u128 * BPS as u128;
+    Some(MarketSignal {
         discount_bps: discount.checked_div(nav as u128).unwrap_or(0) as u64,
         stress_bps: amm.params.stress_discount_bps as u64,
-    }
+    })
 }
 
 /// The stage the metrics call for, if different. A market trading at a deep discount to
@@ -76,11 +84,12 @@ pub fn next_stage(pool: &Pool, now: i64, market: Option<MarketSignal>) -> Option
     let market_calm = market.is_none_or(|m| m.discount_bps < m.stress_bps / 2);
     match pool.stage {
         Stage::Normal
-            if ratio >= p.stress_enter_bps as u64 || coverage < p.coverage_enter_bps as u64 || market_stress =>
+            if settled
+                && (ratio >= p.stress_enter_bps as u64 || coverage < p.coverage_enter_bps as u64 || market_stress) =>
         {
             Some(Stage::Stress)
         }
-        Stage::Stress if now - pool.stage_since > p.crisis_after_secs as i64 || reserve_spent(pool) => {
+        Stage::Stress if settled && (now - pool.stage_since > p.crisis_after_secs as i64 || reserve_spent(pool)) => {
             Some(Stage::Crisis)
         }
         Stage::Stress
@@ -118,7 +127,7 @@ impl UpdateStage<'_> {
     pub fn update_stage(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let key = ctx.accounts.pool.key();
-        let market = ctx.accounts.amm.as_ref().map(|amm| market_signal(&ctx.accounts.pool, amm));
+        let market = ctx.accounts.amm.as_ref().and_then(|amm| market_signal(&ctx.accounts.pool, amm, now));
         let pool = &mut ctx.accounts.pool;
         let to = next_stage(pool, now, market).ok_or(SluiceError::StageUnchanged)?;
         enter(key, pool, to, now, false, market);

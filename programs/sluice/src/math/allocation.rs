@@ -40,7 +40,11 @@ pub fn value_of(tokens: u64, value: u64, supply: u64) -> u64 {
 }
 
 /// Largest token count whose floored value stays within `budget`.
+/// A tranche without tokens has nothing to sell: 0.
 pub fn tokens_within(budget: u64, value: u64, supply: u64) -> u64 {
+    if supply == 0 {
+        return 0;
+    }
     if value == 0 {
         return u64::MAX;
     }
@@ -93,6 +97,17 @@ pub fn pro_rata(allowed: u64, granted: u64, demand: u64) -> u64 {
         return 0;
     }
     (allowed as u128 * granted as u128 / demand as u128) as u64
+}
+
+/// Sequential pro rata within a batch: a request with `allowed` tokens of allowance,
+/// visited while `granted` vault tokens and `reserve` reserve tokens are left for `demand`
+/// tokens of allowance still to visit, takes its share of each (floored, never more than
+/// its allowance). The caller then takes the shares and the allowance off what is left, so
+/// the last request takes the remainder and no grant is left unspent by rounding.
+pub fn fill_shares(allowed: u64, granted: u64, reserve: u64, demand: u64) -> (u64, u64) {
+    let k = pro_rata(allowed, granted, demand).min(allowed);
+    let kr = pro_rata(allowed, reserve, demand).min(allowed - k);
+    (k, kr)
 }
 
 #[cfg(test)]
@@ -170,6 +185,41 @@ mod tests {
             // Floors lose less than one token per request.
             prop_assert!(granted - total < allowed.len() as u64 + 1);
         }
+    }
+
+    proptest! {
+        /// Visiting every request in turn hands out exactly the grants (when they fit the
+        /// demand), each request within its allowance and within one token of its exact
+        /// pro-rata share of what was left when it was visited.
+        #[test]
+        fn sequential_shares_spend_the_whole_grant(
+            allowed in proptest::collection::vec(0u64..1_000_000, 1..60), g in 0u64..=100, r in 0u64..=100,
+        ) {
+            let demand: u64 = allowed.iter().sum();
+            let granted = (demand as u128 * g as u128 / 100) as u64;
+            let reserve = ((demand - granted) as u128 * r as u128 / 100) as u64;
+            let (mut gl, mut rl, mut dl) = (granted, reserve, demand);
+            let (mut k_sum, mut kr_sum) = (0u64, 0u64);
+            for a in &allowed {
+                let (k, kr) = fill_shares(*a, gl, rl, dl);
+                prop_assert!(k + kr <= *a);
+                gl -= k;
+                rl -= kr;
+                dl -= a;
+                k_sum += k;
+                kr_sum += kr;
+            }
+            prop_assert_eq!(k_sum, granted);
+            // The reserve's share can lose at most one token per request to the vault's floor.
+            prop_assert!(reserve - kr_sum <= allowed.len() as u64);
+        }
+    }
+
+    #[test]
+    fn empty_tranche_sells_nothing() {
+        // A junior with value but no tokens: no arithmetic underflow, nothing to sell.
+        assert_eq!(tokens_within(1_000, 5_000, 0), 0);
+        assert_eq!(tokens_within(0, 0, 0), 0);
     }
 
     #[test]

@@ -230,8 +230,57 @@ pub struct Quote {
     pub deviation_bps: u64,
 }
 
+/// Band fee rate (bps) at a distance `deviation` (bps) from NAV: `band_fee_bps_per_pct`
+/// per 1 %, capped.
+pub fn band_rate_bps(deviation: u64, fees: FeeSchedule) -> u128 {
+    (deviation as u128 * fees.band_fee_bps_per_pct as u128 / 100).min(fees.band_fee_cap_bps as u128)
+}
+
+/// Input (in the input token) that moves a curve of invariant `k` from price `from` to
+/// price `to` (both ×10^12) in the trade's direction: tranche tokens for a sell (price
+/// falls), base tokens for a buy (price rises). 0 when `to` is not in that direction.
+fn input_between(k: u128, from: u64, to: u64, buy_tranche: bool) -> u128 {
+    let root_k = isqrt(k) as u128;
+    // √(P·10^12) for P ×10^12 = √P × 10^12.
+    let root = |p: u64| isqrt(p as u128 * 1_000_000_000_000) as u128;
+    let (a, b) = (root(from), root(to));
+    if a == 0 || b == 0 {
+        return 0;
+    }
+    if buy_tranche {
+        // y = √(k·P): base in = √k·(√P_to − √P_from).
+        root_k * b.saturating_sub(a) / 1_000_000_000_000
+    } else {
+        // x = √(k/P): tranche in = √k·(1/√P_to − 1/√P_from).
+        (root_k * 1_000_000_000_000 / b).saturating_sub(root_k * 1_000_000_000_000 / a)
+    }
+}
+
+/// Band fee (bps of `amount_in`) of a trade on a curve of invariant `k` from price `pre` to
+/// price `post` (×10^12) around `nav`. Moving toward NAV pays the rate where the trade
+/// lands. Moving away pays G(post) − G(pre), where G(P) is what a single trade from NAV to
+/// P would pay — its input times the rate at P. The sum telescopes: a trade split into
+/// pieces pays exactly what it pays in one piece (the later pieces pay for moving the
+/// price further from NAV), rounded up.
+pub fn band_fee_bps(k: u128, pre: u64, post: u64, nav: u64, buy_tranche: bool, amount_in: u64, fees: FeeSchedule) -> u32 {
+    let dev = |p: u64| deviation_bps(p, nav).unwrap_or(0);
+    let away = if buy_tranche { post > pre && post > nav } else { post < pre && post < nav };
+    if !away || amount_in == 0 {
+        return band_rate_bps(dev(post), fees) as u32;
+    }
+    let g = |p: u64| {
+        let on_away_side = if buy_tranche { p > nav } else { p < nav };
+        if on_away_side { input_between(k, nav, p, buy_tranche) * band_rate_bps(dev(p), fees) } else { 0 }
+    };
+    let fee_x_bps = g(post).saturating_sub(g(pre));
+    // The marginal rate of a linear schedule is at most twice the cap.
+    let bps = fee_x_bps.div_ceil(amount_in as u128);
+    bps.min(2 * fees.band_fee_cap_bps as u128) as u32
+}
+
 /// Prices an exact-input swap against reserves (tranche `x`, base `y`): the band fee is
-/// set by where the base fee alone would leave the price, then the full fee is charged.
+/// set by the path from the current price to where the base fee alone would leave it
+/// (`band_fee_bps`), then the full fee is charged.
 pub fn quote(
     x: u64,
     y: u64,
@@ -249,8 +298,8 @@ pub fn quote(
         }
     };
     let probe = swap_exact_in(r_in, r_out, amount_in, fees.base_fee_bps)?;
-    let deviation = deviation_bps(land(probe.amount_out)?, nav_price_e12).unwrap_or(0);
-    let band = (deviation * fees.band_fee_bps_per_pct as u64 / 100).min(fees.band_fee_cap_bps as u64) as u32;
+    let k = x as u128 * y as u128;
+    let band = band_fee_bps(k, price_e12(x, y)?, land(probe.amount_out)?, nav_price_e12, buy_tranche, amount_in, fees);
     let fee_bps = fees.base_fee_bps + band + fees.surcharge_bps;
     let s = swap_exact_in(r_in, r_out, amount_in, fee_bps)?;
     let price = land(s.amount_out)?;

@@ -139,22 +139,33 @@ impl Curve {
     }
 }
 
-/// Write-down schedule: after `days` overdue, carry `1 − haircut` of the outstanding.
+/// Write-down schedule point: at `days` overdue, carry `1 − haircut` of the outstanding.
+/// Between points (and from 0 % on the due date to the first point) the haircut grows
+/// day by day along a straight line, so no day before a step is worth exiting at par.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
 pub struct OverdueStep {
     pub days: u16,
     pub haircut_bps: u16,
 }
 
-/// Haircut (bps) for a receivable `days_overdue` days past due. Steps are ascending.
+/// Haircut (bps) for a receivable `days_overdue` whole days past due. Points are ascending;
+/// between two points the haircut is interpolated linearly, rounded up (the pool's
+/// favour: value is never overstated); past the last point it stays at the last haircut.
 pub fn overdue_haircut_bps(steps: &[OverdueStep], days_overdue: i64) -> u32 {
-    let mut h = 0u32;
-    for s in steps {
-        if s.days > 0 && days_overdue >= s.days as i64 {
-            h = s.haircut_bps as u32;
-        }
+    if days_overdue <= 0 {
+        return 0;
     }
-    h
+    let mut last = OverdueStep::default();
+    for s in steps.iter().filter(|s| s.days > 0) {
+        if days_overdue < s.days as i64 {
+            let span = (s.days as i64 - last.days as i64).max(1);
+            let rise = (s.haircut_bps as i64 - last.haircut_bps as i64).max(0);
+            let into = days_overdue - last.days as i64;
+            return (last.haircut_bps as i64 + (rise * into + span - 1) / span) as u32;
+        }
+        last = *s;
+    }
+    last.haircut_bps as u32
 }
 
 /// Value of the whole book at `now`, in base units, floored.
@@ -261,6 +272,29 @@ fn current_bucket_overdue(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    const SCHEDULE: [OverdueStep; 3] = [
+        OverdueStep { days: 30, haircut_bps: 2_500 },
+        OverdueStep { days: 60, haircut_bps: 5_000 },
+        OverdueStep { days: 90, haircut_bps: 10_000 },
+    ];
+
+    #[test]
+    fn overdue_haircut_accrues_daily_without_a_cliff() {
+        assert_eq!(overdue_haircut_bps(&SCHEDULE, 0), 0);
+        assert_eq!(overdue_haircut_bps(&SCHEDULE, 1), 84); // 2,500 / 30, rounded up
+        assert_eq!(overdue_haircut_bps(&SCHEDULE, 29), 2_417);
+        assert_eq!(overdue_haircut_bps(&SCHEDULE, 30), 2_500);
+        assert_eq!(overdue_haircut_bps(&SCHEDULE, 45), 3_750);
+        assert_eq!(overdue_haircut_bps(&SCHEDULE, 75), 7_500);
+        assert_eq!(overdue_haircut_bps(&SCHEDULE, 90), 10_000);
+        assert_eq!(overdue_haircut_bps(&SCHEDULE, 400), 10_000);
+        // No day adds more than the steepest segment's daily rise (5,000 / 30, rounded up).
+        for d in 0..120 {
+            let step = overdue_haircut_bps(&SCHEDULE, d + 1) - overdue_haircut_bps(&SCHEDULE, d);
+            assert!(step <= 167, "day {d}: +{step}");
+        }
+    }
 
     proptest! {
         /// Every rate set the oracle accepts yields a curve inside the bounds that let

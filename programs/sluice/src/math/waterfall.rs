@@ -17,13 +17,14 @@ pub fn waterfall(nav: u64, claims: &[u64]) -> [u64; MAX_TRANCHES] {
     out
 }
 
-/// Claim after `elapsed` seconds of simple accrual at `coupon_bps` a year, floored
-/// (the coupon accrues no faster than its rate).
-pub fn accrue(claim: u64, coupon_bps: u16, elapsed: i64) -> Option<u64> {
+/// Claim after `elapsed` seconds of simple accrual at `coupon_bps` a year on `principal`,
+/// floored (the coupon accrues no faster than its rate). Interest is on principal only, so
+/// repricing often compounds nothing: the accrued coupon does not itself earn a coupon.
+pub fn accrue(claim: u64, principal: u64, coupon_bps: u16, elapsed: i64) -> Option<u64> {
     if elapsed <= 0 || coupon_bps == 0 {
         return Some(claim);
     }
-    let interest = (claim as u128).checked_mul(coupon_bps as u128)?.checked_mul(elapsed as u128)?
+    let interest = (principal as u128).checked_mul(coupon_bps as u128)?.checked_mul(elapsed as u128)?
         / (super::time::BPS as u128 * super::time::SECONDS_PER_YEAR as u128);
     u64::try_from(claim as u128 + interest).ok()
 }
@@ -61,10 +62,27 @@ mod tests {
 
         #[test]
         fn accrual_is_linear_and_floored(claim in 0u64..1_000_000_000_000, coupon in 0u16..2_000, secs in 0i64..100_000_000) {
-            let got = accrue(claim, coupon, secs).unwrap() as u128;
+            let got = accrue(claim, claim, coupon, secs).unwrap() as u128;
             let exact_num = claim as u128 * (10_000u128 * 31_536_000 + coupon as u128 * secs as u128);
             let den = 10_000u128 * 31_536_000;
             prop_assert!(got * den <= exact_num && exact_num < (got + 1) * den);
+        }
+
+        /// Repricing in many steps never yields more than one step over the same time: the
+        /// claim grows by simple interest on principal, whatever the reprice frequency.
+        #[test]
+        fn frequent_accrual_does_not_compound(
+            principal in 1u64..1_000_000_000_000, coupon in 1u16..2_000, steps in proptest::collection::vec(1i64..100_000, 1..200),
+        ) {
+            let total: i64 = steps.iter().sum();
+            let once = accrue(principal, principal, coupon, total).unwrap();
+            let mut claim = principal;
+            for dt in &steps {
+                claim = accrue(claim, principal, coupon, *dt).unwrap();
+            }
+            prop_assert!(claim <= once);
+            // Each step floors by less than one unit.
+            prop_assert!(once - claim <= steps.len() as u64);
         }
     }
 }

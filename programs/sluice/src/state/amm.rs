@@ -82,7 +82,8 @@ impl AmmParams {
     };
 
     pub fn validate(&self) -> Result<()> {
-        let max_fee = self.base_fee_bps as u32 + self.band_fee_cap_bps as u32 + self.stage_surcharge_bps as u32;
+        // A band fee can reach twice its cap at the margin (`math::amm::band_fee_bps`).
+        let max_fee = self.base_fee_bps as u32 + 2 * self.band_fee_cap_bps as u32 + self.stage_surcharge_bps as u32;
         require!(
             max_fee <= 1_000
                 && (1..=BPS).contains(&(self.crisis_band_bps as u32))
@@ -124,11 +125,19 @@ pub struct Amm {
     pub window_volume: u64,
     pub last_window_volume: u64,
     pub liquidity: LiquidityMetrics,
-    /// Reserve spending on buy-backs in the current 24 h window.
-    pub buyback_window_start: i64,
-    pub buyback_spent: u64,
     pub bump: u8,
+    /// Readings of `price_cumulative` kept for the time-weighted price: the latest one and
+    /// the one before it, at least `TWAP_WINDOW_SECS` apart (time 0: none yet).
+    pub twap_snapshot: u128,
+    pub twap_snapshot_time: i64,
+    pub twap_previous: u128,
+    pub twap_previous_time: i64,
 }
+
+/// The time-weighted price covers at least this long (and at most twice this while the
+/// market trades): a price held for a moment, or moved and restored inside one
+/// transaction, barely moves it.
+pub const TWAP_WINDOW_SECS: i64 = 3_600;
 
 impl Amm {
     pub const SEED: &'static [u8] = b"amm";
@@ -186,14 +195,43 @@ impl Amm {
         price
     }
 
-    /// Advances the time-weighted price to `now` at the price that held until now.
+    /// Advances the time-weighted price to `now` at the price that held until now, and
+    /// rotates the readings the time-weighted price is measured from.
     pub fn observe(&mut self, now: i64, new_price_e12: u64) {
-        if self.last_observation > 0 && now > self.last_observation {
-            let dt = (now - self.last_observation) as u128;
-            self.price_cumulative = self.price_cumulative.wrapping_add(self.last_price_e12 as u128 * dt);
+        self.price_cumulative = self.cumulative_at(now);
+        if self.twap_snapshot_time == 0 {
+            (self.twap_snapshot, self.twap_snapshot_time) = (self.price_cumulative, now);
+        } else if now - self.twap_snapshot_time >= TWAP_WINDOW_SECS {
+            (self.twap_previous, self.twap_previous_time) = (self.twap_snapshot, self.twap_snapshot_time);
+            (self.twap_snapshot, self.twap_snapshot_time) = (self.price_cumulative, now);
         }
         self.last_observation = now;
         self.last_price_e12 = new_price_e12;
+    }
+
+    /// `price_cumulative` advanced to `now` at the last price.
+    fn cumulative_at(&self, now: i64) -> u128 {
+        if self.last_observation > 0 && now > self.last_observation {
+            let dt = (now - self.last_observation) as u128;
+            self.price_cumulative.wrapping_add(self.last_price_e12 as u128 * dt)
+        } else {
+            self.price_cumulative
+        }
+    }
+
+    /// Time-weighted price (×10^12) over the most recent stretch of at least
+    /// `TWAP_WINDOW_SECS` that ends now; `None` for a market without that much history.
+    pub fn twap_e12(&self, now: i64) -> Option<u64> {
+        let (c0, t0) = if self.twap_snapshot_time > 0 && now - self.twap_snapshot_time >= TWAP_WINDOW_SECS {
+            (self.twap_snapshot, self.twap_snapshot_time)
+        } else {
+            (self.twap_previous, self.twap_previous_time)
+        };
+        if t0 == 0 || now - t0 < TWAP_WINDOW_SECS {
+            return None;
+        }
+        let sum = self.cumulative_at(now).wrapping_sub(c0);
+        u64::try_from(sum / (now - t0) as u128).ok()
     }
 
     pub fn invariant(&self) -> Result<()> {

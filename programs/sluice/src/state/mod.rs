@@ -1,5 +1,6 @@
 pub mod amm;
 pub mod book;
+pub mod holder;
 pub mod member;
 pub mod oracle;
 pub mod pool;
@@ -8,6 +9,7 @@ pub mod receivable;
 
 pub use amm::*;
 pub use book::*;
+pub use holder::*;
 pub use member::*;
 pub use oracle::*;
 pub use pool::*;

@@ -3,14 +3,22 @@ use anchor_lang::prelude::*;
 use crate::error::SluiceError;
 use crate::math::allocation::TrancheSide;
 use crate::math::dcf::OverdueStep;
-use crate::math::time::BPS;
+use crate::math::time::{BPS, SECONDS_PER_DAY};
 use crate::math::tokens::price_e12;
 use crate::math::waterfall::waterfall;
 
 pub const MAX_TRANCHES: usize = 3;
 pub const OVERDUE_STEPS: usize = 3;
 
-/// Redemption stage. Only `Normal` is acted on until staged redemption lands.
+/// Value of `tokens` at `value / supply`, rounded up (for amounts the pool must keep back).
+fn value_up(tokens: u64, value: u64, supply: u64) -> u64 {
+    if supply == 0 {
+        return 0;
+    }
+    (tokens as u128 * value as u128).div_ceil(supply as u128).min(u64::MAX as u128) as u64
+}
+
+/// Redemption stage.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
 pub enum Stage {
     #[default]
@@ -135,10 +143,13 @@ pub struct BatchState {
     pub id: u64,
     pub opened_at: i64,
     pub open: bool,
-    /// Tranche value and supply at the batch NAV: every fill uses this price.
+    /// Tranche value and supply at the batch NAV: fills pay this price, and only while no
+    /// tranche of the batch has fallen below it (otherwise the batch lapses).
     pub price_value: [u64; MAX_TRANCHES],
     pub price_supply: [u64; MAX_TRANCHES],
-    /// Tokens the queue asked for, and tokens the allocation granted.
+    /// Allowances of the requests not yet visited (cancels take theirs out), and the tokens
+    /// still granted to them: each visited request takes its pro-rata share of what is left,
+    /// so cancelled demand leaves nothing unspent.
     pub demand: [u64; MAX_TRANCHES],
     pub granted: [u64; MAX_TRANCHES],
     /// Next request id to fill, and the first id not in this batch.
@@ -147,15 +158,42 @@ pub struct BatchState {
     /// Tokens redeemed and value paid so far in this batch.
     pub redeemed: [u64; MAX_TRANCHES],
     pub paid: [u64; MAX_TRANCHES],
-    /// Tokens the buy-back reserve takes over from the queue in this batch (Stress and
-    /// Crisis only), and what it has paid for them so far.
+    /// Tokens the buy-back reserve still takes over from the queue in this batch (Stress
+    /// and Crisis only), and what it has paid so far.
     pub reserve_granted: [u64; MAX_TRANCHES],
     pub reserve_paid: [u64; MAX_TRANCHES],
+    /// Value the batch plans to pay (vault and reserve) and keeper tips paid for it: the tip
+    /// is earned in proportion to value processed, `keeper_tip` per batch at most.
+    pub planned_value: u64,
+    pub tip_paid: u64,
+}
+
+impl BatchState {
+    /// The request `id` of tranche `i` is in this open batch and not yet visited.
+    pub fn pending(&self, i: usize, id: u64) -> bool {
+        self.open && id >= self.cursor[i] && id < self.end[i]
+    }
+
+    /// A pending request left the batch (cancelled) with `allowed` tokens of allowance:
+    /// the grants shrink to what the remaining demand can take.
+    pub fn withdraw_demand(&mut self, i: usize, allowed: u64) {
+        self.demand[i] -= allowed.min(self.demand[i]);
+        self.granted[i] = self.granted[i].min(self.demand[i]);
+        self.reserve_granted[i] = self.reserve_granted[i].min(self.demand[i] - self.granted[i]);
+    }
 }
 
 pub const MIN_AGE_SECS: u32 = 60;
 pub const MAX_ORACLE_AGE_SECS: u32 = 7 * 86_400;
 pub const MAX_NAV_AGE_SECS: u32 = 86_400;
+/// An overdue receivable must be written off completely by this many days past due.
+pub const MAX_FULL_WRITE_DOWN_DAYS: u32 = 365;
+/// The overdue schedule a spec without one gets: 30 / 60 / 90 days → 25 / 50 / 100 %.
+pub const DEFAULT_OVERDUE_STEPS: [OverdueStep; OVERDUE_STEPS] = [
+    OverdueStep { days: 30, haircut_bps: 2_500 },
+    OverdueStep { days: 60, haircut_bps: 5_000 },
+    OverdueStep { days: 90, haircut_bps: 10_000 },
+];
 
 impl PoolParams {
     pub fn validate(&self) -> Result<()> {
@@ -175,6 +213,12 @@ impl PoolParams {
             );
             last = *s;
         }
+        // A schedule must write an overdue receivable off completely, and within a bound: one
+        // that never does (an all-zero schedule among them) keeps dead receivables in NAV.
+        require!(
+            last.haircut_bps as u32 == BPS && last.days as u32 <= MAX_FULL_WRITE_DOWN_DAYS,
+            SluiceError::InvalidParams
+        );
         Ok(())
     }
 }
@@ -275,6 +319,11 @@ pub struct Pool {
     /// the balance the pool accounts for in it.
     pub reserve_vault: Pubkey,
     pub reserve_balance: u64,
+    /// Market buy-backs in the current 24 h window, across all the pool's markets: when it
+    /// opened, the budget it allows, and what was spent.
+    pub buyback_window_start: i64,
+    pub buyback_budget: u64,
+    pub buyback_spent: u64,
 }
 
 impl Pool {
@@ -317,6 +366,34 @@ impl Pool {
         self.nav = self.nav.checked_sub(value).ok_or(SluiceError::MathOverflow)?;
         self.apply_waterfall();
         Ok(())
+    }
+
+    /// Would every tranche above `i` that has holders keep its minimum subordination (the
+    /// tranches below it holding at least that share of NAV) once `tokens` of tranche `i`
+    /// leave for `value`? Computed as `retire_tokens` would leave the pool, without changing it.
+    pub fn exit_keeps_subordination(&self, i: usize, tokens: u64, value: u64) -> bool {
+        let n = self.tranche_count as usize;
+        let Some(nav) = self.nav.checked_sub(value) else { return false };
+        let t = &self.tranches[i];
+        if tokens > t.supply {
+            return false;
+        }
+        let mut claims = [0u64; MAX_TRANCHES];
+        for (c, tr) in claims.iter_mut().zip(self.active_tranches()) {
+            *c = tr.claim;
+        }
+        if tokens > 0 {
+            claims[i] -= (t.claim as u128 * tokens as u128 / t.supply as u128) as u64;
+        }
+        let values = waterfall(nav, &claims[..n]);
+        (0..i.min(n)).all(|j| {
+            let s = self.tranches[j].min_subordination_bps as u128;
+            if self.tranches[j].supply == 0 || s == 0 || j + 1 >= n {
+                return true;
+            }
+            let below: u128 = values[j + 1..n].iter().map(|v| *v as u128).sum();
+            below * BPS as u128 >= s * nav as u128
+        })
     }
 
     /// The tranches as a redemption allocation sees them.
@@ -380,18 +457,43 @@ impl Pool {
         Ok(())
     }
 
-    /// A tranche's escrow holds exactly its queued tokens and the reserve's tokens.
+    /// A tranche's escrow holds at least its queued tokens and the reserve's tokens. A
+    /// surplus (tokens sent to the escrow directly) belongs to nobody and is ignored, so an
+    /// outsider's donation cannot stop requests, cancels, batches or the reserve.
     pub fn check_escrow(&self, tranche: usize, escrow_amount: u64) -> Result<()> {
         let t = &self.tranches[tranche];
         require!(
-            escrow_amount as u128 == t.queued_tokens as u128 + t.reserve_tokens as u128,
+            escrow_amount as u128 >= t.queued_tokens as u128 + t.reserve_tokens as u128,
             SluiceError::InvariantViolated
         );
         Ok(())
     }
 
-    /// NAV is fresh enough to trade at: not invalidated, and younger than the maximum age.
+    /// NAV is fresh enough to trade at: not invalidated, younger than the maximum age, and
+    /// computed today (UTC). Due dates and the overdue schedule change value only at UTC
+    /// midnights, so a NAV from before the last midnight may miss a step and is stale.
     pub fn nav_is_fresh(&self, now: i64) -> bool {
-        !self.nav_dirty && self.nav_time > 0 && now - self.nav_time <= self.params.max_nav_age_secs as i64
+        !self.nav_dirty
+            && self.nav_time > 0
+            && now - self.nav_time <= self.params.max_nav_age_secs as i64
+            && now.div_euclid(SECONDS_PER_DAY) == self.nav_time.div_euclid(SECONDS_PER_DAY)
+    }
+
+    /// Base units an open batch has granted and not yet paid, valued at the batch price
+    /// (rounded up): cash that instant exits, fundings and recycling must leave alone.
+    pub fn batch_reserved_cash(&self) -> u64 {
+        if !self.batch.open {
+            return 0;
+        }
+        let b = &self.batch;
+        (0..self.tranche_count as usize)
+            .map(|i| value_up(b.granted[i], b.price_value[i], b.price_supply[i]))
+            .fold(0u64, u64::saturating_add)
+    }
+
+    /// Cash above the floor that nothing else has a call on: less what an open batch still
+    /// owes its requests.
+    pub fn free_cash(&self) -> u64 {
+        self.cash_above_floor().saturating_sub(self.batch_reserved_cash())
     }
 }

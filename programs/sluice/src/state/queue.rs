@@ -21,6 +21,9 @@ pub struct Request {
     pub claimable: u64,
     /// Most tokens one batch may redeem for this request (1/N of a large request).
     pub installment: u64,
+    /// When the request joined the queue: it cannot be cancelled before it has waited one
+    /// batch interval, so a request is a real exit and not a free signal.
+    pub requested_at: i64,
 }
 
 impl Request {
@@ -121,7 +124,7 @@ mod tests {
     }
 
     fn request(tokens: u64) -> Request {
-        Request { owner: Pubkey::new_unique(), original: tokens, remaining: tokens, claimable: 0, installment: tokens }
+        Request { owner: Pubkey::new_unique(), original: tokens, remaining: tokens, claimable: 0, installment: tokens, requested_at: 0 }
     }
 
     #[test]

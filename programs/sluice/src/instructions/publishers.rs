@@ -1,0 +1,88 @@
+//! Specification: `propose_publisher` / `accept_publisher` / `remove_publisher`
+//! - Rotation in two steps, like the authority itself, so a typo cannot install a key
+//!   nobody holds: the pool authority proposes a key (`NotAuthority`); only that key can
+//!   accept (`NotPendingPublisher`), taking the first empty slot (`InvalidParams` when all
+//!   are taken or it already publishes).
+//! - `remove_publisher(key)`: the pool authority or the guardian (`NotAuthority`) removes a
+//!   compromised publisher at once (`UnknownPublisher` if it is not one). Removing is always
+//!   safe: stale rates stop repricing, they never misprice.
+
+use anchor_lang::prelude::*;
+
+use crate::error::SluiceError;
+use crate::events::PublishersChanged;
+use crate::state::*;
+
+#[derive(Accounts)]
+pub struct ProposePublisher<'info> {
+    pub authority: Signer<'info>,
+    #[account(has_one = authority @ SluiceError::NotAuthority, has_one = oracle @ SluiceError::WrongAccount)]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(mut)]
+    pub oracle: Box<Account<'info, RateOracle>>,
+}
+
+impl ProposePublisher<'_> {
+    pub fn propose_publisher(ctx: Context<Self>, publisher: Pubkey) -> Result<()> {
+        let oracle = &mut ctx.accounts.oracle;
+        oracle.pending_publisher = publisher;
+        oracle.invariant()
+    }
+}
+
+#[derive(Accounts)]
+pub struct AcceptPublisher<'info> {
+    pub publisher: Signer<'info>,
+    #[account(has_one = oracle @ SluiceError::WrongAccount)]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(mut)]
+    pub oracle: Box<Account<'info, RateOracle>>,
+}
+
+impl AcceptPublisher<'_> {
+    pub fn accept_publisher(ctx: Context<Self>) -> Result<()> {
+        let key = ctx.accounts.publisher.key();
+        let oracle = &mut ctx.accounts.oracle;
+        require!(oracle.pending_publisher != Pubkey::default(), SluiceError::NotPendingPublisher);
+        require!(oracle.pending_publisher == key, SluiceError::NotPendingPublisher);
+        require!(!oracle.is_publisher(&key), SluiceError::InvalidParams);
+        let slot = oracle.publishers.iter().position(|p| *p == Pubkey::default()).ok_or(SluiceError::InvalidParams)?;
+        oracle.publishers[slot] = key;
+        oracle.pending_publisher = Pubkey::default();
+        oracle.invariant()?;
+        emit!(PublishersChanged { pool: ctx.accounts.pool.key(), publishers: oracle.publishers });
+        Ok(())
+    }
+}
+
+#[derive(Accounts)]
+pub struct RemovePublisher<'info> {
+    /// The pool authority or the guardian.
+    pub signer: Signer<'info>,
+    #[account(has_one = oracle @ SluiceError::WrongAccount)]
+    pub pool: Box<Account<'info, Pool>>,
+    #[account(mut)]
+    pub oracle: Box<Account<'info, RateOracle>>,
+}
+
+impl RemovePublisher<'_> {
+    fn validate(&self) -> Result<()> {
+        let who = self.signer.key();
+        require!(who == self.pool.authority || who == self.pool.guardian, SluiceError::NotAuthority);
+        Ok(())
+    }
+
+    #[access_control(ctx.accounts.validate())]
+    pub fn remove_publisher(ctx: Context<Self>, publisher: Pubkey) -> Result<()> {
+        let oracle = &mut ctx.accounts.oracle;
+        let slot = oracle
+            .publishers
+            .iter()
+            .position(|p| *p == publisher && publisher != Pubkey::default())
+            .ok_or(SluiceError::UnknownPublisher)?;
+        oracle.publishers[slot] = Pubkey::default();
+        oracle.invariant()?;
+        emit!(PublishersChanged { pool: ctx.accounts.pool.key(), publishers: oracle.publishers });
+        Ok(())
+    }
+}
