@@ -215,6 +215,9 @@ async fn a_deep_market_discount_signals_stress() {
     f.expect_rejected(std::slice::from_ref(&with_market), &[], SluiceError::StageUnchanged, &[]).await;
     let now = f.now().await;
     f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(false, 100_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
+    // A price of one moment is no signal: the time-weighted price must have an hour behind it.
+    f.expect_rejected(std::slice::from_ref(&with_market), &[], SluiceError::StageUnchanged, &[]).await;
+    f.chain.advance_clock(3_600).await.unwrap();
     // The queue is empty and cash plentiful: only the market's ~17 % discount says stress.
     f.expect_rejected(&[ix::update_stage(&f.keys.pool, None)], &[], SluiceError::StageUnchanged, &[]).await;
     f.chain.send(std::slice::from_ref(&with_market), &[]).await.unwrap();

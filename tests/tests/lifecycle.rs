@@ -155,17 +155,22 @@ async fn overdue_receivables_follow_the_schedule() {
     let idx = f.add_receivable(80_000 * UNIT, 78_000 * UNIT, 10, 0).await.unwrap();
     let ix = ix::write_down_overdue(&f.keys, idx);
 
-    // Not yet overdue enough for the first step.
-    f.chain.advance_clock(20 * SECONDS_PER_DAY).await.unwrap();
+    // Not yet due: nothing to write down.
+    f.chain.advance_clock(5 * SECONDS_PER_DAY).await.unwrap();
     f.expect_rejected(std::slice::from_ref(&ix), &[], SluiceError::NothingToWriteDown, &[]).await;
 
-    // 31 days past due: 25 % haircut, by anyone.
-    f.chain.advance_clock(21 * SECONDS_PER_DAY).await.unwrap();
+    // 10 days past due: the haircut accrues daily toward 25 % at 30 days (⌈2,500·10/30⌉ bps).
+    f.chain.advance_clock(15 * SECONDS_PER_DAY).await.unwrap();
     f.chain.send(std::slice::from_ref(&ix), &[]).await.unwrap();
     let r = f.receivable(idx).await;
-    assert_eq!((r.status, r.carried_value), (ReceivableStatus::WrittenDown, 60_000 * UNIT));
-    // Repeating at the same step does nothing.
+    assert_eq!((r.status, r.carried_value), (ReceivableStatus::WrittenDown, 80_000 * UNIT / 10_000 * (10_000 - 834)));
+    // Repeating on the same day does nothing.
     f.expect_rejected(std::slice::from_ref(&ix), &[], SluiceError::NothingToWriteDown, &[]).await;
+
+    // 31 days past due: 25 % and a day more (2,584 bps), by anyone.
+    f.chain.advance_clock(21 * SECONDS_PER_DAY).await.unwrap();
+    f.chain.send(std::slice::from_ref(&ix), &[]).await.unwrap();
+    assert_eq!(f.receivable(idx).await.carried_value, 80_000 * UNIT / 10_000 * (10_000 - 2_584));
 
     // 91 days: fully written off, and the NAV no longer counts it.
     f.chain.advance_clock(60 * SECONDS_PER_DAY).await.unwrap();

@@ -65,18 +65,32 @@ async fn instant_redemption_pays_nav_minus_fee_within_its_limits() {
         &[],
     )
     .await;
-    // The 24 h window allows 1 % of NAV (~100,000): ten more of 10,000 exceed it.
-    for _ in 0..9 {
-        f.chain.send(&[instant(&f, &alice, MEZZANINE, 10_000 * UNIT, 0)], &[&w]).await.unwrap();
+    // The threshold holds per holder and day: 5,001 more would take Alice past 10,000.
+    f.expect_rejected(&[instant(&f, &alice, SENIOR, 5_001 * UNIT, 0)], &[&w], SluiceError::InstantTooLarge, &[]).await;
+    // The 24 h window allows 1 % of NAV (~100,000): nine more holders of 10,000 reach it.
+    let mut holders = Vec::new();
+    for _ in 0..10 {
+        let h = f.investor(20_000 * UNIT, false).await;
+        f.deposit(&h, MEZZANINE, 10_000 * UNIT).await.unwrap();
+        holders.push(h);
     }
-    f.expect_rejected(&[instant(&f, &alice, MEZZANINE, 10_000 * UNIT, 0)], &[&w], SluiceError::InstantCapReached, &[])
-        .await;
+    for h in &holders[..9] {
+        f.chain.send(&[instant(&f, h, MEZZANINE, 10_000 * UNIT, 0)], &[&h.wallet]).await.unwrap();
+    }
+    let last = &holders[9];
+    f.expect_rejected(
+        &[instant(&f, last, MEZZANINE, 10_000 * UNIT, 0)],
+        &[&last.wallet],
+        SluiceError::InstantCapReached,
+        &[],
+    )
+    .await;
     // A new window opens a day later.
     f.chain.advance_clock(DAY).await.unwrap();
     f.publish(800).await.unwrap();
     f.reprice().await.unwrap();
     // (The mezzanine price has accrued a day's coupon: 9,000 tokens stay under the threshold.)
-    f.chain.send(&[instant(&f, &alice, MEZZANINE, 9_000 * UNIT, 0)], &[&w]).await.unwrap();
+    f.chain.send(&[instant(&f, last, MEZZANINE, 9_000 * UNIT, 0)], &[&last.wallet]).await.unwrap();
     // Outside Normal, instant exits stop.
     let g = f.guardian.insecure_clone();
     f.chain.send(&[ix::force_crisis(&g.pubkey(), &f.keys.pool)], &[&g]).await.unwrap();
@@ -218,12 +232,9 @@ async fn junior_exits_are_capped_by_senior_subordination() {
     let keeper = f.keeper().await;
     // The junior asks for everything it has; plenty of cash, but mezzanine needs 10 % below
     // it: 3M − x ≥ 0.1·(10M − x) → x ≤ 2,222,222.22.
-    let id = f.request(&alice, &q[2], 3_000_000 * UNIT).await.unwrap();
     let mut params = default_params(false);
     params.redemption.instant_threshold = u64::MAX; // one installment
     f.set_params(params).await;
-    // Requests keep the installment they were made with: cancel and re-request.
-    f.cancel(&alice, &q[2], id).await.unwrap();
     let id = f.request(&alice, &q[2], 3_000_000 * UNIT).await.unwrap();
     f.crank(&keeper, &q[2], 256).await.unwrap();
     let r = f.queued(&q[2], id).await;
@@ -272,6 +283,10 @@ async fn cancel_returns_what_is_unprocessed() {
     let mallory = f.investor(0, false).await;
     let theft = ix::cancel_redemption(&mallory.wallet.pubkey(), &f.keys, &q[1], &mallory.tranches[1], id);
     f.expect_rejected(&[theft], &[&mallory.wallet], SluiceError::NotRequestOwner, &[]).await;
+    // Nor can the owner before the request has waited one batch interval.
+    let early = ix::cancel_redemption(&owner, &f.keys, &q[1], &alice.tranches[1], id);
+    f.expect_rejected(&[early], &[&alice.wallet], SluiceError::CancelLocked, &[]).await;
+    f.chain.advance_clock(DAY).await.unwrap();
 
     f.chain
         .send(&[ix::cancel_redemption(&owner, &f.keys, &q[1], &alice.tranches[1], id)], &[&alice.wallet])
@@ -360,15 +375,21 @@ async fn stages_move_with_hysteresis() {
     let id = f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
     f.chain.send(std::slice::from_ref(&update), &[]).await.unwrap();
     assert_eq!(f.pool().await.stage, Stage::Stress);
-    // Back below the exit threshold, but before the minimum time: stays.
+    // Back below the exit threshold, but before the minimum time: stays. (The request may
+    // be cancelled once it has waited one batch interval.)
+    f.chain.advance_clock(DAY).await.unwrap();
     f.cancel(&alice, &q[0], id).await.unwrap();
+    f.expect_rejected(std::slice::from_ref(&update), &[], SluiceError::StageUnchanged, &[]).await;
+    f.chain.advance_clock(2 * DAY).await.unwrap();
+    f.chain.send(std::slice::from_ref(&update), &[]).await.unwrap();
+    assert_eq!(f.pool().await.stage, Stage::Normal);
+    // Every stage is held for the minimum time, Normal too: a new wave waits it out.
+    f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
     f.expect_rejected(std::slice::from_ref(&update), &[], SluiceError::StageUnchanged, &[]).await;
     f.chain.advance_clock(3 * DAY).await.unwrap();
     f.chain.send(std::slice::from_ref(&update), &[]).await.unwrap();
-    assert_eq!(f.pool().await.stage, Stage::Normal);
+    assert_eq!(f.pool().await.stage, Stage::Stress);
     // Stress that lasts beyond 14 days becomes Crisis.
-    f.request(&alice, &q[0], 1_200_000 * UNIT).await.unwrap();
-    f.chain.send(std::slice::from_ref(&update), &[]).await.unwrap();
     f.chain.advance_clock(15 * DAY).await.unwrap();
     f.chain.send(std::slice::from_ref(&update), &[]).await.unwrap();
     assert_eq!(f.pool().await.stage, Stage::Crisis);
@@ -378,7 +399,11 @@ async fn stages_move_with_hysteresis() {
 async fn ten_thousand_requests_clear_within_fifty_transactions() {
     let (mut f, alice, q) = pool_with_queues().await;
     let keeper = f.keeper().await;
-    // 10,000 one-token junior requests (small: one installment each).
+    // 10,000 one-token junior requests. From one holder they form a large exit, paid in
+    // installments; with one installment the whole queue is due in one batch.
+    let mut params = default_params(false);
+    params.redemption.installments = 1;
+    f.set_params(params).await;
     for _ in 0..10_000 {
         f.request(&alice, &q[2], UNIT).await.unwrap();
     }

@@ -93,20 +93,21 @@ async fn in_stress_the_reserve_buys_what_the_vault_cannot_pay_then_recycles() {
     let b = after.batch;
     let bought = after.tranches[0].reserve_tokens;
     let spent = before.reserve_balance - after.reserve_balance;
-    assert!(b.granted[0] < bought / 10, "vault {} vs reserve {bought}", b.granted[0]);
+    assert!(b.redeemed[0] < bought / 10, "vault {} vs reserve {bought}", b.redeemed[0]);
     assert!(bought > 0 && spent <= 150_000 * UNIT / 4 && spent > 150_000 * UNIT / 4 - UNIT);
-    assert_eq!((b.reserve_granted[0], b.reserve_paid[0], b.redeemed[0]), (bought, spent, b.granted[0]));
+    // Both grants are spent: the batch's remaining grants are down to nothing.
+    assert_eq!((b.granted[0], b.reserve_granted[0], b.reserve_paid[0]), (0, 0, spent));
     assert_eq!(r.claimable, b.paid[0] + spent);
     assert_eq!(spent, value_of(bought, t.value, t.supply) * 98 / 100);
     // Only the vault's share is redeemed; the reserve's tokens stay outstanding in escrow.
-    assert_eq!(after.tranches[0].supply, before.tranches[0].supply - b.granted[0]);
+    assert_eq!(after.tranches[0].supply, before.tranches[0].supply - b.redeemed[0]);
     assert_eq!(after.nav, before.nav - b.paid[0]);
-    assert_eq!(f.balance(&q[0].escrow).await, 1_200_000 * UNIT - b.granted[0]);
+    assert_eq!(f.balance(&q[0].escrow).await, 1_200_000 * UNIT - b.redeemed[0]);
 
     // Cash returns (the receivable repays) and the wave is cancelled: back to Normal.
     f.repay(idx, lock).await.unwrap();
-    f.cancel(&alice, &q[0], id).await.unwrap();
     f.chain.advance_clock(3 * SECONDS_PER_DAY).await.unwrap();
+    f.cancel(&alice, &q[0], id).await.unwrap();
     f.publish(800).await.unwrap();
     f.reprice().await.unwrap();
     f.chain.send(&[ix::update_stage(&f.keys.pool, None)], &[]).await.unwrap();
@@ -140,7 +141,10 @@ async fn a_spent_reserve_tips_stress_into_crisis() {
     f.crank(&keeper, &q[0], 256).await.unwrap();
     let pool = f.pool().await;
     assert!(pool.reserve_balance < pool.reserve_target() / 100, "reserve left {}", pool.reserve_balance);
-    // Spent while requests still wait: Crisis, without waiting out the 14 days.
+    // Spent while requests still wait: Crisis once the minimum stay is over, without
+    // waiting out the 14 days.
+    f.expect_rejected(std::slice::from_ref(&update), &[], SluiceError::StageUnchanged, &[]).await;
+    f.chain.advance_clock(3 * SECONDS_PER_DAY).await.unwrap();
     f.chain.send(&[update], &[]).await.unwrap();
     assert_eq!(f.pool().await.stage, Stage::Crisis);
 }

@@ -583,7 +583,8 @@ async fn market_episode<C: DevChain>(d: &mut Demo<C>, holder: &Investor, mut kee
         let amm = client::amm(&mut d.chain, &m.amm).await.map_err(describe)?;
         // The spot discount, for the table; the stage and buy-backs act on the time-weighted one.
         let nav_price = pool.tranches[0].price_e12;
-        let discount = (nav_price.saturating_sub(amm.last_price_e12) as u128 * 10_000 / nav_price.max(1) as u128) as u64;
+        let discount =
+            (nav_price.saturating_sub(amm.last_price_e12) as u128 * 10_000 / nav_price.max(1) as u128) as u64;
         println!(
             "{:>4} {:>7} {:>10} {:>10} {:>8}% {:>14} {:>12} {:>8}bp  {}",
             day,

@@ -113,7 +113,10 @@ pub fn propose_publisher(authority: &Pubkey, keys: &PoolKeys, publisher: &Pubkey
 }
 
 pub fn accept_publisher(publisher: &Pubkey, keys: &PoolKeys) -> Instruction {
-    build(acc::AcceptPublisher { publisher: *publisher, pool: keys.pool, oracle: keys.oracle }, data::AcceptPublisher {})
+    build(
+        acc::AcceptPublisher { publisher: *publisher, pool: keys.pool, oracle: keys.oracle },
+        data::AcceptPublisher {},
+    )
 }
 
 /// `signer`: the pool authority or the guardian.
@@ -381,6 +384,45 @@ pub fn claim(owner: &Pubkey, keys: &PoolKeys, q: &QueueKeys, id: u64, destinatio
     build(claim_accounts(owner, keys, q, destination), data::Claim { tranche: q.tranche, id })
 }
 
+/// Moves the unclaimed value of the queue's front request `id` into a parked record
+/// (`payer` pays its rent and gets it back when the owner claims).
+pub fn park_claim(payer: &Pubkey, keys: &PoolKeys, q: &QueueKeys, id: u64) -> Instruction {
+    build(
+        acc::ParkClaim {
+            payer: *payer,
+            pool: keys.pool,
+            queue: q.queue,
+            parked: pda::parked(&keys.pool, q.tranche, id),
+            system_program: system_program::ID,
+        },
+        data::ParkClaim { tranche: q.tranche, id },
+    )
+}
+
+/// The owner takes a parked claim to `destination`; `payer` is who parked it.
+pub fn claim_parked(
+    owner: &Pubkey,
+    keys: &PoolKeys,
+    tranche: u8,
+    id: u64,
+    payer: &Pubkey,
+    destination: &Pubkey,
+) -> Instruction {
+    build(
+        acc::ClaimParked {
+            owner: *owner,
+            pool: keys.pool,
+            parked: pda::parked(&keys.pool, tranche, id),
+            payer: *payer,
+            base_mint: keys.base_mint,
+            vault: keys.vault,
+            destination: *destination,
+            token_program: spl_token::ID,
+        },
+        data::ClaimParked { tranche, id },
+    )
+}
+
 /// Pushes claims of `(id, destination)` pairs. `any_base_account` fills the unused
 /// single-claim slot: any base-token account will do.
 pub fn push_claims(
@@ -612,6 +654,11 @@ pub mod token {
 
     pub fn mint_to(mint: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
         spl::mint_to(&spl_token::ID, mint, to, authority, &[], amount).expect("valid mint_to ix")
+    }
+
+    /// A plain transfer between two accounts of one mint, signed by the source's owner.
+    pub fn transfer(from: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
+        spl::transfer(&spl_token::ID, from, to, owner, &[], amount).expect("valid transfer ix")
     }
 
     /// A wallet's associated token account for `mint`.

@@ -242,7 +242,10 @@ impl Keeper {
             let pool = client::pool(chain, &self.keys.pool).await?;
             let amm = client::amm(chain, &m.amm).await?;
             let escrow_ready = pool.tranches[m.tranche as usize].escrow != Pubkey::default();
-            let vaults = (client::token_balance(chain, &m.tranche_vault).await?, client::token_balance(chain, &m.base_vault).await?);
+            let vaults = (
+                client::token_balance(chain, &m.tranche_vault).await?,
+                client::token_balance(chain, &m.base_vault).await?,
+            );
             let due = amm.reserves(vaults.0, vaults.1).is_ok_and(|r| plan_buyback(&pool, &amm, r, now).is_ok());
             if pool.nav_is_fresh(now)
                 && !pool.paused

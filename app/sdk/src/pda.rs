@@ -53,3 +53,12 @@ pub fn holder(pool: &Pubkey, tranche: u8, owner: &Pubkey) -> Pubkey {
     )
     .0
 }
+
+/// An unclaimed claim moved out of its queue (`ParkedClaim`).
+pub fn parked(pool: &Pubkey, tranche: u8, id: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[sluice::state::ParkedClaim::SEED, pool.as_ref(), &[tranche], &id.to_le_bytes()],
+        &sluice::ID,
+    )
+    .0
+}

@@ -86,7 +86,8 @@ pub fn expected_fill(pool: &Pool, tranche: u8, request: &Request, now: i64) -> O
         let t = pool.tranches.get(i)?;
         (plan[i], reserve[i], t.demand_tokens, t.value, t.supply)
     };
-    let (redeemed, sold) = fill_shares(request.allowed(), granted, reserve_granted, demand);
+    let dust = pool.params.redemption.min_request;
+    let (redeemed, sold) = fill_shares(request.allowed(), granted, reserve_granted, demand, dust);
     Some(FillPreview {
         redeemed,
         paid: value_of(redeemed, value, supply),

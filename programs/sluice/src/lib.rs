@@ -125,6 +125,14 @@ pub mod sluice {
         Claim::push_claims(ctx, tranche, ids)
     }
 
+    pub fn park_claim(ctx: Context<ParkClaim>, tranche: u8, id: u64) -> Result<()> {
+        ParkClaim::park_claim(ctx, tranche, id)
+    }
+
+    pub fn claim_parked(ctx: Context<ClaimParked>, tranche: u8, id: u64) -> Result<()> {
+        ClaimParked::claim_parked(ctx, tranche, id)
+    }
+
     pub fn init_reserve(ctx: Context<InitReserve>) -> Result<()> {
         InitReserve::init_reserve(ctx)
     }

@@ -157,7 +157,7 @@ fn extreme_rates_within_one_bp() {
     assert!(rel.abs() < 1e-4, "rel {rel:e}: on-chain {got} vs exact {exact}");
 }
 
-/// Overdue receivables follow the write-down schedule exactly, in the current bucket and in
+/// Overdue receivables follow the daily write-down schedule exactly, in the current bucket and in
 /// buckets wholly past.
 #[test]
 fn overdue_book_follows_schedule() {
@@ -169,8 +169,16 @@ fn overdue_book_follows_schedule() {
         .collect();
     let (_, got, exact) = compare(&book, now, 800, &rates);
     assert_eq!(got as f64, exact);
-    // 30..59 days at 75 %, 60..89 at 50 %, 90+ at 0, the rest at par.
-    assert_eq!(got, 30 * 5_000_000 + 30 * 3_750_000 + 30 * 2_500_000);
+    // The haircut climbs day by day: 0 → 25 % over days 0..30, → 50 % by day 60, → 100 %
+    // by day 90 (each day's haircut rounded up), and stays there.
+    let haircut = |d: u64| match d {
+        0..30 => (2_500 * d).div_ceil(30),
+        30..60 => 2_500 + (2_500 * (d - 30)).div_ceil(30),
+        60..90 => 5_000 + (5_000 * (d - 60)).div_ceil(30),
+        _ => 10_000,
+    };
+    let expected: u64 = (0..=120).map(|d| 5_000_000 / 10_000 * (10_000 - haircut(d))).sum();
+    assert_eq!(got, expected as u128);
 }
 
 proptest! {

@@ -105,7 +105,8 @@ impl CreatePool<'_> {
             fee_pot: 0,
             window_start: 0,
             window_paid: 0,
-            stage_since: Clock::get()?.unix_timestamp,
+            // 0: the pool has never changed stage, so its first move is not held back.
+            stage_since: 0,
             realized_budget: 0,
             batch: BatchState::default(),
             reserve_vault: Pubkey::default(),

@@ -10,8 +10,10 @@
 //! - Then fills up to `max_requests` (≤ 256) requests of `tranche` from the batch cursor,
 //!   resumable across transactions, each at a fresh NAV (`NavStale`). Each visited request
 //!   takes its pro-rata share of the grant still left (`math::allocation::fill_shares`), so
-//!   a cancel during the batch leaves its share to the others. Redeemed tokens are burned
-//!   from escrow, their value at the batch price moves from cash to claimable.
+//!   a cancel during the batch leaves its share to the others; an allowance below the
+//!   minimum request (dust) is paid whole while the grant lasts, so it always clears.
+//!   Redeemed tokens are burned from escrow, their value at the batch price moves from
+//!   cash to claimable.
 //! - The batch price holds only while it is still true: if the tranche's price has fallen
 //!   below it since the batch opened, or the fill would break a senior tranche's
 //!   subordination at the current NAV, or cash no longer covers it, the batch **lapses**:
@@ -22,8 +24,10 @@
 //!   spending at most `reserve_batch_share_bps` of its balance; the tokens stay in escrow
 //!   as the reserve's, the sellers' value becomes claimable.
 //! - Keeper tip: `keeper_tip` per batch at most, earned in proportion to the value each call
-//!   processes (vault payments plus reserve purchases), out of the fee pot. Dust that pays
-//!   nothing earns nothing; splitting a batch into many calls earns no more than one call.
+//!   processes (vault payments plus reserve purchases), and never more than 1 % of that
+//!   value (`MAX_TIP_SHARE_BPS`), out of the fee pot. Dust earns nothing; splitting a batch
+//!   into many calls earns no more than one call; the pot drains by `keeper_tip` per batch
+//!   interval at most.
 //! - A call on an open batch for a tranche whose part is done: `NothingToProcess`.
 //! - Each call emits `BatchProcessed`; the batch closes when every tranche is done.
 
@@ -40,6 +44,8 @@ use crate::state::*;
 
 /// Most requests one call fills (bounded work per transaction).
 pub const MAX_BATCH_CHUNK: u16 = 256;
+/// A batch's keeper tips never exceed this share of the value it processed (bps).
+pub const MAX_TIP_SHARE_BPS: u32 = 100;
 
 #[derive(Accounts)]
 #[instruction(tranche: u8)]
@@ -137,6 +143,7 @@ impl ProcessBatch<'_> {
     /// With `apply`, the requests, the tranche and the batch are updated; without, nothing is.
     fn fill(pool: &mut Pool, queue: &mut RedemptionQueue, i: usize, to: u64, apply: bool) -> Result<Fill> {
         let discount = pool.params.redemption.buyback_discount_bps;
+        let dust = pool.params.redemption.min_request;
         let mut b = pool.batch;
         let mut t = pool.tranches[i];
         let mut f = Fill::default();
@@ -147,7 +154,7 @@ impl ProcessBatch<'_> {
             }
             let r = queue.get_mut(&t, id)?;
             let allowed = r.allowed();
-            let (k, kr) = fill_shares(allowed, b.granted[i], b.reserve_granted[i], b.demand[i]);
+            let (k, kr) = fill_shares(allowed, b.granted[i], b.reserve_granted[i], b.demand[i], dust);
             b.granted[i] -= k;
             b.reserve_granted[i] -= kr;
             b.demand[i] -= allowed.min(b.demand[i]);
@@ -304,8 +311,10 @@ impl ProcessBatch<'_> {
         let b = &pool.batch;
         let done: u128 = (0..MAX_TRANCHES).map(|j| b.paid[j] as u128 + b.reserve_paid[j] as u128).sum();
         let planned = (b.planned_value as u128).max(1);
-        let due = (pool.params.redemption.keeper_tip as u128 * done.min(planned) / planned) as u64;
-        due.saturating_sub(b.tip_paid).min(pool.fee_pot)
+        let by_share = pool.params.redemption.keeper_tip as u128 * done.min(planned) / planned;
+        // Never more than a small share of the value itself: dust is no work.
+        let by_value = done * MAX_TIP_SHARE_BPS as u128 / BPS as u128;
+        (by_share.min(by_value) as u64).saturating_sub(b.tip_paid).min(pool.fee_pot)
     }
 }
 

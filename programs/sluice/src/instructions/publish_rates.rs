@@ -60,7 +60,10 @@ impl PublishRates<'_> {
         }
         if oracle.sequence > 0 {
             let bound = self.pool.params.max_rate_move_bps;
-            require!(!moves_too_far(&oracle, args.market_rate_bps, &args.classes, bound), SluiceError::RateMoveTooLarge);
+            require!(
+                !moves_too_far(&oracle, args.market_rate_bps, &args.classes, bound),
+                SluiceError::RateMoveTooLarge
+            );
         }
         Ok(())
     }

@@ -100,7 +100,10 @@ impl RedeemInstant<'_> {
         let pending = |j: usize| if pool.batch.open { pool.batch.granted[j] } else { 0 };
         let sides = pool.redemption_sides(|j, _| pending(j) + if j == i { args.tokens } else { 0 });
         let fits = allocate(u64::MAX, pool.nav, &sides);
-        require!((0..sides.len()).all(|j| fits.tokens[j] == sides[j].demand_tokens), SluiceError::SubordinationBreached);
+        require!(
+            (0..sides.len()).all(|j| fits.tokens[j] == sides[j].demand_tokens),
+            SluiceError::SubordinationBreached
+        );
         require!(value - fee >= args.min_out, SluiceError::PayoutBelowMinimum);
         Ok((value, fee))
     }

@@ -113,7 +113,8 @@ impl RequestRedemption<'_> {
             }
         }
         let installment = if holder.window_large { tokens.div_ceil(params.installments as u64) } else { tokens };
-        let request = Request { owner, original: tokens, remaining: tokens, claimable: 0, installment, requested_at: now };
+        let request =
+            Request { owner, original: tokens, remaining: tokens, claimable: 0, installment, requested_at: now };
         let t = &mut pool.tranches[i];
         let id = queue.push(t, request)?;
         drop(queue);

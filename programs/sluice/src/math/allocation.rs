@@ -65,7 +65,9 @@ pub fn allocate(budget: u64, nav: u64, tranches: &[TrancheSide]) -> Allocation {
     let mut left = budget as u128;
     for t in 0..n {
         let side = tranches[t];
-        if side.demand_tokens == 0 || side.supply == 0 {
+        // A tranche worth nothing has nothing to pay: its holders keep their tokens (and any
+        // recovery) rather than burn them for zero.
+        if side.demand_tokens == 0 || side.supply == 0 || side.value == 0 {
             continue;
         }
         // Bound from every tranche above whose holders stay: x ≤ (BPS·below − s·NAV)/(BPS − s).
@@ -104,7 +106,13 @@ pub fn pro_rata(allowed: u64, granted: u64, demand: u64) -> u64 {
 /// tokens of allowance still to visit, takes its share of each (floored, never more than
 /// its allowance). The caller then takes the shares and the allowance off what is left, so
 /// the last request takes the remainder and no grant is left unspent by rounding.
-pub fn fill_shares(allowed: u64, granted: u64, reserve: u64, demand: u64) -> (u64, u64) {
+/// An allowance below `dust` (the minimum request) is paid whole out of the vault's grant
+/// while any is left: its share would round to nothing while cash is scarce, and dust that
+/// never clears would hold queue slots forever.
+pub fn fill_shares(allowed: u64, granted: u64, reserve: u64, demand: u64, dust: u64) -> (u64, u64) {
+    if allowed < dust {
+        return (allowed.min(granted), 0);
+    }
     let k = pro_rata(allowed, granted, demand).min(allowed);
     let kr = pro_rata(allowed, reserve, demand).min(allowed - k);
     (k, kr)
@@ -201,7 +209,7 @@ mod tests {
             let (mut gl, mut rl, mut dl) = (granted, reserve, demand);
             let (mut k_sum, mut kr_sum) = (0u64, 0u64);
             for a in &allowed {
-                let (k, kr) = fill_shares(*a, gl, rl, dl);
+                let (k, kr) = fill_shares(*a, gl, rl, dl, 0);
                 prop_assert!(k + kr <= *a);
                 gl -= k;
                 rl -= kr;
@@ -213,6 +221,15 @@ mod tests {
             // The reserve's share can lose at most one token per request to the vault's floor.
             prop_assert!(reserve - kr_sum <= allowed.len() as u64);
         }
+    }
+
+    #[test]
+    fn dust_is_paid_whole_while_cash_is_scarce() {
+        // One raw unit among a million of demand, a tenth of it granted: pro rata gives 0.
+        assert_eq!(fill_shares(1, 100_000, 0, 1_000_001, 0), (0, 0));
+        assert_eq!(fill_shares(1, 100_000, 0, 1_000_001, 1_000), (1, 0));
+        // Never more than is left.
+        assert_eq!(fill_shares(999, 5, 0, 1_000_000, 1_000), (5, 0));
     }
 
     #[test]

@@ -262,7 +262,15 @@ fn input_between(k: u128, from: u64, to: u64, buy_tranche: bool) -> u128 {
 /// P would pay — its input times the rate at P. The sum telescopes: a trade split into
 /// pieces pays exactly what it pays in one piece (the later pieces pay for moving the
 /// price further from NAV), rounded up.
-pub fn band_fee_bps(k: u128, pre: u64, post: u64, nav: u64, buy_tranche: bool, amount_in: u64, fees: FeeSchedule) -> u32 {
+pub fn band_fee_bps(
+    k: u128,
+    pre: u64,
+    post: u64,
+    nav: u64,
+    buy_tranche: bool,
+    amount_in: u64,
+    fees: FeeSchedule,
+) -> u32 {
     let dev = |p: u64| deviation_bps(p, nav).unwrap_or(0);
     let away = if buy_tranche { post > pre && post > nav } else { post < pre && post < nav };
     if !away || amount_in == 0 {
@@ -270,7 +278,11 @@ pub fn band_fee_bps(k: u128, pre: u64, post: u64, nav: u64, buy_tranche: bool, a
     }
     let g = |p: u64| {
         let on_away_side = if buy_tranche { p > nav } else { p < nav };
-        if on_away_side { input_between(k, nav, p, buy_tranche) * band_rate_bps(dev(p), fees) } else { 0 }
+        if on_away_side {
+            input_between(k, nav, p, buy_tranche) * band_rate_bps(dev(p), fees)
+        } else {
+            0
+        }
     };
     let fee_x_bps = g(post).saturating_sub(g(pre));
     // The marginal rate of a linear schedule is at most twice the cap.

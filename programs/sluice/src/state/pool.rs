@@ -310,7 +310,7 @@ pub struct Pool {
     /// Instant-redemption limiter: window start and value paid in it.
     pub window_start: i64,
     pub window_paid: u64,
-    /// When the current stage began.
+    /// When the current stage began (0 until the first stage change).
     pub stage_since: i64,
     /// In Crisis, repayments received and not yet paid out: the most a batch may pay.
     pub realized_budget: u64,

@@ -124,7 +124,14 @@ mod tests {
     }
 
     fn request(tokens: u64) -> Request {
-        Request { owner: Pubkey::new_unique(), original: tokens, remaining: tokens, claimable: 0, installment: tokens, requested_at: 0 }
+        Request {
+            owner: Pubkey::new_unique(),
+            original: tokens,
+            remaining: tokens,
+            claimable: 0,
+            installment: tokens,
+            requested_at: 0,
+        }
     }
 
     #[test]
