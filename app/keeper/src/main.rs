@@ -279,6 +279,7 @@ impl Watcher {
                         ("claims_pushed", r.claims_pushed),
                         ("recycle_reserve", r.recycled),
                         ("reserve_buyback", r.buybacks),
+                        ("park_claim", r.parked),
                     ] {
                         if n > 0 && !self.args.dry_run {
                             *m.cranks.entry(kind).or_default() += n as u64;
@@ -288,7 +289,7 @@ impl Watcher {
                     drop(m);
                     let did = r.repriced
                         || r.stage_change.is_some()
-                        || r.batch_calls + r.claims_pushed + r.recycled + r.buybacks + r.raced > 0;
+                        || r.batch_calls + r.claims_pushed + r.recycled + r.buybacks + r.parked + r.raced > 0;
                     if did && !self.args.dry_run {
                         log(
                             "info",
@@ -296,7 +297,7 @@ impl Watcher {
                             json!({
                                 "pool": address.to_string(), "repriced": r.repriced,
                                 "stage": r.stage_change.map(|s| format!("{s:?}")), "batch_calls": r.batch_calls,
-                                "claims_pushed": r.claims_pushed, "recycled": r.recycled, "buybacks": r.buybacks, "raced": r.raced,
+                                "claims_pushed": r.claims_pushed, "recycled": r.recycled, "buybacks": r.buybacks, "parked": r.parked, "raced": r.raced,
                             }),
                         );
                     }

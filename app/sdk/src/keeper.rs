@@ -12,7 +12,7 @@ use solana_signer::Signer;
 use anchor_lang::solana_program::instruction::Instruction;
 use sluice::error::SluiceError;
 use sluice::instructions::{market_signal, next_stage, plan_batch, plan_buyback, MAX_PUSH};
-use sluice::state::{Stage, QUEUE_CAPACITY};
+use sluice::state::{Stage, PARK_AFTER_SECS, QUEUE_CAPACITY};
 
 use crate::chain::{Chain, ChainError};
 use crate::client;
@@ -42,13 +42,16 @@ pub struct TickReport {
     pub claims_pushed: u32,
     pub recycled: u32,
     pub buybacks: u32,
+    /// Unclaimed front requests moved out of their queue (`park_claim`).
+    pub parked: u32,
     /// Cranks another keeper did first (the program refused them as already done).
     pub raced: u32,
 }
 
 /// Refusals that mean the work was done by someone else between our read and our send.
-pub const RACE_ERRORS: [SluiceError; 5] = [
+pub const RACE_ERRORS: [SluiceError; 6] = [
     SluiceError::NothingToProcess,
+    SluiceError::RequestNotFound,
     SluiceError::NothingToClaim,
     SluiceError::BatchNotDue,
     SluiceError::StageUnchanged,
@@ -180,11 +183,13 @@ impl Keeper {
                     break;
                 }
                 last = Some(marker);
-                let due = if pool.batch.open {
-                    pool.batch.cursor[i] < pool.batch.end[i]
-                } else {
-                    plan_batch(&pool, now).is_ok()
-                };
+                // A paused pool pays nothing; a fill needs a NAV that is still fresh.
+                let due = !pool.paused
+                    && if pool.batch.open {
+                        pool.batch.cursor[i] < pool.batch.end[i] && pool.nav_is_fresh(now)
+                    } else {
+                        plan_batch(&pool, now).is_ok()
+                    };
                 if !due {
                     break;
                 }
@@ -220,11 +225,28 @@ impl Keeper {
                         report.claims_pushed += chunk.len() as u32;
                     }
                 }
+                // A front request nobody could pay for 30 days is parked, so the queue moves on
+                // (the keeper pays the record's rent and gets it back when the owner claims).
+                let head = window.queue_head;
+                let front = &queue.requests[(head % QUEUE_CAPACITY as u64) as usize];
+                let unpaid = !pairs.iter().any(|(id, _)| *id == head)
+                    && !client::exists(chain, &crate::pda::parked(&self.keys.pool, q.tranche, head)).await?;
+                if head < window.queue_tail
+                    && front.remaining == 0
+                    && front.claimable > 0
+                    && unpaid
+                    && now >= front.requested_at.saturating_add(PARK_AFTER_SECS)
+                    && crank(chain, &[ix::park_claim(&self.wallet.pubkey(), &self.keys, q, head)], &signers, &mut report)
+                        .await?
+                {
+                    report.parked += 1;
+                }
             }
         }
 
         let pool = client::pool(chain, &self.keys.pool).await?;
         if self.reserve.is_some()
+            && !pool.paused
             && pool.stage == Stage::Normal
             && pool.nav_is_fresh(now)
             && pool.cash_above_floor() > 0
