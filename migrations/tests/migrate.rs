@@ -210,3 +210,26 @@ fn the_example_can_be_rehearsed_after_its_dates_have_passed() {
     assert_eq!(span(&spec), span(&original), "the schedule keeps its shape");
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A spec that leaves the overdue schedule out gets the documented default, never an
+/// all-zero schedule that keeps dead receivables at face value; one that never writes off
+/// in full is refused before anything is sent.
+#[test]
+fn a_spec_without_an_overdue_schedule_gets_the_safe_default() {
+    let issuer = Keypair::new().pubkey();
+    let dir = scratch("overdue-default");
+    let copy = sluice_migrate::rehearsal::rehearsal_copy(&example(), &dir, 0, 90).unwrap();
+    let text = std::fs::read_to_string(&copy).unwrap();
+    let schedule = "overdue = [\n  { days = 30, haircut_bps = 2500 },\n  { days = 60, haircut_bps = 5000 },\n  { days = 90, haircut_bps = 10000 },\n]\n";
+    assert!(text.contains(schedule), "the example spells its schedule out");
+
+    std::fs::write(&copy, text.replace(schedule, "")).unwrap();
+    let spec = sluice_migrate::Spec::load(&copy, 0, &issuer).expect("a spec without a schedule is valid");
+    assert_eq!(spec.params.overdue_steps, sluice::state::DEFAULT_OVERDUE_STEPS);
+
+    let never = "overdue = [ { days = 30, haircut_bps = 2500 } ]\n";
+    std::fs::write(&copy, text.replace(schedule, never)).unwrap();
+    let refused = sluice_migrate::Spec::load(&copy, 0, &issuer).unwrap_err().to_string();
+    assert!(refused.contains("out of the program's bounds"), "{refused}");
+    std::fs::remove_dir_all(dir).ok();
+}
