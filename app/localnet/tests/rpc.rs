@@ -12,7 +12,7 @@ use solana_transaction::Transaction;
 use anchor_lang::Discriminator;
 use sluice::error::SluiceError;
 use sluice::instructions::CreatePoolArgs;
-use sluice::state::{Book, Pool, PoolParams, RedemptionParams, MAX_PUBLISHERS};
+use sluice::state::{Book, Pool, PoolParams, RedemptionParams};
 use sluice_localnet::{Background, Options};
 use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::rpc::RpcChain;

@@ -236,8 +236,13 @@ impl Keeper {
                     && front.claimable > 0
                     && unpaid
                     && now >= front.requested_at.saturating_add(PARK_AFTER_SECS)
-                    && crank(chain, &[ix::park_claim(&self.wallet.pubkey(), &self.keys, q, head)], &signers, &mut report)
-                        .await?
+                    && crank(
+                        chain,
+                        &[ix::park_claim(&self.wallet.pubkey(), &self.keys, q, head)],
+                        &signers,
+                        &mut report,
+                    )
+                    .await?
                 {
                     report.parked += 1;
                 }
