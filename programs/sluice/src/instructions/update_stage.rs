@@ -3,9 +3,12 @@
 //!   queued value (both bps; coverage is unbounded when nothing is queued).
 //! - Normal → Stress: queue ratio ≥ `stress_enter_bps`, or coverage < `coverage_enter_bps`.
 //! - Stress → Crisis: Stress has lasted longer than `crisis_after_secs`, or the reserve is
-//!   spent (below 1 % of its target) while requests wait.
+//!   spent (below 1 % of its target) while requests wait — either only while cash covers
+//!   less than `coverage_exit_bps` of the queue.
 //! - Stress → Normal: queue ratio < `stress_exit_bps` and coverage ≥ `coverage_exit_bps`.
-//! - Crisis → Stress: queue ratio < `crisis_exit_bps`.
+//! - Crisis → Stress: queue ratio < `crisis_exit_bps`, or cash covers the queue
+//!   (coverage ≥ `coverage_exit_bps`): Crisis pays only new repayments, so cash that could
+//!   pay the queue must end it rather than sit idle.
 //! - Every transition needs `min_stage_secs` in the current stage, Stress → Crisis on a
 //!   spent reserve included (hysteresis with the lower exit thresholds). No transition
 //!   due: `StageUnchanged`.
@@ -89,7 +92,13 @@ pub fn next_stage(pool: &Pool, now: i64, market: Option<MarketSignal>) -> Option
         {
             Some(Stage::Stress)
         }
-        Stage::Stress if settled && (now - pool.stage_since > p.crisis_after_secs as i64 || reserve_spent(pool)) => {
+        // A long stress, or a spent reserve, is a crisis only while cash does not cover the
+        // queue: with the cash in hand, Stress pays the queue out.
+        Stage::Stress
+            if settled
+                && coverage < p.coverage_exit_bps as u64
+                && (now - pool.stage_since > p.crisis_after_secs as i64 || reserve_spent(pool)) =>
+        {
             Some(Stage::Crisis)
         }
         Stage::Stress
@@ -97,7 +106,11 @@ pub fn next_stage(pool: &Pool, now: i64, market: Option<MarketSignal>) -> Option
         {
             Some(Stage::Normal)
         }
-        Stage::Crisis if settled && ratio < p.crisis_exit_bps as u64 => Some(Stage::Stress),
+        // Crisis pays only new repayments; cash that covers the queue ends it, so cash never
+        // sits idle while requests wait.
+        Stage::Crisis if settled && (ratio < p.crisis_exit_bps as u64 || coverage >= p.coverage_exit_bps as u64) => {
+            Some(Stage::Stress)
+        }
         _ => None,
     }
 }
