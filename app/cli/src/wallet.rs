@@ -69,6 +69,9 @@ fn hint(name: &str) -> &'static str {
         "DeadlinePassed" => "the cluster clock passed the deadline; retry",
         "EmptyAmm" => "the market has no liquidity yet",
         "BelowMinimumRequest" => "queue at least the pool's minimum, or the whole balance",
+        "CancelLocked" => "a request can be cancelled once it has waited one batch interval; retry later",
+        "TrancheImpaired" => "the tranche carries a loss and takes no deposits until it recovers",
+        "UnownedValue" => "the tranche's residual goes to the buy-back reserve, which the issuer must set up first",
         _ => "",
     }
 }

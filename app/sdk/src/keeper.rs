@@ -115,12 +115,13 @@ impl Keeper {
     }
 }
 
-/// A reprice is due when the stored NAV is invalidated or has used half its allowed age
-/// (so deposits and batches never meet a stale one), and the oracle can support it.
+/// A reprice is due when the stored NAV is stale (invalidated, too old, or from before the
+/// last UTC midnight) or has used half its allowed age (so deposits and batches never meet
+/// a stale one), and the oracle can support it.
 pub fn reprice_due(pool: &sluice::state::Pool, oracle: &sluice::state::RateOracle, now: i64) -> bool {
     let oracle_fresh = oracle.sequence > 0 && now - oracle.publish_time <= pool.params.max_oracle_age_secs as i64;
     let half_age = pool.nav_time == 0 || now - pool.nav_time >= pool.params.max_nav_age_secs as i64 / 2;
-    oracle_fresh && (pool.nav_dirty || half_age)
+    oracle_fresh && (!pool.nav_is_fresh(now) || half_age)
 }
 
 /// Indices of the receivables the overdue schedule says to write down at `now`, decided
