@@ -614,6 +614,14 @@ pub fn update_stage(pool: &Pubkey, amm: Option<Pubkey>) -> Instruction {
     build(acc::UpdateStage { pool: *pool, amm }, data::UpdateStage {})
 }
 
+/// `update_stage` with every market in `amms` (the first as the `amm` account, the rest as
+/// remaining accounts): leaving Stress needs all of the pool's markets.
+pub fn update_stage_with_markets(pool: &Pubkey, amms: &[Pubkey]) -> Instruction {
+    let mut ix = update_stage(pool, amms.first().copied());
+    ix.accounts.extend(amms.iter().skip(1).map(|a| anchor_lang::prelude::AccountMeta::new_readonly(*a, false)));
+    ix
+}
+
 pub fn force_crisis(guardian: &Pubkey, pool: &Pubkey) -> Instruction {
     build(acc::ForceCrisis { guardian: *guardian, pool: *pool }, data::ForceCrisis {})
 }

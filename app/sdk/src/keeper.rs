@@ -11,7 +11,7 @@ use solana_signer::Signer;
 
 use anchor_lang::solana_program::instruction::Instruction;
 use sluice::error::SluiceError;
-use sluice::instructions::{market_signal, next_stage, plan_batch, plan_buyback, MAX_PUSH};
+use sluice::instructions::{market_signal, market_view, next_stage, plan_batch, plan_buyback, MAX_PUSH};
 use sluice::state::{Stage, PARK_AFTER_SECS, QUEUE_CAPACITY};
 
 use crate::chain::{Chain, ChainError};
@@ -161,12 +161,16 @@ impl Keeper {
             report.repriced = crank(chain, &[ix::reprice(&self.keys)], &[], &mut report).await?;
         }
         let pool = client::pool(chain, &self.keys.pool).await?;
-        let signal = match &self.market {
-            Some(m) => market_signal(&pool, &client::amm(chain, &m.amm).await?, now),
-            None => None,
-        };
-        if let Some(stage) = next_stage(&pool, now, signal) {
-            let ixs = [ix::update_stage(&self.keys.pool, self.market.map(|m| m.amm))];
+        // Every market of the pool: leaving Stress needs them all.
+        let mut markets = Vec::new();
+        let mut seen = Vec::new();
+        for t in (0..pool.tranche_count).filter(|t| pool.market_mask & (1 << t) != 0) {
+            let m = AmmKeys::new(&self.keys, t);
+            seen.push((t, market_signal(&pool, &client::amm(chain, &m.amm).await?, now)));
+            markets.push(m.amm);
+        }
+        if let Some(stage) = next_stage(&pool, now, market_view(&pool, &seen)) {
+            let ixs = [ix::update_stage_with_markets(&self.keys.pool, &markets)];
             if crank(chain, &ixs, &[], &mut report).await? {
                 report.stage_change = Some(stage);
             }

@@ -173,7 +173,7 @@ pub mod sluice {
         MarketReserve::sweep_market_fees(ctx)
     }
 
-    pub fn update_stage(ctx: Context<UpdateStage>) -> Result<()> {
+    pub fn update_stage<'info>(ctx: Context<'info, UpdateStage<'info>>) -> Result<()> {
         UpdateStage::update_stage(ctx)
     }
 

@@ -38,7 +38,7 @@ use crate::state::*;
 pub struct CreateAmm<'info> {
     #[account(mut)]
     pub authority: Signer<'info>,
-    #[account(has_one = authority @ SluiceError::NotAuthority, has_one = base_mint @ SluiceError::WrongAccount)]
+    #[account(mut, has_one = authority @ SluiceError::NotAuthority, has_one = base_mint @ SluiceError::WrongAccount)]
     pub pool: Box<Account<'info, Pool>>,
     #[account(init, payer = authority, space = 8 + Amm::INIT_SPACE, seeds = [Amm::SEED, pool.key().as_ref(), &[tranche]], bump)]
     pub amm: Box<Account<'info, Amm>>,
@@ -84,6 +84,8 @@ impl CreateAmm<'_> {
             twap_previous: 0,
             twap_previous_time: 0,
         });
+        a.pool.market_mask |= 1 << tranche;
+        a.pool.invariant()?;
         a.amm.invariant()
     }
 }
@@ -411,7 +413,8 @@ pub fn plan_buyback(pool: &Pool, amm: &Amm, reserves: (u64, u64), now: i64) -> R
     } else {
         (pool.buyback_budget, pool.buyback_spent)
     };
-    let left = budget.saturating_sub(spent).min(pool.reserve_balance);
+    // Never the reserve an open batch has planned to spend on queued tokens.
+    let left = budget.saturating_sub(spent).min(pool.reserve_balance.saturating_sub(pool.batch_reserved_reserve()));
     // Gross up the curve's input for the fee so the price lands at the target.
     let fees = p.fees(pool.stage);
     let net = base_to_lift_price(reserves.0, reserves.1, target);

@@ -114,6 +114,7 @@ impl CreatePool<'_> {
             buyback_window_start: 0,
             buyback_budget: 0,
             buyback_spent: 0,
+            market_mask: 0,
         });
         pool.invariant()?;
         pool.check_cash(accounts.vault.amount)?;

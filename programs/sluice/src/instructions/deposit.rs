@@ -9,7 +9,9 @@
 //!   a newcomer would share the recovery of a loss it did not bear); fewer tokens than `min_tokens_out` (`SlippageExceeded`);
 //!   NAV above the cap (`PoolCapExceeded`); a non-junior tranche before the junior holds
 //!   tokens (`JuniorNotFunded`); a non-junior tranche whose juniors would hold
-//!   less than its minimum subordination share of NAV (`SubordinationBreached`); a mint,
+//!   less than its minimum subordination share of NAV, or, while a batch is open, a deposit
+//!   that would leave a tranche under it short once the batch's grants are paid
+//!   (`SubordinationBreached`); a mint,
 //!   vault or token account that is not the pool's (`WrongAccount`, Anchor constraints).
 //! - A tranche with value but no tokens (the junior's residual after every holder left and
 //!   NAV grew) is owned by nobody; nobody may buy it for less than it is worth. The first
@@ -96,6 +98,21 @@ impl Deposit<'_> {
         Ok(())
     }
 
+    /// The deposit tranche `i` keeps its minimum subordination with NAV at `nav_after`, and,
+    /// while a batch is open, so does every tranche under it that has holders — counting the
+    /// batch's unpaid grants as paid, so a deposit cannot spend headroom the batch granted.
+    fn keeps_subordination(pool: &Pool, i: usize, nav_after: u64) -> bool {
+        let n = pool.tranche_count as usize;
+        let paid: Vec<u128> = (0..n).map(|j| pool.batch_pending_value(j) as u128).collect();
+        let nav = (nav_after as u128).saturating_sub(paid.iter().sum());
+        (i..n.saturating_sub(1)).all(|j| {
+            let t = &pool.tranches[j];
+            let checked = j == i || (pool.batch.open && t.supply > 0);
+            let below: u128 = (j + 1..n).map(|m| (pool.tranches[m].value as u128).saturating_sub(paid[m])).sum();
+            !checked || below * BPS as u128 >= t.min_subordination_bps as u128 * nav
+        })
+    }
+
     /// Checks everything that does not depend on the price; returns the tranche index.
     fn validate(&self, args: &DepositArgs) -> Result<()> {
         let pool = &self.pool;
@@ -133,13 +150,8 @@ impl Deposit<'_> {
             // and no deposit can mint into an empty tranche that is already worth something.
             let junior = a.pool.tranches[a.pool.tranche_count as usize - 1];
             require!(junior.supply > 0, SluiceError::JuniorNotFunded);
-            let below: u128 =
-                a.pool.tranches[i + 1..a.pool.tranche_count as usize].iter().map(|t| t.value as u128).sum();
-            require!(
-                below * BPS as u128 >= t.min_subordination_bps as u128 * nav_after as u128,
-                SluiceError::SubordinationBreached
-            );
         }
+        require!(Self::keeps_subordination(&a.pool, i, nav_after), SluiceError::SubordinationBreached);
 
         // Recycling: tokens the reserve bought in a stress are sold first, at the same NAV
         // price. The reserve's part of the payment is floored; the pool keeps the remainder.

@@ -14,11 +14,13 @@
 //!   minimum request (dust) is paid whole while the grant lasts, so it always clears.
 //!   Redeemed tokens are burned from escrow, their value at the batch price moves from
 //!   cash to claimable.
-//! - The batch price holds only while it is still true: if the tranche's price has fallen
-//!   below it since the batch opened, or the fill would break a senior tranche's
-//!   subordination at the current NAV, or cash no longer covers it, the batch **lapses**:
-//!   it closes, nothing more is paid from it, and its requests keep their tokens for the
-//!   next batch, planned afresh. Nobody fills at a price that is no longer true.
+//! - Fills pay the lower of the batch price and the tranche's current price: a fall since
+//!   the batch opened (a write-down, new rates) is passed on, a rise is not, so nobody holds
+//!   an option on the batch price. A tranche's part **lapses** — it ends, nothing more is
+//!   paid to it from this batch, and its requests keep their tokens for the next batch,
+//!   planned afresh — when the tranche is worth nothing now, when the fill would break a
+//!   senior tranche's subordination at the current NAV, or when cash or the reserve no
+//!   longer cover it. The other tranches' parts go on.
 //! - In Stress and Crisis, once the vault's share is planned, the buy-back reserve buys what
 //!   remains of each tranche's allowance (senior first) at NAV × (1 − buy-back discount),
 //!   spending at most `reserve_batch_share_bps` of its balance; the tokens stay in escrow
@@ -95,6 +97,10 @@ pub fn plan_batch(pool: &Pool, now: i64) -> Result<([u64; MAX_TRANCHES], [u64; M
     if pool.stage != Stage::Normal && pool.reserve_vault != Pubkey::default() {
         let mut left = (pool.reserve_balance as u128 * p.reserve_batch_share_bps as u128 / BPS as u128) as u64;
         for (i, s) in sides.iter().enumerate() {
+            // The reserve buys nothing a tranche cannot price: no tokens, or worth nothing.
+            if s.supply == 0 || s.value == 0 {
+                continue;
+            }
             let wanted = s.demand_tokens - plan.tokens[i];
             let gross = (left as u128 * BPS as u128 / (BPS - p.buyback_discount_bps as u32) as u128) as u64;
             let k = wanted.min(tokens_within(gross, s.value, s.supply));
@@ -146,6 +152,8 @@ impl ProcessBatch<'_> {
         let dust = pool.params.redemption.min_request;
         let mut b = pool.batch;
         let mut t = pool.tranches[i];
+        // The lower of the batch price and today's: a fall is passed on, a rise is not.
+        let (price_value, price_supply) = Self::fill_price(&b, &t, i);
         let mut f = Fill::default();
         for id in b.cursor[i]..to {
             f.visited += 1;
@@ -161,8 +169,8 @@ impl ProcessBatch<'_> {
             if k + kr == 0 {
                 continue;
             }
-            let paid = value_of(k, b.price_value[i], b.price_supply[i]);
-            let price = buyback_price(value_of(kr, b.price_value[i], b.price_supply[i]), discount);
+            let paid = value_of(k, price_value, price_supply);
+            let price = buyback_price(value_of(kr, price_value, price_supply), discount);
             if apply {
                 r.remaining -= k + kr;
                 r.claimable += paid + price;
@@ -183,16 +191,28 @@ impl ProcessBatch<'_> {
         Ok(f)
     }
 
-    /// Why the batch's price is no longer true for this fill of tranche `i`, if it is not.
-    fn must_lapse(pool: &Pool, i: usize, f: &Fill) -> bool {
-        let b = &pool.batch;
-        let t = &pool.tranches[i];
-        // Current price below the batch price: t.value / t.supply < price_value / price_supply.
+    /// The price a fill of tranche `i` pays, as (value, supply): the batch price, or the
+    /// current one where that is lower.
+    fn fill_price(b: &BatchState, t: &Tranche, i: usize) -> (u64, u64) {
         let fallen = (t.value as u128) * (b.price_supply[i] as u128) < (b.price_value[i] as u128) * (t.supply as u128);
-        if fallen || f.value > pool.cash || f.tokens > t.supply {
-            return true;
+        if fallen {
+            (t.value, t.supply)
+        } else {
+            (b.price_value[i], b.price_supply[i])
         }
-        !pool.exit_keeps_subordination(i, f.tokens, f.value)
+    }
+
+    /// Whether tranche `i`'s part of the batch can no longer be paid as planned: the
+    /// tranche is worth nothing now (its holders keep their tokens), the fill would break a
+    /// senior tranche's subordination at the current NAV, or cash or the reserve no longer
+    /// cover it.
+    fn must_lapse(pool: &Pool, i: usize, f: &Fill) -> bool {
+        let t = &pool.tranches[i];
+        t.value == 0
+            || f.value > pool.cash
+            || f.cost > pool.reserve_balance
+            || f.tokens > t.supply
+            || !pool.exit_keeps_subordination(i, f.tokens, f.value)
     }
 
     pub fn process_batch(ctx: Context<Self>, tranche: u8, max_requests: u16) -> Result<()> {
@@ -249,15 +269,14 @@ impl ProcessBatch<'_> {
         pool.retire_tokens(i, f.tokens, f.value)?;
         pool.batch.redeemed[i] += f.tokens;
         pool.batch.paid[i] += f.value;
-        let complete = lapsed || (0..MAX_TRANCHES).all(|j| pool.batch.cursor[j] >= pool.batch.end[j]);
         if lapsed {
-            // Nothing more is paid from this batch; its requests wait for the next one.
-            for j in 0..MAX_TRANCHES {
-                pool.batch.cursor[j] = pool.batch.end[j];
-                pool.batch.granted[j] = 0;
-                pool.batch.reserve_granted[j] = 0;
-            }
+            // Nothing more is paid to this tranche from this batch; its requests wait for the
+            // next one. The other tranches' parts go on.
+            pool.batch.cursor[i] = pool.batch.end[i];
+            pool.batch.granted[i] = 0;
+            pool.batch.reserve_granted[i] = 0;
         }
+        let complete = (0..MAX_TRANCHES).all(|j| pool.batch.cursor[j] >= pool.batch.end[j]);
         pool.batch.open = !complete;
 
         let tip = Self::tip_earned(pool);

@@ -4,8 +4,9 @@
 //!   accept (`NotPendingPublisher`), taking the first empty slot (`InvalidParams` when all
 //!   are taken or it already publishes).
 //! - `remove_publisher(key)`: the pool authority or the guardian (`NotAuthority`) removes a
-//!   compromised publisher at once (`UnknownPublisher` if it is not one). Removing is always
-//!   safe: stale rates stop repricing, they never misprice.
+//!   compromised publisher at once, and withdraws a proposal pending for that key
+//!   (`UnknownPublisher` if it is neither). Removing is always safe: stale rates stop
+//!   repricing, they never misprice. A key that already publishes cannot be proposed.
 
 use anchor_lang::prelude::*;
 
@@ -25,6 +26,7 @@ pub struct ProposePublisher<'info> {
 impl ProposePublisher<'_> {
     pub fn propose_publisher(ctx: Context<Self>, publisher: Pubkey) -> Result<()> {
         let oracle = &mut ctx.accounts.oracle;
+        require!(!oracle.is_publisher(&publisher), SluiceError::InvalidParams);
         oracle.pending_publisher = publisher;
         oracle.invariant()
     }
@@ -75,12 +77,17 @@ impl RemovePublisher<'_> {
     #[access_control(ctx.accounts.validate())]
     pub fn remove_publisher(ctx: Context<Self>, publisher: Pubkey) -> Result<()> {
         let oracle = &mut ctx.accounts.oracle;
-        let slot = oracle
-            .publishers
-            .iter()
-            .position(|p| *p == publisher && publisher != Pubkey::default())
-            .ok_or(SluiceError::UnknownPublisher)?;
-        oracle.publishers[slot] = Pubkey::default();
+        require!(publisher != Pubkey::default(), SluiceError::UnknownPublisher);
+        let slot = oracle.publishers.iter().position(|p| *p == publisher);
+        let pending = oracle.pending_publisher == publisher;
+        require!(slot.is_some() || pending, SluiceError::UnknownPublisher);
+        // A removed key must not come back through a proposal still pending for it.
+        if pending {
+            oracle.pending_publisher = Pubkey::default();
+        }
+        if let Some(slot) = slot {
+            oracle.publishers[slot] = Pubkey::default();
+        }
         oracle.invariant()?;
         emit!(PublishersChanged { pool: ctx.accounts.pool.key(), publishers: oracle.publishers });
         Ok(())

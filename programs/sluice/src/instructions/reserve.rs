@@ -101,7 +101,8 @@ impl MoveReserve<'_> {
         require!(amount > 0, SluiceError::ZeroAmount);
         require!(!a.pool.paused, SluiceError::PoolPaused);
         require!(a.pool.stage == Stage::Normal, SluiceError::WrongStage);
-        let spare = a.pool.reserve_balance.saturating_sub(a.pool.reserve_target());
+        let committed = a.pool.reserve_target().saturating_add(a.pool.batch_reserved_reserve());
+        let spare = a.pool.reserve_balance.saturating_sub(committed);
         require!(amount <= spare, SluiceError::ReserveBelowTarget);
         token_moves::pool_transfer(
             &a.pool,

@@ -17,9 +17,11 @@
 //!   market's signal is its time-weighted price over at least an hour, not its spot price.
 //! - `force_crisis`: the guardian (`NotGuardian`) moves the pool to Crisis at any time; it
 //!   cannot move it out. Entering Crisis resets the realised-repayment budget.
-//! - With a market of the pool passed in, its time-weighted discount to NAV counts too: at
-//!   `stress_discount_bps` or more it moves Normal to Stress, and Stress is left only below
-//!   half of it.
+//! - With markets of the pool passed in (the first as `amm`, the others as remaining
+//!   accounts), their time-weighted discounts to NAV count too: any at
+//!   `stress_discount_bps` or more moves Normal to Stress, and Stress is left only when
+//!   every market of the pool is passed and each is below half of it — leaving a market
+//!   out cannot end a stress it signals.
 //! - Every transition emits `StageChanged` with the metrics behind it.
 
 use anchor_lang::prelude::*;
@@ -34,9 +36,34 @@ use crate::state::*;
 pub struct UpdateStage<'info> {
     #[account(mut)]
     pub pool: Box<Account<'info, Pool>>,
-    /// A market of one of the pool's tranches, whose discount to NAV joins the metrics.
+    /// A market of one of the pool's tranches, whose discount to NAV joins the metrics; the
+    /// pool's other markets follow as remaining accounts. Leaving Stress needs them all.
     #[account(has_one = pool @ SluiceError::WrongAccount)]
     pub amm: Option<Box<Account<'info, Amm>>>,
+}
+
+/// What the markets passed to `update_stage` say about the pool.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MarketView {
+    /// Some market's time-weighted discount is at its stress level.
+    pub stress: bool,
+    /// Every market of the pool was seen, and none is at half its stress level or more: only
+    /// then may the market let the pool leave Stress (a market left out says nothing).
+    pub calm: bool,
+    /// The deepest time-weighted discount seen, bps.
+    pub discount_bps: u64,
+}
+
+/// Combines the signals of the markets seen (tranche, signal; `None` for a market with no
+/// time-weighted price yet) against the markets the pool has.
+pub fn market_view(pool: &Pool, seen: &[(u8, Option<MarketSignal>)]) -> MarketView {
+    let mask = seen.iter().fold(0u8, |m, (t, _)| m | 1u8.checked_shl(*t as u32).unwrap_or(0));
+    let signals = seen.iter().filter_map(|(_, s)| *s);
+    MarketView {
+        stress: signals.clone().any(|m| m.discount_bps >= m.stress_bps),
+        calm: mask & pool.market_mask == pool.market_mask && signals.clone().all(|m| m.discount_bps < m.stress_bps / 2),
+        discount_bps: signals.map(|m| m.discount_bps).max().unwrap_or(0),
+    }
 }
 
 /// (queue ratio, coverage) in bps.
@@ -78,13 +105,13 @@ pub fn market_signal(pool: &Pool, amm: &Amm, now: i64) -> Option<MarketSignal> {
 }
 
 /// The stage the metrics call for, if different. A market trading at a deep discount to
-/// NAV counts as stress too, and Stress is left only once the discount is under half that.
-pub fn next_stage(pool: &Pool, now: i64, market: Option<MarketSignal>) -> Option<Stage> {
+/// NAV counts as stress too, and Stress is left only once every market's discount is under
+/// half that.
+pub fn next_stage(pool: &Pool, now: i64, market: MarketView) -> Option<Stage> {
     let p = pool.params.redemption;
     let (ratio, coverage) = stage_metrics(pool);
     let settled = now - pool.stage_since >= p.min_stage_secs as i64;
-    let market_stress = market.is_some_and(|m| m.discount_bps >= m.stress_bps);
-    let market_calm = market.is_none_or(|m| m.discount_bps < m.stress_bps / 2);
+    let (market_stress, market_calm) = (market.stress, market.calm);
     match pool.stage {
         Stage::Normal
             if settled
@@ -115,9 +142,9 @@ pub fn next_stage(pool: &Pool, now: i64, market: Option<MarketSignal>) -> Option
     }
 }
 
-fn enter(key: Pubkey, pool: &mut Pool, to: Stage, now: i64, forced: bool, market: Option<MarketSignal>) {
+fn enter(key: Pubkey, pool: &mut Pool, to: Stage, now: i64, forced: bool, market: MarketView) {
     let (queue_ratio_bps, coverage_bps) = stage_metrics(pool);
-    let market_discount_bps = market.map_or(0, |m| m.discount_bps);
+    let market_discount_bps = market.discount_bps;
     let from = pool.stage;
     pool.stage = to;
     pool.stage_since = now;
@@ -136,11 +163,23 @@ fn enter(key: Pubkey, pool: &mut Pool, to: Stage, now: i64, forced: bool, market
     });
 }
 
-impl UpdateStage<'_> {
-    pub fn update_stage(ctx: Context<Self>) -> Result<()> {
+impl<'info> UpdateStage<'info> {
+    pub fn update_stage(ctx: Context<'info, Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let key = ctx.accounts.pool.key();
-        let market = ctx.accounts.amm.as_ref().and_then(|amm| market_signal(&ctx.accounts.pool, amm, now));
+        let mut seen = Vec::with_capacity(MAX_TRANCHES);
+        if let Some(amm) = ctx.accounts.amm.as_ref() {
+            seen.push((amm.tranche, market_signal(&ctx.accounts.pool, amm, now)));
+        }
+        for info in ctx.remaining_accounts.iter().take(MAX_TRANCHES) {
+            // Only this program writes accounts with the market's discriminator, and only
+            // through `create_amm`: owner, type and pool identify a market of this pool.
+            require!(*info.owner == crate::ID, SluiceError::WrongAccount);
+            let amm = Amm::try_deserialize(&mut &info.try_borrow_data()?[..]).map_err(|_| SluiceError::WrongAccount)?;
+            require!(amm.pool == key, SluiceError::WrongAccount);
+            seen.push((amm.tranche, market_signal(&ctx.accounts.pool, &amm, now)));
+        }
+        let market = market_view(&ctx.accounts.pool, &seen);
         let pool = &mut ctx.accounts.pool;
         let to = next_stage(pool, now, market).ok_or(SluiceError::StageUnchanged)?;
         enter(key, pool, to, now, false, market);
@@ -161,7 +200,7 @@ impl ForceCrisis<'_> {
         let key = ctx.accounts.pool.key();
         let pool = &mut ctx.accounts.pool;
         require!(pool.stage != Stage::Crisis, SluiceError::StageUnchanged);
-        enter(key, pool, Stage::Crisis, now, true, None);
+        enter(key, pool, Stage::Crisis, now, true, MarketView::default());
         pool.invariant()
     }
 }

@@ -111,7 +111,8 @@ pub fn pro_rata(allowed: u64, granted: u64, demand: u64) -> u64 {
 /// never clears would hold queue slots forever.
 pub fn fill_shares(allowed: u64, granted: u64, reserve: u64, demand: u64, dust: u64) -> (u64, u64) {
     if allowed < dust {
-        return (allowed.min(granted), 0);
+        let k = allowed.min(granted);
+        return (k, (allowed - k).min(reserve));
     }
     let k = pro_rata(allowed, granted, demand).min(allowed);
     let kr = pro_rata(allowed, reserve, demand).min(allowed - k);

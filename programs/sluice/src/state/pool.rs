@@ -324,6 +324,8 @@ pub struct Pool {
     pub buyback_window_start: i64,
     pub buyback_budget: u64,
     pub buyback_spent: u64,
+    /// Tranches with a market (bit per tranche), so a stage change can ask for all of them.
+    pub market_mask: u8,
 }
 
 impl Pool {
@@ -479,15 +481,36 @@ impl Pool {
             && now.div_euclid(SECONDS_PER_DAY) == self.nav_time.div_euclid(SECONDS_PER_DAY)
     }
 
-    /// Base units an open batch has granted and not yet paid, valued at the batch price
-    /// (rounded up): cash that instant exits, fundings and recycling must leave alone.
+    /// Value an open batch has granted tranche `i` and not yet paid, at the batch price
+    /// (rounded up); 0 without an open batch.
+    pub fn batch_pending_value(&self, i: usize) -> u64 {
+        let b = &self.batch;
+        if !b.open {
+            return 0;
+        }
+        value_up(b.granted[i], b.price_value[i], b.price_supply[i])
+    }
+
+    /// Base units an open batch has granted and not yet paid: cash that instant exits,
+    /// fundings and recycling must leave alone.
     pub fn batch_reserved_cash(&self) -> u64 {
+        (0..self.tranche_count as usize).map(|i| self.batch_pending_value(i)).fold(0u64, u64::saturating_add)
+    }
+
+    /// Reserve balance an open batch has planned to spend on queued tokens and not yet spent
+    /// (at the batch price less the buy-back discount, rounded up): market buy-backs and
+    /// withdrawals must leave it.
+    pub fn batch_reserved_reserve(&self) -> u64 {
         if !self.batch.open {
             return 0;
         }
         let b = &self.batch;
+        let keep = BPS - self.params.redemption.buyback_discount_bps as u32;
         (0..self.tranche_count as usize)
-            .map(|i| value_up(b.granted[i], b.price_value[i], b.price_supply[i]))
+            .map(|i| {
+                let value = value_up(b.reserve_granted[i], b.price_value[i], b.price_supply[i]);
+                (value as u128 * keep as u128).div_ceil(BPS as u128) as u64
+            })
             .fold(0u64, u64::saturating_add)
     }
 
