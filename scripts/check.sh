@@ -3,6 +3,8 @@
 # freshness check. This is the README's test command and exactly what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The embedded bank logs every instruction at debug level unless told otherwise.
+export RUST_LOG="${RUST_LOG:-error}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
