@@ -136,6 +136,10 @@ pub async fn init_redemption<C: Chain>(
     Ok(ix::QueueKeys::new(keys, tranche, queue.pubkey()))
 }
 
+pub async fn basket<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<sluice::state::Basket, ChainError> {
+    typed(address, decode::basket(&data(chain, address).await?))
+}
+
 pub async fn amm<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<sluice::state::Amm, ChainError> {
     typed(address, decode::amm(&data(chain, address).await?))
 }

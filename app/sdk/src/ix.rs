@@ -709,3 +709,136 @@ pub mod token {
         (mint, ixs)
     }
 }
+
+/// Addresses of a value-anchored basket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BasketKeys {
+    pub basket: Pubkey,
+    pub mint: Pubkey,
+    pub sleeve: Pubkey,
+    pub base_mint: Pubkey,
+}
+
+impl BasketKeys {
+    pub fn new(creator: &Pubkey, basket_id: u64, base_mint: Pubkey) -> BasketKeys {
+        let basket = pda::basket(creator, basket_id);
+        BasketKeys { basket, mint: pda::basket_mint(&basket), sleeve: pda::basket_sleeve(&basket), base_mint }
+    }
+}
+
+pub fn create_basket(authority: &Pubkey, b: &BasketKeys, args: sluice::instructions::CreateBasketArgs) -> Instruction {
+    build(
+        acc::CreateBasket {
+            authority: *authority,
+            basket: b.basket,
+            base_mint: b.base_mint,
+            basket_mint: b.mint,
+            sleeve: b.sleeve,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        data::CreateBasket { args },
+    )
+}
+
+/// Admits tranche `tranche` of the pool `keys` to the basket.
+pub fn add_constituent(
+    authority: &Pubkey,
+    b: &BasketKeys,
+    keys: &PoolKeys,
+    tranche: u8,
+    args: sluice::instructions::ConstituentArgs,
+) -> Instruction {
+    let mint = keys.tranche_mint(tranche);
+    build(
+        acc::AddConstituent {
+            authority: *authority,
+            basket: b.basket,
+            pool: keys.pool,
+            tranche_mint: mint,
+            vault: pda::basket_vault(&b.basket, &mint),
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        data::AddConstituent { tranche, args },
+    )
+}
+
+pub fn update_constituent(
+    authority: &Pubkey,
+    b: &BasketKeys,
+    pool: &Pubkey,
+    index: u8,
+    args: sluice::instructions::ConstituentArgs,
+) -> Instruction {
+    build(
+        acc::UpdateConstituent { authority: *authority, basket: b.basket, pool: *pool },
+        data::UpdateConstituent { index, args },
+    )
+}
+
+pub fn set_basket_paused(guardian: &Pubkey, b: &BasketKeys, paused: bool) -> Instruction {
+    build(acc::SetBasketPaused { guardian: *guardian, basket: b.basket }, data::SetBasketPaused { paused })
+}
+
+/// `pools`: every constituent's pool, in the basket's order (they price the basket).
+#[allow(clippy::too_many_arguments)]
+pub fn exchange_in(
+    holder: &Pubkey,
+    b: &BasketKeys,
+    tranche_mint: &Pubkey,
+    holder_tranche: &Pubkey,
+    holder_basket: &Pubkey,
+    member: Option<Pubkey>,
+    pools: &[Pubkey],
+    args: sluice::instructions::ExchangeInArgs,
+) -> Instruction {
+    let mut ix = build(
+        acc::ExchangeIn {
+            holder: *holder,
+            basket: b.basket,
+            mint: b.mint,
+            tranche_mint: *tranche_mint,
+            vault: pda::basket_vault(&b.basket, tranche_mint),
+            holder_tranche: *holder_tranche,
+            holder_basket: *holder_basket,
+            member,
+            token_program: spl_token::ID,
+        },
+        data::ExchangeIn { args },
+    );
+    ix.accounts.extend(pools.iter().map(|p| anchor_lang::prelude::AccountMeta::new_readonly(*p, false)));
+    ix
+}
+
+/// `slices`: for each constituent in the basket's order, (its mint, the destination).
+pub fn exchange_out(
+    holder: &Pubkey,
+    b: &BasketKeys,
+    holder_basket: &Pubkey,
+    holder_base: &Pubkey,
+    slices: &[(Pubkey, Pubkey)],
+    args: sluice::instructions::ExchangeOutArgs,
+) -> Instruction {
+    let mut ix = build(
+        acc::ExchangeOut {
+            holder: *holder,
+            basket: b.basket,
+            mint: b.mint,
+            holder_basket: *holder_basket,
+            sleeve: b.sleeve,
+            base_mint: b.base_mint,
+            holder_base: *holder_base,
+            token_program: spl_token::ID,
+        },
+        data::ExchangeOut { args },
+    );
+    for (mint, to) in slices {
+        ix.accounts.extend([
+            anchor_lang::prelude::AccountMeta::new(pda::basket_vault(&b.basket, mint), false),
+            anchor_lang::prelude::AccountMeta::new_readonly(*mint, false),
+            anchor_lang::prelude::AccountMeta::new(*to, false),
+        ]);
+    }
+    ix
+}

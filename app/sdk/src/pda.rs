@@ -62,3 +62,25 @@ pub fn parked(pool: &Pubkey, tranche: u8, id: u64) -> Pubkey {
     )
     .0
 }
+
+/// A value-anchored basket, its token mint, its base-token sleeve, and its vault for a
+/// constituent's mint.
+pub fn basket(creator: &Pubkey, basket_id: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[sluice::state::Basket::SEED, creator.as_ref(), &basket_id.to_le_bytes()],
+        &sluice::ID,
+    )
+    .0
+}
+
+pub fn basket_mint(basket: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[b"basket_mint", basket.as_ref()], &sluice::ID).0
+}
+
+pub fn basket_sleeve(basket: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[b"basket_sleeve", basket.as_ref()], &sluice::ID).0
+}
+
+pub fn basket_vault(basket: &Pubkey, mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[b"basket_vault", basket.as_ref(), mint.as_ref()], &sluice::ID).0
+}

@@ -31,6 +31,10 @@ pub fn amm(data: &[u8]) -> Result<sluice::state::Amm, DecodeError> {
     anchor(data, "Amm")
 }
 
+pub fn basket(data: &[u8]) -> Result<sluice::state::Basket, DecodeError> {
+    anchor(data, "Basket")
+}
+
 pub fn member(data: &[u8]) -> Result<Member, DecodeError> {
     anchor(data, "Member")
 }

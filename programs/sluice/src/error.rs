@@ -130,4 +130,20 @@ pub enum SluiceError {
     NotPendingPublisher,
     #[msg("No such publisher")]
     UnknownPublisher,
+    #[msg("The basket holds the maximum number of constituents")]
+    TooManyConstituents,
+    #[msg("This tranche is already a constituent of the basket")]
+    ConstituentExists,
+    #[msg("Constituent does not exist")]
+    UnknownConstituent,
+    #[msg("Constituent is disabled")]
+    ConstituentDisabled,
+    #[msg("A junior tranche needs explicit permission and at least the minimum junior haircut")]
+    JuniorConstituent,
+    #[msg("The exchange would take this constituent above its share cap of basket value")]
+    ConcentrationCapExceeded,
+    #[msg("Basket is paused")]
+    BasketPaused,
+    #[msg("Every constituent's pool must be passed, in order")]
+    ConstituentPoolsMissing,
 }

@@ -212,3 +212,17 @@ pub struct PublishersChanged {
     pub pool: Pubkey,
     pub publishers: [Pubkey; crate::state::MAX_PUBLISHERS],
 }
+
+/// The basket's backing after every change of holdings: anyone can follow it.
+#[event]
+pub struct BasketAttested {
+    pub basket: Pubkey,
+    pub supply: u64,
+    pub sleeve: u64,
+    /// Tokens held and their value at NAV, per constituent (zero beyond the count).
+    pub held: [u64; crate::state::MAX_CONSTITUENTS],
+    pub values: [u64; crate::state::MAX_CONSTITUENTS],
+    /// Sleeve plus constituents at NAV; 0 when not priced (an exchange out needs no price).
+    pub value: u64,
+    pub timestamp: i64,
+}

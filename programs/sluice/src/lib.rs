@@ -177,6 +177,30 @@ pub mod sluice {
         UpdateStage::update_stage(ctx)
     }
 
+    pub fn create_basket(ctx: Context<CreateBasket>, args: CreateBasketArgs) -> Result<()> {
+        CreateBasket::create_basket(ctx, args)
+    }
+
+    pub fn add_constituent(ctx: Context<AddConstituent>, tranche: u8, args: ConstituentArgs) -> Result<()> {
+        AddConstituent::add_constituent(ctx, tranche, args)
+    }
+
+    pub fn update_constituent(ctx: Context<UpdateConstituent>, index: u8, args: ConstituentArgs) -> Result<()> {
+        UpdateConstituent::update_constituent(ctx, index, args)
+    }
+
+    pub fn set_basket_paused(ctx: Context<SetBasketPaused>, paused: bool) -> Result<()> {
+        SetBasketPaused::set_basket_paused(ctx, paused)
+    }
+
+    pub fn exchange_in(ctx: Context<ExchangeIn>, args: ExchangeInArgs) -> Result<()> {
+        ExchangeIn::exchange_in(ctx, args)
+    }
+
+    pub fn exchange_out<'info>(ctx: Context<'info, ExchangeOut<'info>>, args: ExchangeOutArgs) -> Result<()> {
+        ExchangeOut::exchange_out(ctx, args)
+    }
+
     pub fn force_crisis(ctx: Context<ForceCrisis>) -> Result<()> {
         ForceCrisis::force_crisis(ctx)
     }

@@ -1,6 +1,7 @@
 pub mod add_receivable;
 pub mod add_tranche;
 pub mod amm;
+pub mod basket;
 pub mod claim;
 pub mod create_pool;
 pub mod deposit;
@@ -25,6 +26,7 @@ pub mod write_down;
 pub use add_receivable::*;
 pub use add_tranche::*;
 pub use amm::*;
+pub use basket::*;
 pub use claim::*;
 pub use create_pool::*;
 pub use deposit::*;

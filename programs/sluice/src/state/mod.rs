@@ -1,4 +1,5 @@
 pub mod amm;
+pub mod basket;
 pub mod book;
 pub mod holder;
 pub mod member;
@@ -9,6 +10,7 @@ pub mod queue;
 pub mod receivable;
 
 pub use amm::*;
+pub use basket::*;
 pub use book::*;
 pub use holder::*;
 pub use member::*;
@@ -33,8 +35,9 @@ mod tests {
             8 + Receivable::INIT_SPACE,
             8 + Member::INIT_SPACE,
             8 + HolderRecord::INIT_SPACE,
+            8 + Basket::INIT_SPACE,
         ];
-        assert_eq!(sizes, [1_330, 601, 165, 81, 172]);
+        assert_eq!(sizes, [1_330, 601, 165, 81, 172, 887]);
         assert_eq!(std::mem::size_of::<BookCell>(), 280);
         assert_eq!(Book::SPACE, 8 + 32 + 24 + BOOK_CELLS * 280);
         assert_eq!(std::mem::size_of::<Request>(), 72);

@@ -1,0 +1,285 @@
+//! The value-anchored basket on a real bank: tranche tokens in at the pools' DCF price less
+//! a haircut, basket tokens out in kind; the price follows the constituents' NAVs, and
+//! every refusal is named and changes nothing.
+#![allow(deprecated)]
+
+use anchor_lang::solana_program::instruction::Instruction;
+use sluice::instructions::{basket_value, ConstituentArgs, CreateBasketArgs, ExchangeInArgs, ExchangeOutArgs};
+use sluice::math::basket::{holding_value, share_out, tokens_for_exchange_in};
+use sluice::state::Basket;
+use sluice_sdk::chain::Chain;
+use sluice_sdk::ix::{self, BasketKeys};
+use sluice_sdk::{client, pda, Pubkey};
+
+use sluice_tests::*;
+use solana_signer::Signer;
+
+const SENIOR_TERMS: ConstituentArgs =
+    ConstituentArgs { haircut_bps: 200, cap_bps: 10_000, allow_junior: false, enabled: true };
+const JUNIOR_TERMS: ConstituentArgs =
+    ConstituentArgs { haircut_bps: 2_000, cap_bps: 3_000, allow_junior: true, enabled: true };
+
+/// A funded pool, a basket of its senior (index 0) and junior (index 1) tranches, and Bob,
+/// who holds both and a basket-token account.
+struct World {
+    f: Fixture,
+    b: BasketKeys,
+    bob: Investor,
+    bob_basket: Pubkey,
+}
+
+async fn world() -> World {
+    let mut f = Fixture::new(false).await;
+    let alice = f.investor(20_000_000 * UNIT, false).await;
+    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
+    let issuer = f.issuer.insecure_clone();
+    let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
+    let create =
+        ix::create_basket(&issuer.pubkey(), &b, CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey() });
+    f.chain.send(&[create], &[&issuer]).await.unwrap();
+    for (tranche, terms) in [(SENIOR, SENIOR_TERMS), (JUNIOR, JUNIOR_TERMS)] {
+        let add = ix::add_constituent(&issuer.pubkey(), &b, &f.keys, tranche, terms);
+        f.chain.send(&[add], &[&issuer]).await.unwrap();
+    }
+    let bob = f.investor(1_000_000 * UNIT, false).await;
+    f.deposit(&bob, JUNIOR, 100_000 * UNIT).await.unwrap();
+    f.deposit(&bob, SENIOR, 200_000 * UNIT).await.unwrap();
+    let bob_basket = client::create_token_account(&mut f.chain, &b.mint, &bob.wallet.pubkey()).await.unwrap();
+    World { f, b, bob, bob_basket }
+}
+
+impl World {
+    async fn basket(&mut self) -> Basket {
+        client::basket(&mut self.f.chain, &self.b.basket).await.unwrap()
+    }
+
+    /// Constituent `index` (0 senior, 1 junior) in, from `inv`.
+    fn exchange_in(&self, inv: &Investor, basket_account: &Pubkey, index: u8, tokens: u64) -> Instruction {
+        let tranche = [SENIOR, JUNIOR][index as usize];
+        ix::exchange_in(
+            &inv.wallet.pubkey(),
+            &self.b,
+            &self.f.keys.tranche_mint(tranche),
+            &inv.tranches[tranche as usize],
+            basket_account,
+            None,
+            &[self.f.keys.pool, self.f.keys.pool],
+            ExchangeInArgs { index, tokens, min_out: 0 },
+        )
+    }
+
+    fn exchange_out(&self, inv: &Investor, basket_account: &Pubkey, tokens: u64) -> Instruction {
+        let slices = [
+            (self.f.keys.tranche_mint(SENIOR), inv.tranches[SENIOR as usize]),
+            (self.f.keys.tranche_mint(JUNIOR), inv.tranches[JUNIOR as usize]),
+        ];
+        let args = ExchangeOutArgs { tokens, min_outs: vec![0; 3] };
+        ix::exchange_out(&inv.wallet.pubkey(), &self.b, basket_account, &inv.base, &slices, args)
+    }
+
+    /// The basket's accounts, to show a refusal changed nothing.
+    fn watched(&self) -> Vec<Pubkey> {
+        let vault = |t: u8| pda::basket_vault(&self.b.basket, &self.f.keys.tranche_mint(t));
+        vec![self.b.basket, self.b.mint, vault(SENIOR), vault(JUNIOR), self.bob_basket]
+    }
+
+    /// Basket value now, with the program's own pricing.
+    async fn value(&mut self) -> u64 {
+        let pool = self.f.pool().await;
+        let now = self.f.now().await;
+        basket_value(&self.basket().await, &[pool.clone(), pool], now).unwrap().0
+    }
+}
+
+#[tokio::test]
+async fn exchanging_in_at_the_dcf_price_and_out_in_kind_takes_no_value() {
+    let mut w = world().await;
+    let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
+    let senior = w.f.pool().await.tranches[0];
+    // An empty basket: 10,000 senior tokens at NAV, less the 2 % haircut, at par.
+    let value_in = holding_value(10_000 * UNIT, senior.value, senior.supply);
+    w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 0, 10_000 * UNIT)], &[&bob]).await.unwrap();
+    assert_eq!(w.f.balance(&bob_basket).await, value_in / 100 * 98);
+    let basket = w.basket().await;
+    assert_eq!((basket.supply, basket.constituents[0].held), (value_in / 100 * 98, 10_000 * UNIT));
+    // The haircut stays in the basket: it is worth more than its tokens at par.
+    assert_eq!(w.value().await, value_in);
+
+    // Carol comes in at the basket's price: value ÷ supply.
+    let carol = w.f.investor(1_000_000 * UNIT, false).await;
+    w.f.deposit(&carol, SENIOR, 50_000 * UNIT).await.unwrap();
+    let carol_basket = client::create_token_account(&mut w.f.chain, &w.b.mint, &carol.wallet.pubkey()).await.unwrap();
+    let (value, supply) = (w.value().await, w.basket().await.supply);
+    let senior = w.f.pool().await.tranches[0];
+    let expected =
+        tokens_for_exchange_in(holding_value(5_000 * UNIT, senior.value, senior.supply), 200, value, supply).unwrap();
+    w.f.chain.send(&[w.exchange_in(&carol, &carol_basket, 0, 5_000 * UNIT)], &[&carol.wallet]).await.unwrap();
+    assert_eq!(w.f.balance(&carol_basket).await, expected);
+
+    // Straight back out: an in-kind slice worth no more than Carol put in.
+    let before = w.f.balance(&carol.tranches[0]).await;
+    let basket = w.basket().await;
+    let slice = share_out(basket.constituents[0].held, expected, basket.supply);
+    w.f.chain.send(&[w.exchange_out(&carol, &carol_basket, expected)], &[&carol.wallet]).await.unwrap();
+    let got = w.f.balance(&carol.tranches[0]).await - before;
+    assert_eq!(got, slice);
+    assert!(got < 5_000 * UNIT, "carol took back {got} of 5,000");
+    assert_eq!(w.f.balance(&carol_basket).await, 0);
+    // Those who stay are no worse off per basket token.
+    let after = w.basket().await;
+    assert!(w.value().await as u128 * basket.supply as u128 >= value as u128 * after.supply as u128);
+}
+
+#[tokio::test]
+async fn a_default_lowers_the_basket_by_that_constituents_loss_and_no_more() {
+    let mut w = world().await;
+    let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
+    let idx = w.f.add_receivable(1_000_000 * UNIT, 1_000_000 * UNIT, 120, 0).await.unwrap();
+    w.f.reprice().await.unwrap();
+    w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 0, 100_000 * UNIT)], &[&bob]).await.unwrap();
+    w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 1, 20_000 * UNIT)], &[&bob]).await.unwrap();
+    let before = w.f.pool().await;
+    let value_before = w.value().await;
+
+    // Half the receivable defaults: the junior absorbs it, the senior is untouched.
+    let issuer = w.f.issuer.insecure_clone();
+    w.f.chain.send(&[ix::write_down(&issuer.pubkey(), &w.f.keys, idx, 500_000 * UNIT)], &[&issuer]).await.unwrap();
+    w.f.reprice().await.unwrap();
+    let after = w.f.pool().await;
+    assert_eq!(after.tranches[0].value, after.tranches[0].claim, "the senior is whole");
+    let basket = w.basket().await;
+    let held = |i: usize| basket.constituents[i].held;
+    let loss = |i: usize| {
+        holding_value(held(i), before.tranches[[0, 2][i]].value, before.tranches[[0, 2][i]].supply)
+            - holding_value(held(i), after.tranches[[0, 2][i]].value, after.tranches[[0, 2][i]].supply)
+    };
+    assert_eq!(loss(0), 0);
+    assert!(loss(1) > 0);
+    assert_eq!(value_before - w.value().await, loss(1), "the basket falls by its junior's loss, exactly");
+}
+
+#[tokio::test]
+async fn exchanges_in_are_refused_by_name_and_change_nothing() {
+    let mut w = world().await;
+    let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
+    let watched = w.watched();
+    let issuer = w.f.issuer.insecure_clone();
+
+    // Every constituent's pool must price the basket.
+    let mut short = w.exchange_in(&w.bob, &bob_basket, 0, UNIT);
+    short.accounts.pop();
+    w.f.expect_rejected(&[short], &[&bob], SluiceError::ConstituentPoolsMissing, &watched).await;
+    // Over the junior's 30 % cap of basket value.
+    let over = w.exchange_in(&w.bob, &bob_basket, 1, 10_000 * UNIT);
+    w.f.expect_rejected(&[over], &[&bob], SluiceError::ConcentrationCapExceeded, &watched).await;
+    // Nothing priced from old numbers: new rates make the NAV stale.
+    w.f.publish(800).await.unwrap();
+    w.f.expect_rejected(&[w.exchange_in(&w.bob, &bob_basket, 0, UNIT)], &[&bob], SluiceError::NavStale, &watched).await;
+    w.f.reprice().await.unwrap();
+    // Disabled by the authority.
+    let disable = ConstituentArgs { enabled: false, ..SENIOR_TERMS };
+    w.f.chain
+        .send(&[ix::update_constituent(&issuer.pubkey(), &w.b, &w.f.keys.pool, 0, disable)], &[&issuer])
+        .await
+        .unwrap();
+    w.f.expect_rejected(
+        &[w.exchange_in(&w.bob, &bob_basket, 0, UNIT)],
+        &[&bob],
+        SluiceError::ConstituentDisabled,
+        &watched,
+    )
+    .await;
+    w.f.chain
+        .send(&[ix::update_constituent(&issuer.pubkey(), &w.b, &w.f.keys.pool, 0, SENIOR_TERMS)], &[&issuer])
+        .await
+        .unwrap();
+    // Paused by the guardian — exchanges out still work.
+    w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 0, 1_000 * UNIT)], &[&bob]).await.unwrap();
+    let g = w.f.guardian.insecure_clone();
+    w.f.chain.send(&[ix::set_basket_paused(&g.pubkey(), &w.b, true)], &[&g]).await.unwrap();
+    w.f.expect_rejected(&[w.exchange_in(&w.bob, &bob_basket, 0, UNIT)], &[&bob], SluiceError::BasketPaused, &watched)
+        .await;
+    let held = w.f.balance(&bob_basket).await;
+    w.f.chain.send(&[w.exchange_out(&w.bob, &bob_basket, held)], &[&bob]).await.unwrap();
+    assert_eq!(w.basket().await.supply, 0);
+    w.f.chain.send(&[ix::set_basket_paused(&g.pubkey(), &w.b, false)], &[&g]).await.unwrap();
+    // A pool in Crisis is no constituent to buy into.
+    w.f.chain.send(&[ix::force_crisis(&g.pubkey(), &w.f.keys.pool)], &[&g]).await.unwrap();
+    w.f.expect_rejected(&[w.exchange_in(&w.bob, &bob_basket, 0, UNIT)], &[&bob], SluiceError::WrongStage, &watched)
+        .await;
+}
+
+#[tokio::test]
+async fn constituents_are_admitted_only_within_their_rules() {
+    let mut w = world().await;
+    let issuer = w.f.issuer.insecure_clone();
+    let basket = [w.b.basket];
+    // A junior needs explicit permission and at least a 20 % haircut.
+    let b2 = BasketKeys::new(&issuer.pubkey(), 2, w.f.keys.base_mint);
+    let args = CreateBasketArgs { basket_id: 2, guardian: w.f.guardian.pubkey() };
+    w.f.chain.send(&[ix::create_basket(&issuer.pubkey(), &b2, args)], &[&issuer]).await.unwrap();
+    for terms in [
+        ConstituentArgs { allow_junior: false, ..JUNIOR_TERMS },
+        ConstituentArgs { haircut_bps: 1_999, ..JUNIOR_TERMS },
+    ] {
+        let add = ix::add_constituent(&issuer.pubkey(), &b2, &w.f.keys, JUNIOR, terms);
+        w.f.expect_rejected(&[add], &[&issuer], SluiceError::JuniorConstituent, &[b2.basket]).await;
+    }
+    // Terms out of bounds.
+    let greedy = ConstituentArgs { haircut_bps: 5_001, ..SENIOR_TERMS };
+    let add = ix::add_constituent(&issuer.pubkey(), &b2, &w.f.keys, MEZZANINE, greedy);
+    w.f.expect_rejected(&[add], &[&issuer], SluiceError::InvalidParams, &[b2.basket]).await;
+    // Twice the same tranche.
+    let again = ix::add_constituent(&issuer.pubkey(), &w.b, &w.f.keys, SENIOR, SENIOR_TERMS);
+    w.f.expect_rejected(&[again], &[&issuer], SluiceError::ConstituentExists, &basket).await;
+    // Only the authority.
+    let mallory = w.f.investor(0, false).await;
+    let theirs = ix::add_constituent(&mallory.wallet.pubkey(), &w.b, &w.f.keys, MEZZANINE, SENIOR_TERMS);
+    w.f.expect_rejected(&[theirs], &[&mallory.wallet], SluiceError::NotAuthority, &basket).await;
+    // A mint that is not the named pool's tranche (here its base token).
+    let base = w.f.keys.base_mint;
+    let mut foreign = ix::add_constituent(&issuer.pubkey(), &w.b, &w.f.keys, MEZZANINE, SENIOR_TERMS);
+    foreign.accounts[3].pubkey = base;
+    foreign.accounts[4].pubkey = pda::basket_vault(&w.b.basket, &base);
+    w.f.expect_rejected(&[foreign], &[&issuer], SluiceError::UnknownTranche, &basket).await;
+}
+
+#[tokio::test]
+async fn a_permissioned_constituent_takes_only_members() {
+    let mut f = Fixture::new(true).await;
+    let alice = f.investor(20_000_000 * UNIT, true).await;
+    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
+    let issuer = f.issuer.insecure_clone();
+    let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
+    let create =
+        ix::create_basket(&issuer.pubkey(), &b, CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey() });
+    f.chain
+        .send(&[create, ix::add_constituent(&issuer.pubkey(), &b, &f.keys, SENIOR, SENIOR_TERMS)], &[&issuer])
+        .await
+        .unwrap();
+    // Alice's tokens, moved to a wallet the issuer never admitted.
+    let outsider = f.investor(0, false).await;
+    let moved = ix::token::transfer(&alice.tranches[0], &outsider.tranches[0], &alice.wallet.pubkey(), 1_000 * UNIT);
+    f.chain.send(&[moved], &[&alice.wallet]).await.unwrap();
+    let account = client::create_token_account(&mut f.chain, &b.mint, &outsider.wallet.pubkey()).await.unwrap();
+    let (keys, basket) = (f.keys, b);
+    let exchange = move |inv: &Investor, to: &Pubkey, member: Option<Pubkey>| {
+        ix::exchange_in(
+            &inv.wallet.pubkey(),
+            &basket,
+            &keys.tranche_mint(SENIOR),
+            &inv.tranches[0],
+            to,
+            member,
+            &[keys.pool],
+            ExchangeInArgs { index: 0, tokens: 1_000 * UNIT, min_out: 0 },
+        )
+    };
+    let refused = exchange(&outsider, &account, Some(pda::member(&f.keys.pool, &outsider.wallet.pubkey())));
+    f.expect_rejected(&[refused], &[&outsider.wallet], SluiceError::NotMember, &[b.basket, account]).await;
+    let alice_account = client::create_token_account(&mut f.chain, &b.mint, &alice.wallet.pubkey()).await.unwrap();
+    let member = Some(pda::member(&f.keys.pool, &alice.wallet.pubkey()));
+    let accepted = exchange(&alice, &alice_account, member);
+    f.chain.send(&[accepted], &[&alice.wallet]).await.unwrap();
+    assert!(f.balance(&alice_account).await > 0);
+}
