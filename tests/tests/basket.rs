@@ -113,6 +113,12 @@ async fn exchanging_in_at_the_dcf_price_and_out_in_kind_takes_no_value() {
     let senior = w.f.pool().await.tranches[0];
     let expected =
         tokens_for_exchange_in(holding_value(5_000 * UNIT, senior.value, senior.supply), 200, value, supply).unwrap();
+    // The SDK's preview is the program's own planning.
+    let pool = w.f.pool().await;
+    let now = w.f.now().await;
+    let preview =
+        sluice_sdk::preview::basket_exchange_in(&w.basket().await, &[pool.clone(), pool], 0, 5_000 * UNIT, now);
+    assert_eq!(preview, Some(expected));
     w.f.chain.send(&[w.exchange_in(&carol, &carol_basket, 0, 5_000 * UNIT)], &[&carol.wallet]).await.unwrap();
     assert_eq!(w.f.balance(&carol_basket).await, expected);
 
@@ -120,6 +126,7 @@ async fn exchanging_in_at_the_dcf_price_and_out_in_kind_takes_no_value() {
     let before = w.f.balance(&carol.tranches[0]).await;
     let basket = w.basket().await;
     let slice = share_out(basket.constituents[0].held, expected, basket.supply);
+    assert_eq!(sluice_sdk::preview::basket_exchange_out(&basket, expected), vec![slice, 0, 0]);
     w.f.chain.send(&[w.exchange_out(&carol, &carol_basket, expected)], &[&carol.wallet]).await.unwrap();
     let got = w.f.balance(&carol.tranches[0]).await - before;
     assert_eq!(got, slice);

@@ -116,3 +116,21 @@ pub fn swap_quote(
     let nav_price = pool.tranches.get(amm.tranche as usize)?.price_e12;
     sluice::math::amm::quote(x, y, buy_tranche, amount_in, nav_price, amm.params.fees(pool.stage))
 }
+
+/// Basket tokens an exchange in of `tokens` of constituent `index` would mint now, by the
+/// program's own rule (`None` where the program would refuse it); `pools` are the
+/// constituents' pools in the basket's order.
+pub fn basket_exchange_in(
+    basket: &sluice::state::Basket,
+    pools: &[Pool],
+    index: u8,
+    tokens: u64,
+    now: i64,
+) -> Option<u64> {
+    sluice::instructions::plan_exchange_in(basket, pools, index, tokens, now).ok().map(|(out, _)| out)
+}
+
+/// The in-kind slices an exchange out of `tokens` pays: per constituent, then the sleeve.
+pub fn basket_exchange_out(basket: &sluice::state::Basket, tokens: u64) -> Vec<u64> {
+    sluice::instructions::plan_exchange_out(basket, tokens)
+}

@@ -277,32 +277,59 @@ fn attest(key: Pubkey, basket: &Basket, values: [u64; MAX_CONSTITUENTS], value: 
     });
 }
 
+/// What `exchange_in` of `tokens` of constituent `index` would mint now, with the basket's
+/// values; or the error it would give (all but membership, which needs the holder's
+/// record). `pools` are the constituents' pools in order. Public so clients preview with the
+/// program's own rule.
+pub fn plan_exchange_in(
+    basket: &Basket,
+    pools: &[Pool],
+    index: u8,
+    tokens: u64,
+    now: i64,
+) -> Result<(u64, [u64; MAX_CONSTITUENTS])> {
+    let i = index as usize;
+    require!(!basket.paused, SluiceError::BasketPaused);
+    let c = *basket.active().get(i).ok_or(SluiceError::UnknownConstituent)?;
+    require!(c.enabled, SluiceError::ConstituentDisabled);
+    require!(tokens > 0, SluiceError::ZeroAmount);
+    let (value, values) = basket_value(basket, pools, now)?;
+    let pool = &pools[i];
+    require!(!pool.paused, SluiceError::PoolPaused);
+    require!(pool.stage != Stage::Crisis, SluiceError::WrongStage);
+    let t = pool.tranches[c.tranche as usize];
+    let value_in = holding_value(tokens, t.value, t.supply);
+    let out = tokens_for_exchange_in(value_in, c.haircut_bps, value, basket.supply).ok_or(SluiceError::MathOverflow)?;
+    require!(value_in > 0 && out > 0, SluiceError::ZeroAmount);
+    let value_after = value as u128 + value_in as u128;
+    let share_after = (values[i] as u128 + value_in as u128) * BPS as u128;
+    require!(share_after <= c.cap_bps as u128 * value_after, SluiceError::ConcentrationCapExceeded);
+    Ok((out, values))
+}
+
+/// The in-kind slices `exchange_out` of `tokens` pays: one per constituent, then the sleeve.
+pub fn plan_exchange_out(basket: &Basket, tokens: u64) -> Vec<u64> {
+    let supply = basket.supply;
+    basket
+        .active()
+        .iter()
+        .map(|c| share_out(c.held, tokens, supply))
+        .chain(std::iter::once(share_out(basket.sleeve_balance, tokens, supply)))
+        .collect()
+}
+
 impl ExchangeIn<'_> {
     pub fn exchange_in(ctx: Context<Self>, args: ExchangeInArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
         let i = args.index as usize;
-        require!(!a.basket.paused, SluiceError::BasketPaused);
-        let c = *a.basket.active().get(i).ok_or(SluiceError::UnknownConstituent)?;
-        require!(c.enabled, SluiceError::ConstituentDisabled);
-        require!(args.tokens > 0, SluiceError::ZeroAmount);
         let pools = constituent_pools(&a.basket, ctx.remaining_accounts)?;
-        let (value, mut values) = basket_value(&a.basket, &pools, now)?;
-        let pool = &pools[i];
-        require!(!pool.paused, SluiceError::PoolPaused);
-        require!(pool.stage != Stage::Crisis, SluiceError::WrongStage);
+        let (out, mut values) = plan_exchange_in(&a.basket, &pools, args.index, args.tokens, now)?;
+        let c = a.basket.constituents[i];
         let member = a.member.as_ref().map(|m| m.to_account_info());
-        Member::require_live(pool.params.permissioned, &c.pool, member.as_ref(), &a.holder.key(), now)?;
-
-        let t = pool.tranches[c.tranche as usize];
-        let value_in = holding_value(args.tokens, t.value, t.supply);
-        let out =
-            tokens_for_exchange_in(value_in, c.haircut_bps, value, a.basket.supply).ok_or(SluiceError::MathOverflow)?;
-        require!(value_in > 0 && out > 0, SluiceError::ZeroAmount);
+        Member::require_live(pools[i].params.permissioned, &c.pool, member.as_ref(), &a.holder.key(), now)?;
         require!(out >= args.min_out, SluiceError::SlippageExceeded);
-        let value_after = value as u128 + value_in as u128;
-        let share_after = (values[i] as u128 + value_in as u128) * BPS as u128;
-        require!(share_after <= c.cap_bps as u128 * value_after, SluiceError::ConcentrationCapExceeded);
+        let t = pools[i].tranches[c.tranche as usize];
 
         token::transfer_checked(
             CpiContext::new(
@@ -405,9 +432,9 @@ impl<'info> ExchangeOut<'info> {
         require!(args.tokens > 0, SluiceError::ZeroAmount);
         require!(args.min_outs.len() == n + 1, SluiceError::InvalidParams);
         require!(ctx.remaining_accounts.len() == 3 * n, SluiceError::ConstituentPoolsMissing);
-        let supply = a.basket.supply;
-        require!(args.tokens <= supply, SluiceError::ZeroAmount);
-        let sleeve_out = share_out(a.basket.sleeve_balance, args.tokens, supply);
+        require!(args.tokens <= a.basket.supply, SluiceError::ZeroAmount);
+        let slices = plan_exchange_out(&a.basket, args.tokens);
+        let sleeve_out = slices[n];
         require!(sleeve_out >= args.min_outs[n], SluiceError::SlippageExceeded);
 
         token::burn(
@@ -425,7 +452,7 @@ impl<'info> ExchangeOut<'info> {
             let c = a.basket.constituents[j];
             let (vault, mint, to) = (&accounts[0], &accounts[1], &accounts[2]);
             require!(vault.key() == c.vault && mint.key() == c.mint, SluiceError::WrongAccount);
-            let out = share_out(c.held, args.tokens, supply);
+            let out = slices[j];
             require!(out >= args.min_outs[j], SluiceError::SlippageExceeded);
             if out > 0 {
                 let decimals = Mint::try_deserialize(&mut &mint.try_borrow_data()?[..])?.decimals;
