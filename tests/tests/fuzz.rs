@@ -1,11 +1,24 @@
 //! Stateful fuzzing of Sluice on the embedded bank.
 //!
 //! Each sequence sets up the fixture's three-tranche pool (queues, a funded reserve, a few
-//! receivables, deposits from every investor) and then runs seeded random steps, each one
-//! transaction (a few instructions in one for the same-transaction tricks):
-//! - honest investors deposit, redeem instantly, request, cancel and claim;
+//! receivables, deposits from every investor), a senior market seeded near NAV, and a
+//! value-anchored basket of the senior and (20 % haircut) the junior, and then runs seeded
+//! random steps, each one transaction (a few instructions in one for the same-transaction
+//! tricks):
+//! - honest investors deposit, redeem instantly, request, cancel, claim and take their
+//!   parked claims (now and then one already taken: refused);
+//! - honest investors swap on the senior market both ways (now and then a dump of a fifth
+//!   of the curve left to stand for hours, so the reserve may buy back), add and remove
+//!   liquidity; anyone cranks `reserve_buyback`, `sweep_market_fees` and
+//!   `update_stage_with_markets`;
+//! - honest investors exchange tranche tokens into the basket and basket tokens out, and in
+//!   then straight out of what they received;
+//! - the guardian pauses now and then and unpauses soon after (a stranger's pause is
+//!   refused);
 //! - a keeper reprices, cranks batches with random chunk sizes, pushes claims, updates the
-//!   stage, recycles the reserve and writes down overdue receivables;
+//!   stage (with and without the market), recycles the reserve (mostly a tranche whose
+//!   tokens it holds), writes down overdue receivables (mostly ones past the schedule's
+//!   first step) and parks the queues' front claims;
 //! - the issuer funds, repays and writes down receivables and funds the reserve;
 //! - the oracle publishes rates moved at random within (now and then beyond) the bound
 //!   around its 24 h window's anchor rates;
@@ -15,26 +28,44 @@
 //!   cranks at bad times.
 //!
 //! Time jumps of seconds to days come between steps, each followed by a publish and a
-//! reprice, as a keeper would. Every sequence starts at the same instant, so a seed
-//! replays exactly.
+//! reprice, as a keeper would; now and then a month or more passes, after which the keeper
+//! also writes down what is overdue, cranks each queue and parks the fronts' unclaimed
+//! claims (`PARK_AFTER_SECS`). Every sequence starts at the same instant, so a seed replays
+//! exactly.
 //!
 //! After every transaction the harness checks, and counts a violation for each failure:
 //! - a refusal is a named Sluice error other than `InvariantViolated` and `MathOverflow`
 //!   (a transaction that substitutes accounts may also be refused by Anchor or SPL Token,
 //!   and must be refused);
+//! - pause: while paused, deposits, instant exits, requests, batches, recycling, buy-backs,
+//!   reserve withdrawals, fundings and exchanges in are never accepted; `PoolPaused` refuses
+//!   nothing else (cancels, claims, reprices, trades go on) and nothing while unpaused;
 //! - the pool's accounting: `Pool::invariant`, each tranche's supply against its mint,
 //!   vault ≥ cash + claimable + fee pot, escrow = queued + reserve tokens + donations,
-//!   reserve vault ≥ reserve balance, and the queues' sums against the pool's;
+//!   reserve vault ≥ reserve balance, the queues' sums against the pool's, and
+//!   `Pool::claimable` = the requests' claimable + parked claims not yet taken (a parked
+//!   record holds the request's owner and value, and is paid once);
+//! - the market: k of the curve (vaults less `Amm::set_aside_*`) never falls, except as
+//!   liquidity leaves, and then √k per LP token does not fall; vaults ≥ fees set aside; the
+//!   LP mint's supply + the locked `MIN_LIQUIDITY` = `Amm::lp_supply`, all in known accounts;
+//! - the basket: each vault ≥ its `held`, the sleeve ≥ its balance, the mint's supply =
+//!   `Basket::supply`, all in known accounts; an exchange in followed at once by an exchange
+//!   out of the tokens received returns no more value at NAV than went in;
 //! - conservation: the base mint's supply moves only by the harness's own mints and the
-//!   known base-token accounts hold all of it; every tranche token is in a known account;
+//!   known base-token accounts (market and basket vaults included) hold all of it; every
+//!   tranche token is in a known account (market, basket and protocol-fee accounts
+//!   included);
 //! - honest investors: tokens held plus tokens queued fall only by their own instant exits,
 //!   which pay exactly the quoted value less the fee, or by batch fills, which pay at least
 //!   the lower of the batch price and the price before the fill, less the reserve's
 //!   discount (a unit of rounding per request); base plus claimable falls only by their own
-//!   deposits, which mint exactly the quote.
+//!   deposits, which mint exactly the quote; claimable includes their parked claims; LP and
+//!   basket tokens fall only by their own actions (their own trades and exchanges are
+//!   checked through k and the round trip, not here).
 //!
-//! At the end of each sequence the issuer repays everything outstanding and a keeper drains
-//! the queues day by day (publish, reprice, update the stage, crank, push claims). Tokens
+//! At the end of each sequence the pool is unpaused, owners take their parked claims, the
+//! issuer repays everything outstanding and a keeper drains the queues day by day (publish,
+//! reprice, update the stage with the market, crank, push claims). Tokens
 //! still queued must be explained by a worthless tranche, a senior's subordination or the
 //! cash floor; otherwise the queue failed to drain with the cash in hand (whatever the
 //! stage), which is a violation.
@@ -46,15 +77,24 @@ use std::collections::BTreeMap;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use sluice::instruction as si;
 use sluice::instructions::{
-    buyback_price, instant_payout, AddReceivableArgs, DepositArgs, PublishRatesArgs, RedeemInstantArgs,
+    buyback_price, instant_payout, AddReceivableArgs, ConstituentArgs, CreateBasketArgs, DepositArgs, ExchangeInArgs,
+    ExchangeOutArgs, PublishRatesArgs, RedeemInstantArgs, SwapArgs,
 };
 use sluice::math::allocation::{allocate, value_of};
+use sluice::math::amm::MIN_LIQUIDITY;
+use sluice::math::basket::holding_value;
 use sluice::math::dcf::{MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
 use sluice::math::time::{BPS, SECONDS_PER_DAY};
-use sluice::state::{Pool, ReceivableStatus, RedemptionQueue, Request, Stage, QUEUE_CAPACITY, RATE_WINDOW_SECS};
+use sluice::state::{
+    Amm, AmmParams, Basket, ParkedClaim, Pool, ReceivableStatus, RedemptionQueue, Request, Stage, PARK_AFTER_SECS,
+    QUEUE_CAPACITY, RATE_WINDOW_SECS,
+};
 use sluice_sdk::chain::{Chain, ChainError, DevChain, ERROR_OFFSET};
-use sluice_sdk::{client, errors, ix, preview};
+use sluice_sdk::ix::{AmmKeys, BasketKeys, PoolKeys, Trader};
+use sluice_sdk::{client, errors, ix, pda, preview};
 use sluice_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -72,6 +112,51 @@ const DRAIN_ROUNDS: usize = 30;
 const SETTLE_ROUNDS: usize = 8;
 /// A sequence stops early once it has found this many violations.
 const MAX_VIOLATIONS: usize = 10;
+/// The basket's constituents, in its order: the senior, then the junior with a 20 % haircut.
+const BASKET_TRANCHES: [usize; 2] = [SENIOR as usize, JUNIOR as usize];
+const BASKET_TERMS: [ConstituentArgs; 2] = [
+    ConstituentArgs { haircut_bps: 200, cap_bps: 10_000, allow_junior: false, enabled: true },
+    ConstituentArgs { haircut_bps: 2_000, cap_bps: 3_000, allow_junior: true, enabled: true },
+];
+
+/// Whether a pause must refuse `ix` (`PoolPaused`): every movement of value priced at the
+/// NAV or at the reserve's expense.
+fn refused_while_paused(ix: &Instruction) -> bool {
+    let held: [&[u8]; 9] = [
+        si::Deposit::DISCRIMINATOR,
+        si::RedeemInstant::DISCRIMINATOR,
+        si::RequestRedemption::DISCRIMINATOR,
+        si::ProcessBatch::DISCRIMINATOR,
+        si::RecycleReserve::DISCRIMINATOR,
+        si::ReserveBuyback::DISCRIMINATOR,
+        si::WithdrawReserve::DISCRIMINATOR,
+        si::AddReceivable::DISCRIMINATOR,
+        si::ExchangeIn::DISCRIMINATOR,
+    ];
+    ix.program_id == sluice::ID && held.iter().any(|d| ix.data.starts_with(d))
+}
+
+/// A claim moved out of its queue by `park_claim`.
+#[derive(Clone, Copy, Debug)]
+struct Parked {
+    tranche: u8,
+    id: u64,
+    owner: Pubkey,
+    amount: u64,
+    /// Taken by its owner (the record is closed).
+    claimed: bool,
+}
+
+/// The market, the basket and the accounts of theirs the checks read.
+struct Venues {
+    amm: AmmKeys,
+    /// Honest investors' LP and basket-token accounts.
+    lp: Vec<Pubkey>,
+    basket: BasketKeys,
+    basket_accounts: Vec<Pubkey>,
+    /// The pool authority's senior account: the market's protocol fees in tranche tokens.
+    protocol_tranche: Pubkey,
+}
 
 /// splitmix64: small, seedable, and plenty for choosing actions.
 struct Rng(u64);
@@ -218,6 +303,12 @@ enum Effect {
     Neutral {
         h: usize,
     },
+    /// Honest investor `h` trades on the market or with the basket: its own holdings move
+    /// at prices the checks do not model (swaps are checked through k, exchanges through
+    /// the round trip).
+    Market {
+        h: usize,
+    },
     /// The attacker sends `amount` tranche tokens straight to the escrow.
     Donate {
         tranche: usize,
@@ -226,6 +317,13 @@ enum Effect {
     /// The harness mints `amount` base tokens.
     Mint {
         amount: u64,
+    },
+    /// A keeper parks this claim.
+    Park(Parked),
+    /// Wallet `h` takes its parked claim `index` (of `Harness::parked`).
+    TakeParked {
+        h: usize,
+        index: usize,
     },
 }
 
@@ -247,7 +345,11 @@ struct Wallet {
     queued: [u64; TRANCHES],
     requests: [u64; TRANCHES],
     base: u64,
+    /// Claimable value of its requests and of its parked claims.
     claimable: u64,
+    /// LP tokens and basket tokens (honest investors only).
+    lp: u64,
+    basket: u64,
 }
 
 impl Wallet {
@@ -273,6 +375,18 @@ struct Snapshot {
     /// The borrower's and the keeper's base balances.
     others: u64,
     wallets: Vec<Wallet>,
+    amm: Amm,
+    /// The market's tranche and base vaults, and its LP mint's supply.
+    amm_vaults: (u64, u64),
+    lp_supply: u64,
+    basket: Basket,
+    /// The basket's vault of each constituent, its mint's supply, its sleeve.
+    basket_vaults: [u64; 2],
+    basket_supply: u64,
+    sleeve: u64,
+    protocol_tranche: u64,
+    /// Value of the parked claims not yet taken.
+    parked: u64,
 }
 
 impl Snapshot {
@@ -286,6 +400,54 @@ impl Snapshot {
     fn queued_tokens(&self) -> u64 {
         self.pool.tranches.iter().map(|t| t.queued_tokens).sum()
     }
+
+    /// The curve's reserves: vault balances less the fees set aside (saturating).
+    fn curve(&self) -> (u64, u64) {
+        (
+            self.amm_vaults.0.saturating_sub(self.amm.set_aside_tranche()),
+            self.amm_vaults.1.saturating_sub(self.amm.set_aside_base()),
+        )
+    }
+
+    /// Value at NAV of tranche tokens and base: what an exchange takes or returns.
+    fn worth(&self, tokens: [u64; TRANCHES], base: u64) -> u64 {
+        let t = &self.pool.tranches;
+        (0..TRANCHES).map(|i| holding_value(tokens[i], t[i].value, t[i].supply)).sum::<u64>() + base
+    }
+}
+
+/// Honest investor `h`'s side of the senior market.
+fn trader(inv: &Investor, v: &Venues, h: usize) -> Trader {
+    Trader {
+        user: inv.wallet.pubkey(),
+        tranche_account: inv.tranches[SENIOR as usize],
+        base_account: inv.base,
+        lp_account: Some(v.lp[h]),
+        member: None,
+    }
+}
+
+/// Honest investor `h` gives tokens of basket constituent `args.index`.
+fn exchange_in_ix(keys: &PoolKeys, inv: &Investor, v: &Venues, h: usize, args: ExchangeInArgs) -> Instruction {
+    let t = BASKET_TRANCHES[args.index as usize];
+    ix::exchange_in(
+        &inv.wallet.pubkey(),
+        &v.basket,
+        &keys.tranche_mint(t as u8),
+        &inv.tranches[t],
+        &v.basket_accounts[h],
+        None,
+        &[keys.pool, keys.pool],
+        args,
+    )
+}
+
+/// Honest investor `h` burns `tokens` basket tokens for its slices, into its own accounts.
+fn exchange_out_ix(keys: &PoolKeys, inv: &Investor, v: &Venues, h: usize, tokens: u64) -> Instruction {
+    let slices: Vec<(Pubkey, Pubkey)> =
+        BASKET_TRANCHES.iter().map(|&t| (keys.tranche_mint(t as u8), inv.tranches[t])).collect();
+    let args = ExchangeOutArgs { tokens, min_outs: vec![0; 3] };
+    ix::exchange_out(&inv.wallet.pubkey(), &v.basket, &v.basket_accounts[h], &inv.base, &slices, args)
 }
 
 fn is_batch(ix: &Instruction) -> bool {
@@ -325,6 +487,8 @@ async fn read_state(
     queues: &[QueueKeys],
     wallets: &[Investor],
     keeper_base: &Pubkey,
+    x: &Venues,
+    parked: &[Parked],
     ctx: &str,
 ) -> Snapshot {
     let pool = client::pool(&mut f.chain, &f.keys.pool).await.unwrap_or_else(|e| panic!("{ctx}: pool: {e}"));
@@ -349,10 +513,28 @@ async fn read_state(
         issuer: balance(f, &issuer_base, ctx).await,
         others: balance(f, &borrower, ctx).await + balance(f, keeper_base, ctx).await,
         wallets: Vec::new(),
+        amm: client::amm(&mut f.chain, &x.amm.amm).await.unwrap_or_else(|e| panic!("{ctx}: amm: {e}")),
+        amm_vaults: (balance(f, &x.amm.tranche_vault, ctx).await, balance(f, &x.amm.base_vault, ctx).await),
+        lp_supply: client::mint_supply(&mut f.chain, &x.amm.lp_mint).await.unwrap(),
+        basket: client::basket(&mut f.chain, &x.basket.basket).await.unwrap_or_else(|e| panic!("{ctx}: basket: {e}")),
+        basket_vaults: [0; 2],
+        basket_supply: client::mint_supply(&mut f.chain, &x.basket.mint).await.unwrap(),
+        sleeve: balance(f, &x.basket.sleeve, ctx).await,
+        protocol_tranche: balance(f, &x.protocol_tranche, ctx).await,
+        parked: parked.iter().filter(|p| !p.claimed).map(|p| p.amount).sum(),
     };
-    for inv in wallets {
+    for (c, t) in BASKET_TRANCHES.into_iter().enumerate() {
+        let vault = pda::basket_vault(&x.basket.basket, &queues[t].tranche_mint);
+        s.basket_vaults[c] = balance(f, &vault, ctx).await;
+    }
+    for (i, inv) in wallets.iter().enumerate() {
         let owner = inv.wallet.pubkey();
         let mut w = Wallet { base: balance(f, &inv.base, ctx).await, ..Wallet::default() };
+        w.claimable = parked.iter().filter(|p| !p.claimed && p.owner == owner).map(|p| p.amount).sum();
+        if i < HONEST {
+            w.lp = balance(f, &x.lp[i], ctx).await;
+            w.basket = balance(f, &x.basket_accounts[i], ctx).await;
+        }
         for t in 0..TRANCHES {
             w.held[t] = balance(f, &inv.tranches[t], ctx).await;
             for (_, r) in s.live(t).filter(|(_, r)| r.owner == owner) {
@@ -378,6 +560,8 @@ struct Harness {
     minted: u64,
     /// Tranche tokens the attacker sent straight to each escrow.
     donated: [u64; TRANCHES],
+    venues: Venues,
+    parked: Vec<Parked>,
     /// The state after the last transaction.
     last: Snapshot,
     report: Report,
@@ -408,8 +592,10 @@ impl Harness {
             f.add_receivable(face, funded, rng.range(10, 120) as i64, class).await.unwrap();
         }
         f.reprice().await.unwrap();
+        let venues = Self::open_venues(&mut f, &wallets, &mut rng).await;
         let minted = client::mint_supply(&mut f.chain, &f.keys.base_mint).await.unwrap();
-        let last = read_state(&mut f, &queues, &wallets, &keeper.1, &format!("seed {seed} setup")).await;
+        let ctx = format!("seed {seed} setup");
+        let last = read_state(&mut f, &queues, &wallets, &keeper.1, &venues, &[], &ctx).await;
         Harness {
             f,
             rng,
@@ -420,9 +606,50 @@ impl Harness {
             keeper,
             minted,
             donated: [0; TRANCHES],
+            venues,
+            parked: Vec::new(),
             last,
             report: Report { sequences: 1, ..Report::default() },
         }
+    }
+
+    /// The senior market, seeded near NAV by honest investor 0, and the basket of the senior
+    /// and the junior, seeded by honest investor 1; LP and basket accounts for the honest.
+    async fn open_venues(f: &mut Fixture, wallets: &[Investor], rng: &mut Rng) -> Venues {
+        let issuer = f.issuer.insecure_clone();
+        let amm = AmmKeys::new(&f.keys, SENIOR);
+        let create = ix::create_amm(&issuer.pubkey(), &f.keys, &amm, AmmParams::RECOMMENDED);
+        f.chain.send(&[create], &[&issuer]).await.unwrap();
+        let senior_mint = f.keys.tranche_mint(SENIOR);
+        let protocol_tranche =
+            client::create_token_account(&mut f.chain, &senior_mint, &issuer.pubkey()).await.unwrap();
+        let basket = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
+        let create = ix::create_basket(
+            &issuer.pubkey(),
+            &basket,
+            CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey() },
+        );
+        f.chain.send(&[create], &[&issuer]).await.unwrap();
+        for (t, terms) in BASKET_TRANCHES.into_iter().zip(BASKET_TERMS) {
+            let add = ix::add_constituent(&issuer.pubkey(), &basket, &f.keys, t as u8, terms);
+            f.chain.send(&[add], &[&issuer]).await.unwrap();
+        }
+        let (mut lp, mut basket_accounts) = (Vec::new(), Vec::new());
+        for w in &wallets[..HONEST] {
+            let owner = w.wallet.pubkey();
+            lp.push(client::create_token_account(&mut f.chain, &amm.lp_mint, &owner).await.unwrap());
+            basket_accounts.push(client::create_token_account(&mut f.chain, &basket.mint, &owner).await.unwrap());
+        }
+        let v = Venues { amm, lp, basket, basket_accounts, protocol_tranche };
+        let senior = f.pool().await.tranches[SENIOR as usize];
+        let tokens = rng.range(50_000, 200_000) * UNIT;
+        let base = value_of(tokens, senior.value, senior.supply);
+        let seed = ix::add_liquidity(&f.keys, &amm, &trader(&wallets[0], &v, 0), 0, tokens, base);
+        f.chain.send(&[seed], &[&wallets[0].wallet]).await.unwrap();
+        let args = ExchangeInArgs { index: 0, tokens: rng.range(10_000, 50_000) * UNIT, min_out: 0 };
+        let seed = exchange_in_ix(&f.keys, &wallets[1], &v, 1, args);
+        f.chain.send(&[seed], &[&wallets[1].wallet]).await.unwrap();
+        v
     }
 
     fn context(&self) -> String {
@@ -431,7 +658,7 @@ impl Harness {
 
     async fn snapshot(&mut self) -> Snapshot {
         let ctx = self.context();
-        read_state(&mut self.f, &self.queues, &self.wallets, &self.keeper.1, &ctx).await
+        read_state(&mut self.f, &self.queues, &self.wallets, &self.keeper.1, &self.venues, &self.parked, &ctx).await
     }
 
     /// Sends one transaction, tallies it, and checks everything against the state before.
@@ -464,6 +691,8 @@ impl Harness {
             match effect {
                 Effect::Donate { tranche, amount } => self.donated[tranche] += amount,
                 Effect::Mint { amount } => self.minted += amount,
+                Effect::Park(p) => self.parked.push(p),
+                Effect::TakeParked { index, .. } => self.parked[index].claimed = true,
                 _ => {}
             }
         } else {
@@ -474,9 +703,21 @@ impl Harness {
             *self.report.refusals.entry(name).or_default().entry(error_name(code)).or_default() += 1;
             problems.extend(bad_refusal(code, mode));
         }
+        let (paused, held) = (self.last.pool.paused, ixs.iter().any(refused_while_paused));
+        if paused && held && sent == Sent::Accepted {
+            problems.push("accepted while the pool is paused".into());
+        }
+        if sent == Sent::Refused(u32::from(SluiceError::PoolPaused)) && !(paused && held) {
+            problems.push(if paused {
+                "refused PoolPaused, but it must work while paused".into()
+            } else {
+                "refused PoolPaused, but the pool is not paused".into()
+            });
+        }
         let after = self.snapshot().await;
         let effect = if sent == Sent::Accepted { effect } else { Effect::None };
         problems.extend(self.check(&after, effect, ixs.iter().any(is_batch)));
+        problems.extend(self.check_market(&after, ixs));
         for p in problems {
             let v = format!("{}: {name}: {p}", self.context());
             self.report.violations.push(v);
@@ -498,7 +739,13 @@ impl Harness {
             if tr.supply != after.tranche_supply[t] {
                 v.push(format!("tranche {t}: pool supply {} but mint supply {}", tr.supply, after.tranche_supply[t]));
             }
-            let known: u64 = after.wallets.iter().map(|w| w.held[t]).sum::<u64>() + after.escrow[t];
+            let mut known: u64 = after.wallets.iter().map(|w| w.held[t]).sum::<u64>() + after.escrow[t];
+            if t == SENIOR as usize {
+                known += after.amm_vaults.0 + after.protocol_tranche;
+            }
+            for (c, bt) in BASKET_TRANCHES.into_iter().enumerate() {
+                known += if bt == t { after.basket_vaults[c] } else { 0 };
+            }
             if known != after.tranche_supply[t] {
                 v.push(format!("tranche {t}: known accounts hold {known} of {} tokens", after.tranche_supply[t]));
             }
@@ -518,8 +765,11 @@ impl Harness {
             }
             claimable += after.live(t).map(|(_, r)| r.claimable).sum::<u64>();
         }
-        if claimable != pool.claimable {
-            v.push(format!("requests hold {claimable} claimable, pool says {}", pool.claimable));
+        if claimable + after.parked != pool.claimable {
+            v.push(format!(
+                "requests hold {claimable} claimable and parked claims {}, pool says {}",
+                after.parked, pool.claimable
+            ));
         }
         let owed = pool.cash as u128 + pool.claimable as u128 + pool.fee_pot as u128;
         if (after.vault as u128) < owed {
@@ -535,14 +785,72 @@ impl Harness {
             + after.vault
             + after.reserve
             + after.issuer
-            + after.others;
+            + after.others
+            + after.amm_vaults.1
+            + after.sleeve;
         if known != after.base_supply {
             v.push(format!("known base accounts hold {known} of {}", after.base_supply));
         }
+        v.extend(Self::check_venues(after));
         for h in 0..HONEST {
             v.extend(
                 self.check_honest(h, after, effect, fills).into_iter().map(|p| format!("honest investor {h}: {p}")),
             );
+        }
+        v
+    }
+
+    /// The market's and the basket's books against their accounts.
+    fn check_venues(after: &Snapshot) -> Vec<String> {
+        let mut v = Vec::new();
+        let amm = &after.amm;
+        if after.amm_vaults.0 < amm.set_aside_tranche() || after.amm_vaults.1 < amm.set_aside_base() {
+            v.push(format!("market vaults {:?} hold less than the fees set aside {amm:?}", after.amm_vaults));
+        }
+        if amm.lp_supply > 0 && after.lp_supply + MIN_LIQUIDITY != amm.lp_supply {
+            v.push(format!("LP mint supply {} but the market counts {} LP", after.lp_supply, amm.lp_supply));
+        }
+        let lp: u64 = after.wallets.iter().map(|w| w.lp).sum();
+        if lp != after.lp_supply {
+            v.push(format!("known LP accounts hold {lp} of {}", after.lp_supply));
+        }
+        let basket = &after.basket;
+        for (c, held) in after.basket_vaults.iter().enumerate() {
+            if *held < basket.constituents[c].held {
+                v.push(format!("basket vault {c} holds {held} < held {}", basket.constituents[c].held));
+            }
+        }
+        if after.sleeve < basket.sleeve_balance {
+            v.push(format!("basket sleeve holds {} < {}", after.sleeve, basket.sleeve_balance));
+        }
+        if after.basket_supply != basket.supply {
+            v.push(format!("basket mint supply {} but the basket says {}", after.basket_supply, basket.supply));
+        }
+        let held: u64 = after.wallets.iter().map(|w| w.basket).sum();
+        if held != after.basket_supply {
+            v.push(format!("known accounts hold {held} of {} basket tokens", after.basket_supply));
+        }
+        v
+    }
+
+    /// k (the curve's reserves, set-aside fees excluded) never falls, except as liquidity
+    /// leaves, and then an LP share's value does not fall.
+    fn check_market(&self, after: &Snapshot, ixs: &[Instruction]) -> Vec<String> {
+        let mut v = Vec::new();
+        let (b, a) = (self.last.curve(), after.curve());
+        let k = |c: (u64, u64)| c.0 as u128 * c.1 as u128;
+        let removes =
+            ixs.iter().any(|ix| ix.program_id == sluice::ID && ix.data.starts_with(si::RemoveLiquidity::DISCRIMINATOR));
+        if !removes && k(a) < k(b) {
+            v.push(format!("market k fell from {} to {} (curve {b:?} → {a:?})", k(b), k(a)));
+        }
+        let (lp_b, lp_a) = (self.last.amm.lp_supply, after.amm.lp_supply);
+        if removes && lp_b > 0 && lp_a > 0 {
+            let share = |c: (u64, u64), lp: u64| (k(c) as f64).sqrt() / lp as f64;
+            let (sb, sa) = (share(b, lp_b), share(a, lp_a));
+            if sa < sb * (1.0 - 1e-12) {
+                v.push(format!("an LP share's value √k/LP fell from {sb} to {sa}"));
+            }
         }
         v
     }
@@ -574,7 +882,8 @@ impl Harness {
                     ));
                 }
             }
-            Effect::Neutral { h: who } if who == h => {
+            Effect::Market { h: who } if who == h => {}
+            Effect::Neutral { h: who } | Effect::TakeParked { h: who, .. } if who == h => {
                 if !same_elsewhere(TRANCHES) || a.paid() != b.paid() {
                     v.push(format!("own request, cancel or claim moved holdings {:?} → {:?}", b, a));
                 }
@@ -582,6 +891,9 @@ impl Harness {
             _ => {
                 if a.paid() < b.paid() {
                     v.push(format!("base + claimable fell from {} to {}", b.paid(), a.paid()));
+                }
+                if a.lp < b.lp || a.basket < b.basket {
+                    v.push(format!("LP or basket tokens fell: {:?} → {:?}", b, a));
                 }
                 let discount = after.pool.params.redemption.buyback_discount_bps;
                 let mut due = 0u64;
@@ -618,22 +930,243 @@ impl Harness {
             };
             self.f.chain.advance_clock(secs as i64).await.unwrap();
             self.refresh().await;
+        } else if self.rng.chance(2) {
+            self.long_jump().await;
         }
+        let h = self.rng.range(0, HONEST as u64 - 1) as usize;
         match self.rng.range(0, 99) {
-            0..=39 => {
-                let h = self.rng.range(0, HONEST as u64 - 1) as usize;
-                self.investor(h).await
-            }
-            40..=59 => {
+            0..=35 => self.investor(h).await,
+            36..=53 => {
                 let keeper = (self.keeper.0.insecure_clone(), self.keeper.1);
                 self.crank(&keeper).await
             }
-            60..=71 => self.issuer().await,
-            72..=77 => {
+            54..=63 => self.issuer().await,
+            64..=68 => {
                 let wild = self.rng.chance(20);
                 self.publish(wild).await
             }
+            69..=77 => self.market(h).await,
+            78..=82 => self.basket(h).await,
+            83..=85 => self.guardian().await,
             _ => self.attacker().await,
+        }
+    }
+
+    /// A month or more passes (receivables fall overdue, claims go stale); the keeper
+    /// refreshes, cranks each queue once and parks what is left unclaimed at the fronts.
+    async fn long_jump(&mut self) {
+        let secs = self.rng.range(PARK_AFTER_SECS as u64, (PARK_AFTER_SECS + 10 * DAY) as u64);
+        self.f.chain.advance_clock(secs as i64).await.unwrap();
+        self.refresh().await;
+        for index in self.overdue().await {
+            let ix = ix::write_down_overdue(&self.f.keys, index);
+            self.send("write_down_overdue", &[ix], &[], Mode::Open, Effect::None).await;
+        }
+        let keeper = (self.keeper.0.insecure_clone(), self.keeper.1);
+        for t in 0..TRANCHES {
+            let q = self.queues[t];
+            let ix = ix::process_batch(&keeper.0.pubkey(), &keeper.1, &self.f.keys, &q, self.f.reserve, 256);
+            self.send("process_batch", &[ix], &[&keeper.0], Mode::Open, Effect::None).await;
+            self.park(t).await;
+        }
+    }
+
+    /// The keeper parks the front request of `tranche`; an accepted park must record the
+    /// request's owner and claimable value.
+    async fn park(&mut self, tranche: usize) -> Sent {
+        let Some((id, r)) = self.last.live(tranche).next().map(|(id, r)| (id, *r)) else {
+            return Sent::Refused(u32::from(SluiceError::RequestNotFound));
+        };
+        let keeper = self.keeper.0.insecure_clone();
+        let ix = ix::park_claim(&keeper.pubkey(), &self.f.keys, &self.queues[tranche], id);
+        let p = Parked { tranche: tranche as u8, id, owner: r.owner, amount: r.claimable, claimed: false };
+        let sent = self.send("park_claim", &[ix], &[&keeper], Mode::Open, Effect::Park(p)).await;
+        if sent == Sent::Accepted {
+            let address = pda::parked(&self.f.keys.pool, tranche as u8, id);
+            let record = match self.f.chain.account(&address).await {
+                Ok(Some(raw)) => ParkedClaim::try_deserialize(&mut &raw.data[..]).ok(),
+                _ => None,
+            };
+            if !record
+                .as_ref()
+                .is_some_and(|c| c.owner == r.owner && c.amount == r.claimable && c.payer == keeper.pubkey())
+            {
+                let v = format!("{}: park_claim: record {record:?} does not match the request {r:?}", self.context());
+                self.report.violations.push(v);
+            }
+        }
+        sent
+    }
+
+    /// The guardian pauses (now and then) or unpauses (soon after); a stranger's pause is
+    /// refused.
+    async fn guardian(&mut self) {
+        let pool = self.f.keys.pool;
+        if self.rng.chance(10) {
+            let m = self.wallets[ATTACKER].wallet.insecure_clone();
+            self.send("pause by a stranger", &[ix::pause(&m.pubkey(), &pool)], &[&m], Mode::Refused, Effect::None)
+                .await;
+            return;
+        }
+        let g = self.f.guardian.insecure_clone();
+        let pause = if self.last.pool.paused { self.rng.chance(15) } else { self.rng.chance(12) };
+        let (name, ix) =
+            if pause { ("pause", ix::pause(&g.pubkey(), &pool)) } else { ("unpause", ix::unpause(&g.pubkey(), &pool)) };
+        self.send(name, &[ix], &[&g], Mode::Open, Effect::None).await;
+    }
+
+    /// Refreshes a stale NAV first, usually, as a wallet about to trade at NAV would.
+    async fn maybe_reprice(&mut self) {
+        let now = self.f.now().await;
+        if !self.last.pool.nav_is_fresh(now) && self.rng.chance(80) {
+            self.send("reprice", &[ix::reprice(&self.f.keys)], &[], Mode::Open, Effect::None).await;
+        }
+    }
+
+    /// Honest investor `h` on the senior market: swaps both ways (now and then a large one),
+    /// liquidity in and out; anyone's cranks: the reserve's buy-back, the fee sweep, a stage
+    /// update that sees the market.
+    async fn market(&mut self, h: usize) {
+        let signer = self.wallets[h].wallet.insecure_clone();
+        let me = self.last.wallets[h];
+        let t = trader(&self.wallets[h], &self.venues, h);
+        let (keys, amm) = (self.f.keys, self.venues.amm);
+        let curve = self.last.curve();
+        let s = SENIOR as usize;
+        match self.rng.range(0, 99) {
+            0..=54 => {
+                self.maybe_reprice().await;
+                let buy = self.rng.chance(50);
+                let big = self.rng.chance(15);
+                let amount_in = match (buy, big) {
+                    (true, false) => self.rng.size(me.base.min(20_000 * UNIT)),
+                    (true, true) => self.rng.size(me.base.min(curve.1 / 6)),
+                    (false, false) => self.rng.size(me.held[s].min(20_000 * UNIT)),
+                    (false, true) => self.rng.size(me.held[s].min(curve.0 / 6)),
+                };
+                if amount_in == 0 {
+                    return;
+                }
+                let now = self.f.now().await;
+                let (deadline, mode) =
+                    if self.rng.chance(8) { (now - 1, Mode::Refused) } else { (now + 60, Mode::Open) };
+                let args = SwapArgs { buy_tranche: buy, amount_in, min_out: 0, deadline };
+                let ix = ix::swap(&keys, &amm, &t, args);
+                self.send("swap", &[ix], &[&signer], mode, Effect::Market { h }).await;
+            }
+            55..=69 => {
+                let lp = self.rng.size(self.last.amm.lp_supply / 20);
+                if lp == 0 {
+                    return;
+                }
+                let ix = ix::add_liquidity(&keys, &amm, &t, lp, me.held[s], me.base);
+                self.send("add_liquidity", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await;
+            }
+            70..=79 => {
+                let lp = self.rng.size(me.lp);
+                if lp == 0 {
+                    return;
+                }
+                let ix = ix::remove_liquidity(&keys, &amm, &t, lp, 0, 0);
+                self.send("remove_liquidity", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await;
+            }
+            80..=86 if me.held[s] > 0 => {
+                // A holder dumps a fifth of the curve and the price stays down for hours: the
+                // time-weighted price follows and the reserve may buy back.
+                self.maybe_reprice().await;
+                for amount_in in [me.held[s].min(curve.0 / 5), 1] {
+                    let now = self.f.now().await;
+                    let args = SwapArgs { buy_tranche: false, amount_in, min_out: 0, deadline: now + 60 };
+                    let ix = ix::swap(&keys, &amm, &t, args);
+                    self.send("swap", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await;
+                    let wait = self.rng.range(70 * 60, 150 * 60) as i64;
+                    self.f.chain.advance_clock(wait).await.unwrap();
+                    self.refresh().await;
+                }
+                self.send("reserve_buyback", &[ix::reserve_buyback(&keys, &amm)], &[], Mode::Open, Effect::None).await;
+            }
+            80..=89 => {
+                self.maybe_reprice().await;
+                self.send("reserve_buyback", &[ix::reserve_buyback(&keys, &amm)], &[], Mode::Open, Effect::None).await;
+            }
+            90..=94 => {
+                let ix = ix::sweep_market_fees(&keys, &amm, &self.f.issuer_base, &self.venues.protocol_tranche);
+                self.send("sweep_market_fees", &[ix], &[], Mode::Open, Effect::None).await;
+            }
+            _ => {
+                let ix = ix::update_stage_with_markets(&keys.pool, &[amm.amm]);
+                self.send("update_stage (with market)", &[ix], &[], Mode::Open, Effect::None).await;
+            }
+        }
+    }
+
+    /// Honest investor `h` with the basket: exchanges in, out, and in then straight out of
+    /// what it received, which must return no more value at NAV than went in.
+    async fn basket(&mut self, h: usize) {
+        let signer = self.wallets[h].wallet.insecure_clone();
+        let keys = self.f.keys;
+        let action = self.rng.range(0, 99);
+        if !(40..=69).contains(&action) {
+            self.maybe_reprice().await;
+        }
+        let me = self.last.wallets[h];
+        let index = if self.rng.chance(30) { 1 } else { 0 };
+        let t = BASKET_TRANCHES[index];
+        let tokens = self.rng.size(me.held[t].min(20_000 * UNIT));
+        let args = ExchangeInArgs { index: index as u8, tokens, min_out: 0 };
+        match action {
+            0..=39 => {
+                if tokens == 0 {
+                    return;
+                }
+                let ix = exchange_in_ix(&keys, &self.wallets[h], &self.venues, h, args);
+                self.send("exchange_in", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await;
+            }
+            40..=69 => {
+                let tokens = self.rng.size(me.basket);
+                if tokens == 0 {
+                    return;
+                }
+                let ix = exchange_out_ix(&keys, &self.wallets[h], &self.venues, h, tokens);
+                self.send("exchange_out", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await;
+            }
+            _ => {
+                if tokens == 0 {
+                    return;
+                }
+                let mut given = [0; TRANCHES];
+                given[t] = tokens;
+                let value_in = self.last.worth(given, 0);
+                let ix = exchange_in_ix(&keys, &self.wallets[h], &self.venues, h, args);
+                if self.send("exchange_in (round trip)", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await
+                    != Sent::Accepted
+                {
+                    return;
+                }
+                let mid = self.last.wallets[h];
+                let received = mid.basket - me.basket;
+                let ix = exchange_out_ix(&keys, &self.wallets[h], &self.venues, h, received);
+                let sent =
+                    self.send("exchange_out (round trip)", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await;
+                let a = self.last.wallets[h];
+                let back: [u64; TRANCHES] = std::array::from_fn(|i| a.held[i].saturating_sub(mid.held[i]));
+                let value_out = self.last.worth(back, a.base.saturating_sub(mid.base));
+                let problem = if sent != Sent::Accepted {
+                    Some(format!("exchange out of the {received} basket tokens just received was refused"))
+                } else if value_out > value_in {
+                    Some(format!(
+                        "exchange in of {tokens} tranche-{t} tokens worth {value_in} for {received} basket tokens, \
+                         then straight out, returned {back:?} + {} base worth {value_out}",
+                        a.base.saturating_sub(mid.base)
+                    ))
+                } else {
+                    None
+                };
+                if let Some(p) = problem {
+                    let v = format!("{}: basket round trip: {p}", self.context());
+                    self.report.violations.push(v);
+                }
+            }
         }
     }
 
@@ -775,12 +1308,38 @@ impl Harness {
                 let ix = self.cancel_ix(w, tranche, id);
                 self.send("cancel_redemption", &[ix], &[&signer], Mode::Open, effect(Effect::Neutral { h: w })).await;
             }
-            _ => {
+            80..=91 => {
                 let due = self.requests_of(w, |r| r.claimable > 0);
                 let Some((tranche, id)) = self.rng.pick(&due) else { return };
                 let ix = ix::claim(&signer.pubkey(), &self.f.keys, &self.queues[tranche], id, &self.wallets[w].base);
                 self.send("claim", &[ix], &[&signer], Mode::Open, effect(Effect::Neutral { h: w })).await;
             }
+            _ => self.claim_parked(w).await,
+        }
+    }
+
+    /// Wallet `w` takes a parked claim of its own; now and then it tries one it already
+    /// took (refused: paid once), and the attacker tries others'.
+    async fn claim_parked(&mut self, w: usize) {
+        let signer = self.wallets[w].wallet.insecure_clone();
+        let me = signer.pubkey();
+        let again = self.rng.chance(20);
+        let candidates: Vec<usize> = (0..self.parked.len())
+            .filter(|&i| {
+                let p = &self.parked[i];
+                p.claimed == again && (p.owner == me || w == ATTACKER)
+            })
+            .collect();
+        let Some(index) = self.rng.pick(&candidates) else { return };
+        let p = self.parked[index];
+        let keeper = self.keeper.0.pubkey();
+        let ix = ix::claim_parked(&me, &self.f.keys, p.tranche, p.id, &keeper, &self.wallets[w].base);
+        if p.claimed {
+            self.send("claim_parked again", &[ix], &[&signer], Mode::Substituted, Effect::None).await;
+        } else if p.owner != me {
+            self.send("claim someone's parked claim", &[ix], &[&signer], Mode::Refused, Effect::None).await;
+        } else {
+            self.send("claim_parked", &[ix], &[&signer], Mode::Open, Effect::TakeParked { h: w, index }).await;
         }
     }
 
@@ -790,10 +1349,10 @@ impl Harness {
         let q = self.queues[tranche];
         let keys = self.f.keys;
         match self.rng.range(0, 99) {
-            0..=19 => {
+            0..=17 => {
                 self.send("reprice", &[ix::reprice(&keys)], &[], Mode::Open, Effect::None).await;
             }
-            20..=49 => {
+            18..=45 => {
                 let max = match self.rng.range(0, 19) {
                     0 => [0, 257][self.rng.range(0, 1) as usize],
                     1..=9 => self.rng.range(1, 3) as u16,
@@ -803,25 +1362,60 @@ impl Harness {
                 let ix = ix::process_batch(&cranker.0.pubkey(), &cranker.1, &keys, &q, self.f.reserve, max);
                 self.send("process_batch", &[ix], &[&cranker.0], mode, Effect::None).await;
             }
-            50..=64 => {
+            46..=59 => {
                 self.push_claims(tranche, cranker).await;
             }
-            65..=74 => {
-                self.send("update_stage", &[ix::update_stage(&keys.pool, None)], &[], Mode::Open, Effect::None).await;
+            60..=68 => {
+                if self.rng.chance(50) {
+                    self.send("update_stage", &[ix::update_stage(&keys.pool, None)], &[], Mode::Open, Effect::None)
+                        .await;
+                } else {
+                    let ix = ix::update_stage_with_markets(&keys.pool, &[self.venues.amm.amm]);
+                    self.send("update_stage (with market)", &[ix], &[], Mode::Open, Effect::None).await;
+                }
             }
-            75..=84 => {
-                self.send("recycle_reserve", &[ix::recycle_reserve(&keys, &q)], &[], Mode::Open, Effect::None).await;
+            69..=79 => {
+                // Mostly a tranche whose tokens the reserve holds.
+                let held: Vec<usize> =
+                    (0..TRANCHES).filter(|&t| self.last.pool.tranches[t].reserve_tokens > 0).collect();
+                let t = self.rng.pick(&held).filter(|_| self.rng.chance(85)).unwrap_or(tranche);
+                if self.last.pool.stage != Stage::Normal && !held.is_empty() && self.rng.chance(60) {
+                    let ix = ix::update_stage_with_markets(&keys.pool, &[self.venues.amm.amm]);
+                    self.send("update_stage (with market)", &[ix], &[], Mode::Open, Effect::None).await;
+                }
+                let ix = ix::recycle_reserve(&keys, &self.queues[t]);
+                self.send("recycle_reserve", &[ix], &[], Mode::Open, Effect::None).await;
             }
-            _ => {
+            80..=92 => {
                 let count = self.last.pool.receivable_count;
                 if count == 0 {
                     return;
                 }
-                let index = self.rng.range(0, count - 1);
+                // Mostly a receivable that is open and past the schedule's first step.
+                let overdue = self.overdue().await;
+                let index = self.rng.pick(&overdue).filter(|_| self.rng.chance(85));
+                let index = index.unwrap_or_else(|| self.rng.range(0, count - 1));
                 let ix = ix::write_down_overdue(&keys, index);
                 self.send("write_down_overdue", &[ix], &[], Mode::Open, Effect::None).await;
             }
+            _ => {
+                self.park(tranche).await;
+            }
         }
+    }
+
+    /// Open receivables past their due date by at least the overdue schedule's first step.
+    async fn overdue(&mut self) -> Vec<u64> {
+        let now = self.f.now().await;
+        let first = self.last.pool.params.overdue_steps[0].days as i64 * DAY;
+        let mut overdue = Vec::new();
+        for index in 0..self.last.pool.receivable_count {
+            let r = self.f.receivable(index).await;
+            if r.outstanding > 0 && r.due_ts + first <= now {
+                overdue.push(index);
+            }
+        }
+        overdue
     }
 
     /// Pushes up to 24 claims of `tranche` to their owners; the result of the call.
@@ -1071,6 +1665,22 @@ impl Harness {
     /// Cash in, then a keeper's daily routine until the queues are empty (and the stage and
     /// the reserve have settled) or stop moving; tokens still queued need a named reason.
     async fn drain(&mut self) {
+        if self.last.pool.paused {
+            let g = self.f.guardian.insecure_clone();
+            self.send("unpause", &[ix::unpause(&g.pubkey(), &self.f.keys.pool)], &[&g], Mode::Open, Effect::None).await;
+        }
+        // Owners take their parked claims.
+        for index in 0..self.parked.len() {
+            let p = self.parked[index];
+            let Some(w) = self.wallets.iter().position(|w| w.wallet.pubkey() == p.owner) else { continue };
+            if p.claimed {
+                continue;
+            }
+            let signer = self.wallets[w].wallet.insecure_clone();
+            let keeper = self.keeper.0.pubkey();
+            let ix = ix::claim_parked(&p.owner, &self.f.keys, p.tranche, p.id, &keeper, &self.wallets[w].base);
+            self.send("claim_parked", &[ix], &[&signer], Mode::Open, Effect::TakeParked { h: w, index }).await;
+        }
         let issuer = self.f.issuer.insecure_clone();
         for index in 0..self.last.pool.receivable_count {
             let r = self.f.receivable(index).await;
@@ -1101,8 +1711,8 @@ impl Harness {
             }
             self.f.chain.advance_clock(interval).await.unwrap();
             self.refresh().await;
-            self.send("update_stage", &[ix::update_stage(&self.f.keys.pool, None)], &[], Mode::Open, Effect::None)
-                .await;
+            let ix = ix::update_stage_with_markets(&self.f.keys.pool, &[self.venues.amm.amm]);
+            self.send("update_stage (with market)", &[ix], &[], Mode::Open, Effect::None).await;
             let mut worked = false;
             let before = self.last.queued_tokens();
             opening_refusal = None;
@@ -1181,7 +1791,7 @@ async fn run_sequence(seed: u64, steps: usize) -> Report {
     h.report
 }
 
-/// Six fixed seeds of 120 steps (about 5 s in a debug build). A violation names its seed and
+/// Six fixed seeds of 120 steps (about 7–9 s in a debug build). A violation names its seed and
 /// step, and the same seed replays it exactly.
 #[tokio::test]
 async fn random_sequences_keep_every_invariant() {
