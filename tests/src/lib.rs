@@ -6,6 +6,8 @@ use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+pub mod basket;
+
 pub use sluice::error::SluiceError;
 use sluice::instructions::*;
 use sluice::math::dcf::{ClassRates, OverdueStep};
@@ -74,6 +76,51 @@ pub struct Fixture {
     pub reserve: Option<Pubkey>,
     /// Tranches whose queue and escrow exist.
     pub redemption_ready: [bool; 3],
+}
+
+/// A funded pool with redemption set up: junior 3M, mezzanine 2M, senior 5M (all cash).
+pub async fn pool_with_queues() -> (Fixture, Investor, Vec<QueueKeys>) {
+    let mut f = Fixture::new(false).await;
+    let alice = f.investor(20_000_000 * UNIT, false).await;
+    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
+    let queues = f.init_redemption().await;
+    (f, alice, queues)
+}
+
+/// The same, in a second pool whose senior and mezzanine need no subordination, so that the
+/// junior can leave entirely while they stay: the fixture is switched to it.
+pub async fn pool_without_subordination() -> (Fixture, Investor, Vec<QueueKeys>) {
+    let mut f = Fixture::new(false).await;
+    let keys = f.another_pool(2).await;
+    let issuer = f.issuer.insecure_clone();
+    for (i, coupon_bps) in [800u16, 1_200, 0].into_iter().enumerate() {
+        let args = AddTrancheArgs { coupon_bps, min_subordination_bps: 0 };
+        f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &keys, i as u8, args)], &[&issuer]).await.unwrap();
+    }
+    f.keys = keys;
+    f.sequence = 0;
+    f.publish(800).await.unwrap();
+    let alice = f.investor(20_000_000 * UNIT, false).await;
+    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
+    let queues = f.init_redemption().await;
+    (f, alice, queues)
+}
+
+/// An instant redemption of `tokens` of `tranche` by `inv`, with no payout floor.
+pub fn instant(
+    f: &Fixture,
+    inv: &Investor,
+    tranche: u8,
+    tokens: u64,
+) -> anchor_lang::solana_program::instruction::Instruction {
+    ix::redeem_instant(
+        &inv.wallet.pubkey(),
+        &f.keys,
+        &inv.tranches[tranche as usize],
+        &inv.base,
+        f.reserve,
+        RedeemInstantArgs { tranche, tokens, min_out: 0 },
+    )
 }
 
 /// Asserts that `result` failed with exactly `expected` from Sluice.
@@ -327,6 +374,19 @@ impl Fixture {
     pub async fn cancel(&mut self, inv: &Investor, q: &QueueKeys, id: u64) -> Result<(), ChainError> {
         let ix = ix::cancel_redemption(&inv.wallet.pubkey(), &self.keys, q, &inv.tranches[q.tranche as usize], id);
         self.chain.send(&[ix], &[&inv.wallet]).await
+    }
+
+    /// Fresh rates at the fixture's level and a reprice: a fresh NAV after a clock move.
+    pub async fn refresh(&mut self) {
+        self.publish(800).await.unwrap();
+        self.reprice().await.unwrap();
+    }
+
+    /// The fixture's parameters with `change` applied, set and repriced.
+    pub async fn change_params(&mut self, change: impl FnOnce(&mut PoolParams)) {
+        let mut params = default_params(false);
+        change(&mut params);
+        self.set_params(params).await;
     }
 
     /// Replaces the pool's parameters (as the issuer) and reprices.

@@ -6,9 +6,9 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use sluice::instructions::{market_signal, AddTrancheArgs, RedeemInstantArgs, SwapArgs};
+use sluice::instructions::{market_signal, SwapArgs};
 use sluice::math::time::SECONDS_PER_DAY;
-use sluice::state::{AmmParams, PoolParams, Stage, PARK_AFTER_SECS};
+use sluice::state::{AmmParams, Stage, PARK_AFTER_SECS};
 use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::ix::{self, AmmKeys, Trader};
 use sluice_sdk::{client, pda};
@@ -21,57 +21,6 @@ const DAY: i64 = SECONDS_PER_DAY;
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// A funded pool with redemption set up: junior 3M, mezzanine 2M, senior 5M (all cash).
-async fn pool_with_queues() -> (Fixture, Investor, Vec<QueueKeys>) {
-    let mut f = Fixture::new(false).await;
-    let alice = f.investor(20_000_000 * UNIT, false).await;
-    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
-    let queues = f.init_redemption().await;
-    (f, alice, queues)
-}
-
-/// The fixture's parameters with a change applied, set and repriced.
-async fn set(f: &mut Fixture, change: impl FnOnce(&mut PoolParams)) {
-    let mut params = default_params(false);
-    change(&mut params);
-    f.set_params(params).await;
-}
-
-async fn refresh(f: &mut Fixture) {
-    f.publish(800).await.unwrap();
-    f.reprice().await.unwrap();
-}
-
-fn instant(f: &Fixture, inv: &Investor, tranche: u8, tokens: u64) -> Instruction {
-    ix::redeem_instant(
-        &inv.wallet.pubkey(),
-        &f.keys,
-        &inv.tranches[tranche as usize],
-        &inv.base,
-        f.reserve,
-        RedeemInstantArgs { tranche, tokens, min_out: 0 },
-    )
-}
-
-/// A pool whose senior and mezzanine need no subordination (as in `hardening_batches.rs`):
-/// the fixture switched to it, funded like `pool_with_queues`.
-async fn pool_without_subordination() -> (Fixture, Investor, Vec<QueueKeys>) {
-    let mut f = Fixture::new(false).await;
-    let keys = f.another_pool(2).await;
-    let issuer = f.issuer.insecure_clone();
-    for (i, coupon_bps) in [800u16, 1_200, 0].into_iter().enumerate() {
-        let args = AddTrancheArgs { coupon_bps, min_subordination_bps: 0 };
-        f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &keys, i as u8, args)], &[&issuer]).await.unwrap();
-    }
-    f.keys = keys;
-    f.sequence = 0;
-    f.publish(800).await.unwrap();
-    let alice = f.investor(20_000_000 * UNIT, false).await;
-    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
-    let queues = f.init_redemption().await;
-    (f, alice, queues)
-}
 
 struct Market {
     keys: AmmKeys,
@@ -119,7 +68,7 @@ async fn stress_from_a_market_discount_is_not_left_by_omitting_the_market() {
     let (mut f, alice, _q) = pool_with_queues().await;
     let m = open_market(&mut f, &alice, SENIOR, 1_000_000 * UNIT).await;
     f.chain.advance_clock(3 * DAY).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     // Dump 100,000 (~17 % under NAV) and leave it there two hours: a real signal.
     let dump = swap_ix(&mut f, &m, false, 100_000 * UNIT).await;
     f.chain.send(&[dump], &[&alice.wallet]).await.unwrap();
@@ -129,7 +78,7 @@ async fn stress_from_a_market_discount_is_not_left_by_omitting_the_market() {
 
     // Past the minimum stay; nobody traded, so the discount still holds.
     f.chain.advance_clock(3 * DAY + 60).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     let now = f.now().await;
     let amm = client::amm(&mut f.chain, &m.keys.amm).await.unwrap();
     let signal = market_signal(&f.pool().await, &amm, now).expect("the market has history");
@@ -158,7 +107,7 @@ async fn the_reserve_does_not_take_worthless_tranche_tokens_for_nothing() {
     let (mut f, alice, q) = pool_without_subordination().await;
     let keeper = f.keeper().await;
     f.init_reserve(150_000 * UNIT).await;
-    set(&mut f, |p| p.redemption.instant_threshold = u64::MAX).await;
+    f.change_params(|p| p.redemption.instant_threshold = u64::MAX).await;
     let idx = f.add_receivable(4_000_000 * UNIT, 4_000_000 * UNIT, 200, 0).await.unwrap();
     f.reprice().await.unwrap();
     let id = f.request(&alice, &q[2], 500_000 * UNIT).await.unwrap();
@@ -195,7 +144,7 @@ async fn a_deposit_cannot_spend_the_headroom_an_open_batch_granted() {
     let (mut f, alice, q) = pool_with_queues().await;
     let keeper = f.keeper().await;
     let mallory = f.investor(1_000_000 * UNIT, false).await;
-    set(&mut f, |p| p.redemption.instant_threshold = u64::MAX).await;
+    f.change_params(|p| p.redemption.instant_threshold = u64::MAX).await;
     let id = f.request(&alice, &q[2], 2_200_000 * UNIT).await.unwrap();
     f.crank(&keeper, &q[0], 1).await.unwrap(); // opens; the junior part waits
     assert_eq!(f.pool().await.batch.granted[JUNIOR as usize], 2_200_000 * UNIT);
@@ -230,7 +179,7 @@ async fn a_one_second_reprice_does_not_lapse_the_seniors_part_of_a_batch() {
     let (mut f, alice, q) = pool_with_queues().await;
     let keeper = f.keeper().await;
     let mallory = f.keeper().await;
-    set(&mut f, |p| p.redemption.instant_threshold = u64::MAX).await;
+    f.change_params(|p| p.redemption.instant_threshold = u64::MAX).await;
     let senior = f.request(&alice, &q[0], 100_000 * UNIT).await.unwrap();
     f.request(&alice, &q[2], 100_000 * UNIT).await.unwrap();
     f.crank(&keeper, &q[1], 1).await.unwrap(); // opens the batch; senior and junior wait
@@ -271,7 +220,7 @@ async fn a_reserve_buyback_cannot_wedge_an_open_batch() {
     let (mut f, alice, q) = pool_with_queues().await;
     let keeper = f.keeper().await;
     f.init_reserve(150_000 * UNIT).await;
-    set(&mut f, |p| {
+    f.change_params(|p| {
         p.redemption.instant_threshold = u64::MAX;
         p.redemption.reserve_batch_share_bps = 10_000;
     })
@@ -280,7 +229,7 @@ async fn a_reserve_buyback_cannot_wedge_an_open_batch() {
     let dump = swap_ix(&mut f, &m, false, 200_000 * UNIT).await;
     f.chain.send(&[dump], &[&alice.wallet]).await.unwrap();
     f.chain.advance_clock(3_600).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     let g = f.guardian.insecure_clone();
     f.chain.send(&[ix::force_crisis(&g.pubkey(), &f.keys.pool)], &[&g]).await.unwrap();
 
@@ -331,7 +280,7 @@ async fn parked_claims_cannot_be_doubled_redirected_or_parked_early() {
     let bob = f.investor(1_000_000 * UNIT, false).await;
     let keeper = f.keeper().await;
     let mallory = f.keeper().await;
-    set(&mut f, |p| p.redemption.instant_threshold = u64::MAX).await;
+    f.change_params(|p| p.redemption.instant_threshold = u64::MAX).await;
     f.deposit(&bob, JUNIOR, 5_000 * UNIT).await.unwrap();
     let id = f.request(&alice, &q[2], 1_000 * UNIT).await.unwrap();
     f.crank(&keeper, &q[2], 256).await.unwrap();
@@ -469,11 +418,11 @@ async fn a_cancel_after_the_visit_does_not_shrink_the_others_grant() {
     let bob = f.investor(1_000_000 * UNIT, false).await;
     let keeper = f.keeper().await;
     f.deposit(&bob, SENIOR, 20_000 * UNIT).await.unwrap();
-    set(&mut f, |p| p.redemption.instant_threshold = u64::MAX).await;
+    f.change_params(|p| p.redemption.instant_threshold = u64::MAX).await;
     let first = f.request(&alice, &q[0], 5_000 * UNIT).await.unwrap();
     let second = f.request(&bob, &q[0], 5_000 * UNIT).await.unwrap();
     f.chain.advance_clock(DAY).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     f.crank(&keeper, &q[0], 1).await.unwrap(); // opens and visits `first` only
     assert_eq!(f.queued(&q[0], first).await.remaining, 0);
     // Nothing left to cancel for `first`; the batch's grant for `second` is intact.

@@ -3,97 +3,19 @@
 //! every refusal is named and changes nothing.
 #![allow(deprecated)]
 
-use anchor_lang::solana_program::instruction::Instruction;
-use sluice::instructions::{basket_value, ConstituentArgs, CreateBasketArgs, ExchangeInArgs, ExchangeOutArgs};
+use sluice::instructions::{ConstituentArgs, CreateBasketArgs, ExchangeInArgs};
 use sluice::math::basket::{holding_value, share_out, tokens_for_exchange_in};
-use sluice::state::Basket;
 use sluice_sdk::chain::Chain;
 use sluice_sdk::ix::{self, BasketKeys};
 use sluice_sdk::{client, pda, Pubkey};
 
+use sluice_tests::basket::*;
 use sluice_tests::*;
 use solana_signer::Signer;
 
-const SENIOR_TERMS: ConstituentArgs =
-    ConstituentArgs { haircut_bps: 200, cap_bps: 10_000, allow_junior: false, enabled: true };
-const JUNIOR_TERMS: ConstituentArgs =
-    ConstituentArgs { haircut_bps: 2_000, cap_bps: 3_000, allow_junior: true, enabled: true };
-
-/// A funded pool, a basket of its senior (index 0) and junior (index 1) tranches, and Bob,
-/// who holds both and a basket-token account.
-struct World {
-    f: Fixture,
-    b: BasketKeys,
-    bob: Investor,
-    bob_basket: Pubkey,
-}
-
-async fn world() -> World {
-    let mut f = Fixture::new(false).await;
-    let alice = f.investor(20_000_000 * UNIT, false).await;
-    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
-    let issuer = f.issuer.insecure_clone();
-    let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
-    let create =
-        ix::create_basket(&issuer.pubkey(), &b, CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey() });
-    f.chain.send(&[create], &[&issuer]).await.unwrap();
-    for (tranche, terms) in [(SENIOR, SENIOR_TERMS), (JUNIOR, JUNIOR_TERMS)] {
-        let add = ix::add_constituent(&issuer.pubkey(), &b, &f.keys, tranche, terms);
-        f.chain.send(&[add], &[&issuer]).await.unwrap();
-    }
-    let bob = f.investor(1_000_000 * UNIT, false).await;
-    f.deposit(&bob, JUNIOR, 100_000 * UNIT).await.unwrap();
-    f.deposit(&bob, SENIOR, 200_000 * UNIT).await.unwrap();
-    let bob_basket = client::create_token_account(&mut f.chain, &b.mint, &bob.wallet.pubkey()).await.unwrap();
-    World { f, b, bob, bob_basket }
-}
-
-impl World {
-    async fn basket(&mut self) -> Basket {
-        client::basket(&mut self.f.chain, &self.b.basket).await.unwrap()
-    }
-
-    /// Constituent `index` (0 senior, 1 junior) in, from `inv`.
-    fn exchange_in(&self, inv: &Investor, basket_account: &Pubkey, index: u8, tokens: u64) -> Instruction {
-        let tranche = [SENIOR, JUNIOR][index as usize];
-        ix::exchange_in(
-            &inv.wallet.pubkey(),
-            &self.b,
-            &self.f.keys.tranche_mint(tranche),
-            &inv.tranches[tranche as usize],
-            basket_account,
-            None,
-            &[self.f.keys.pool, self.f.keys.pool],
-            ExchangeInArgs { index, tokens, min_out: 0 },
-        )
-    }
-
-    fn exchange_out(&self, inv: &Investor, basket_account: &Pubkey, tokens: u64) -> Instruction {
-        let slices = [
-            (self.f.keys.tranche_mint(SENIOR), inv.tranches[SENIOR as usize]),
-            (self.f.keys.tranche_mint(JUNIOR), inv.tranches[JUNIOR as usize]),
-        ];
-        let args = ExchangeOutArgs { tokens, min_outs: vec![0; 3] };
-        ix::exchange_out(&inv.wallet.pubkey(), &self.b, basket_account, &inv.base, &slices, args)
-    }
-
-    /// The basket's accounts, to show a refusal changed nothing.
-    fn watched(&self) -> Vec<Pubkey> {
-        let vault = |t: u8| pda::basket_vault(&self.b.basket, &self.f.keys.tranche_mint(t));
-        vec![self.b.basket, self.b.mint, vault(SENIOR), vault(JUNIOR), self.bob_basket]
-    }
-
-    /// Basket value now, with the program's own pricing.
-    async fn value(&mut self) -> u64 {
-        let pool = self.f.pool().await;
-        let now = self.f.now().await;
-        basket_value(&self.basket().await, &[pool.clone(), pool], now).unwrap().0
-    }
-}
-
 #[tokio::test]
 async fn exchanging_in_at_the_dcf_price_and_out_in_kind_takes_no_value() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     let senior = w.f.pool().await.tranches[0];
     // An empty basket: 10,000 senior tokens at NAV, less the 2 % haircut, at par.
@@ -139,7 +61,7 @@ async fn exchanging_in_at_the_dcf_price_and_out_in_kind_takes_no_value() {
 
 #[tokio::test]
 async fn a_default_lowers_the_basket_by_that_constituents_loss_and_no_more() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     let idx = w.f.add_receivable(1_000_000 * UNIT, 1_000_000 * UNIT, 120, 0).await.unwrap();
     w.f.reprice().await.unwrap();
@@ -167,7 +89,7 @@ async fn a_default_lowers_the_basket_by_that_constituents_loss_and_no_more() {
 
 #[tokio::test]
 async fn exchanges_in_are_refused_by_name_and_change_nothing() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     let watched = w.watched();
     let issuer = w.f.issuer.insecure_clone();
@@ -218,7 +140,7 @@ async fn exchanges_in_are_refused_by_name_and_change_nothing() {
 
 #[tokio::test]
 async fn constituents_are_admitted_only_within_their_rules() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let issuer = w.f.issuer.insecure_clone();
     let basket = [w.b.basket];
     // A junior needs explicit permission and at least a 20 % haircut.

@@ -8,131 +8,15 @@ use sluice::instructions::{
     basket_value, AddTrancheArgs, ConstituentArgs, CreateBasketArgs, CreatePoolArgs, ExchangeInArgs, ExchangeOutArgs,
 };
 use sluice::math::basket::holding_value;
-use sluice::state::{Basket, MAX_PUBLISHERS};
+use sluice::state::MAX_PUBLISHERS;
 use sluice_sdk::chain::Chain;
 use sluice_sdk::ix::{self, BasketKeys};
 use sluice_sdk::{client, pda, Pubkey};
 
+use sluice_tests::basket::*;
 use sluice_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-
-const SENIOR_TERMS: ConstituentArgs =
-    ConstituentArgs { haircut_bps: 200, cap_bps: 10_000, allow_junior: false, enabled: true };
-const JUNIOR_TERMS: ConstituentArgs =
-    ConstituentArgs { haircut_bps: 2_000, cap_bps: 3_000, allow_junior: true, enabled: true };
-
-/// A funded pool, a basket of its senior (index 0) and junior (index 1) tranches, and Bob,
-/// who holds both and a basket-token account.
-struct World {
-    f: Fixture,
-    b: BasketKeys,
-    bob: Investor,
-    bob_basket: Pubkey,
-}
-
-async fn world() -> World {
-    let mut f = Fixture::new(false).await;
-    let alice = f.investor(20_000_000 * UNIT, false).await;
-    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
-    let issuer = f.issuer.insecure_clone();
-    let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
-    let create =
-        ix::create_basket(&issuer.pubkey(), &b, CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey() });
-    f.chain.send(&[create], &[&issuer]).await.unwrap();
-    for (tranche, terms) in [(SENIOR, SENIOR_TERMS), (JUNIOR, JUNIOR_TERMS)] {
-        let add = ix::add_constituent(&issuer.pubkey(), &b, &f.keys, tranche, terms);
-        f.chain.send(&[add], &[&issuer]).await.unwrap();
-    }
-    let bob = f.investor(1_000_000 * UNIT, false).await;
-    f.deposit(&bob, JUNIOR, 100_000 * UNIT).await.unwrap();
-    f.deposit(&bob, SENIOR, 200_000 * UNIT).await.unwrap();
-    let bob_basket = client::create_token_account(&mut f.chain, &b.mint, &bob.wallet.pubkey()).await.unwrap();
-    World { f, b, bob, bob_basket }
-}
-
-impl World {
-    async fn basket(&mut self) -> Basket {
-        client::basket(&mut self.f.chain, &self.b.basket).await.unwrap()
-    }
-
-    /// Constituent `index` (0 senior, 1 junior) in, from `inv`.
-    fn exchange_in(&self, inv: &Investor, basket_account: &Pubkey, index: u8, tokens: u64) -> Instruction {
-        let tranche = [SENIOR, JUNIOR][index as usize];
-        ix::exchange_in(
-            &inv.wallet.pubkey(),
-            &self.b,
-            &self.f.keys.tranche_mint(tranche),
-            &inv.tranches[tranche as usize],
-            basket_account,
-            None,
-            &[self.f.keys.pool, self.f.keys.pool],
-            ExchangeInArgs { index, tokens, min_out: 0 },
-        )
-    }
-
-    fn exchange_out(&self, inv: &Investor, basket_account: &Pubkey, tokens: u64) -> Instruction {
-        let slices = [
-            (self.f.keys.tranche_mint(SENIOR), inv.tranches[SENIOR as usize]),
-            (self.f.keys.tranche_mint(JUNIOR), inv.tranches[JUNIOR as usize]),
-        ];
-        let args = ExchangeOutArgs { tokens, min_outs: vec![0; 3] };
-        ix::exchange_out(&inv.wallet.pubkey(), &self.b, basket_account, &inv.base, &slices, args)
-    }
-
-    fn vault(&self, tranche: u8) -> Pubkey {
-        pda::basket_vault(&self.b.basket, &self.f.keys.tranche_mint(tranche))
-    }
-
-    /// The basket's accounts, to show a refusal changed nothing.
-    fn watched(&self) -> Vec<Pubkey> {
-        vec![
-            self.b.basket,
-            self.b.mint,
-            self.b.sleeve,
-            self.vault(SENIOR),
-            self.vault(JUNIOR),
-            self.bob_basket,
-            self.bob.tranches[0],
-            self.bob.tranches[2],
-            self.bob.base,
-        ]
-    }
-
-    /// Basket value now, with the program's own pricing.
-    async fn value(&mut self) -> u64 {
-        let pool = self.f.pool().await;
-        let now = self.f.now().await;
-        basket_value(&self.basket().await, &[pool.clone(), pool], now).unwrap().0
-    }
-
-    /// A new investor holding `senior` and `junior` tranche tokens' worth of deposits and an
-    /// empty basket-token account.
-    async fn newcomer(&mut self, senior: u64, junior: u64) -> (Investor, Pubkey) {
-        let inv = self.f.investor(senior + junior + UNIT, false).await;
-        if junior > 0 {
-            self.f.deposit(&inv, JUNIOR, junior).await.unwrap();
-        }
-        if senior > 0 {
-            self.f.deposit(&inv, SENIOR, senior).await.unwrap();
-        }
-        let account =
-            client::create_token_account(&mut self.f.chain, &self.b.mint, &inv.wallet.pubkey()).await.unwrap();
-        (inv, account)
-    }
-
-    /// Value of `inv`'s senior and junior tranche tokens at the pool's NAV now.
-    async fn tranche_wealth(&mut self, inv: &Investor) -> u64 {
-        let pool = self.f.pool().await;
-        let mut total = 0;
-        for t in [SENIOR, JUNIOR] {
-            let tokens = self.f.balance(&inv.tranches[t as usize]).await;
-            let tr = pool.tranches[t as usize];
-            total += holding_value(tokens, tr.value, tr.supply);
-        }
-        total
-    }
-}
 
 /// Sends `ixs`, expects any failure, and checks that `watched` is byte-for-byte unchanged.
 async fn expect_failed(f: &mut Fixture, ixs: &[Instruction], signers: &[&Keypair], watched: &[Pubkey]) -> String {
@@ -148,7 +32,7 @@ async fn expect_failed(f: &mut Fixture, ixs: &[Instruction], signers: &[&Keypair
 /// remaining accounts. Safe: `ConstituentPoolsMissing`, nothing changes.
 #[tokio::test]
 async fn a_fake_or_misplaced_pool_cannot_price_the_basket() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let bob = w.bob.wallet.insecure_clone();
     let watched = w.watched();
     let other = w.f.another_pool(9).await;
@@ -167,7 +51,7 @@ async fn a_fake_or_misplaced_pool_cannot_price_the_basket() {
 /// made old, in the same transaction as the change (before the reprice). Safe: `NavStale`.
 #[tokio::test]
 async fn an_exchange_in_the_same_transaction_as_a_loss_or_new_rates_sees_a_stale_nav() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let bob = w.bob.wallet.insecure_clone();
     let issuer = w.f.issuer.insecure_clone();
     let idx = w.f.add_receivable(1_000_000 * UNIT, 1_000_000 * UNIT, 120, 0).await.unwrap();
@@ -190,7 +74,7 @@ async fn an_exchange_in_the_same_transaction_as_a_loss_or_new_rates_sees_a_stale
 /// and nothing at all from a loss the haircut covers.
 #[tokio::test]
 async fn a_write_down_sandwich_shifts_at_most_the_loss_beyond_the_haircut() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     let issuer = w.f.issuer.insecure_clone();
     let small = w.f.add_receivable(200_000 * UNIT, 200_000 * UNIT, 120, 0).await.unwrap();
@@ -231,7 +115,7 @@ async fn a_write_down_sandwich_shifts_at_most_the_loss_beyond_the_haircut() {
 /// wrong `min_outs`. Safe: named refusals, nothing changes.
 #[tokio::test]
 async fn exchange_out_accepts_only_the_baskets_own_triples_in_order() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 0, 100_000 * UNIT)], &[&bob]).await.unwrap();
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 1, 20_000 * UNIT)], &[&bob]).await.unwrap();
@@ -290,7 +174,7 @@ async fn exchange_out_accepts_only_the_baskets_own_triples_in_order() {
 /// share is not diluted.
 #[tokio::test]
 async fn a_basket_vault_as_destination_takes_nothing_from_the_basket() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 0, 100_000 * UNIT)], &[&bob]).await.unwrap();
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 1, 20_000 * UNIT)], &[&bob]).await.unwrap();
@@ -322,7 +206,7 @@ async fn a_basket_vault_as_destination_takes_nothing_from_the_basket() {
 /// with nothing accounted, and the next depositor enters at par.
 #[tokio::test]
 async fn donations_and_an_emptied_basket_move_no_price() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     // Eve seeds an empty basket with dust, then donates heavily to inflate the price.
     let (eve, eve_basket) = w.newcomer(50_000 * UNIT, 0).await;
@@ -364,7 +248,7 @@ async fn donations_and_an_emptied_basket_move_no_price() {
 /// round-tripper never ends with more tranche value than she started with.
 #[tokio::test]
 async fn dust_and_many_small_round_trips_extract_nothing() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 0, 100_000 * UNIT)], &[&bob]).await.unwrap();
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 1, 20_000 * UNIT)], &[&bob]).await.unwrap();
@@ -403,7 +287,7 @@ async fn dust_and_many_small_round_trips_extract_nothing() {
 /// `ConcentrationCapExceeded`, nothing changes.
 #[tokio::test]
 async fn the_concentration_cap_cannot_be_split_or_exited_around() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     // Junior first into an empty basket: it would be 100 % of it.
     let watched = w.watched();
@@ -440,7 +324,7 @@ async fn the_concentration_cap_cannot_be_split_or_exited_around() {
 /// Safe: `UnknownConstituent` / `ConstituentDisabled` / `WrongAccount`, nothing changes.
 #[tokio::test]
 async fn a_disabled_or_foreign_constituent_cannot_come_in_under_another_index() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     let issuer = w.f.issuer.insecure_clone();
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 0, 100_000 * UNIT)], &[&bob]).await.unwrap();
@@ -499,7 +383,7 @@ async fn a_disabled_or_foreign_constituent_cannot_come_in_under_another_index() 
 /// `PoolPaused` / `WrongStage`, nothing changes; exchanges out still work.
 #[tokio::test]
 async fn a_paused_or_crisis_pool_takes_no_exchange_in_but_lets_holders_out() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     let g = w.f.guardian.insecure_clone();
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 0, 10_000 * UNIT)], &[&bob]).await.unwrap();
@@ -522,7 +406,7 @@ async fn a_paused_or_crisis_pool_takes_no_exchange_in_but_lets_holders_out() {
 /// Attack: u64::MAX amounts in and out. Safe: refused (no panic, no wrap), nothing changes.
 #[tokio::test]
 async fn u64_max_amounts_are_refused_without_effect() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let (bob, bob_basket) = (w.bob.wallet.insecure_clone(), w.bob_basket);
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 0, 10_000 * UNIT)], &[&bob]).await.unwrap();
     let watched = w.watched();
@@ -539,7 +423,7 @@ async fn u64_max_amounts_are_refused_without_effect() {
 /// than the guardian pauses (the authority included). Safe: `NotAuthority` / `NotGuardian`.
 #[tokio::test]
 async fn only_the_authority_tunes_and_only_the_guardian_pauses() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let issuer = w.f.issuer.insecure_clone();
     let mallory = w.f.investor(0, false).await;
     let m = mallory.wallet.insecure_clone();
@@ -576,7 +460,7 @@ async fn only_the_authority_tunes_and_only_the_guardian_pauses() {
 /// `WrongAccount` / `JuniorConstituent`; also terms out of bounds (`InvalidParams`).
 #[tokio::test]
 async fn the_junior_rule_cannot_be_dodged_with_a_foreign_pool() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let issuer = w.f.issuer.insecure_clone();
     let basket = [w.b.basket];
     let other = w.f.another_pool(9).await;
@@ -609,7 +493,7 @@ async fn the_junior_rule_cannot_be_dodged_with_a_foreign_pool() {
 /// constituents. Safe: `WrongAccount` / `TooManyConstituents`.
 #[tokio::test]
 async fn a_pool_on_another_base_token_cannot_join() {
-    let mut w = world().await;
+    let mut w = basket_world().await;
     let issuer = w.f.issuer.insecure_clone();
     let basket = [w.b.basket];
     let other_mint = client::create_mint(&mut w.f.chain, &issuer.pubkey(), 6).await.unwrap();

@@ -12,9 +12,7 @@
 
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
-use sluice::instructions::{
-    plan_buyback, AddReceivableArgs, AddTrancheArgs, CreatePoolArgs, DepositArgs, RedeemInstantArgs, SwapArgs,
-};
+use sluice::instructions::{plan_buyback, AddReceivableArgs, AddTrancheArgs, CreatePoolArgs, DepositArgs, SwapArgs};
 use sluice::math::allocation::value_of;
 use sluice::math::amm::quote;
 use sluice::math::dcf::{overdue_haircut_bps, OverdueStep};
@@ -43,30 +41,6 @@ async fn funded_pool() -> (Fixture, Investor) {
     let alice = f.investor(20_000_000 * UNIT, false).await;
     f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
     (f, alice)
-}
-
-/// `funded_pool` with redemption set up for every tranche.
-async fn pool_with_queues() -> (Fixture, Investor, Vec<QueueKeys>) {
-    let (mut f, alice) = funded_pool().await;
-    let queues = f.init_redemption().await;
-    (f, alice, queues)
-}
-
-/// Fresh rates at the fixture's level and a reprice: a fresh NAV after a clock move.
-async fn refresh(f: &mut Fixture) {
-    f.publish(800).await.unwrap();
-    f.reprice().await.unwrap();
-}
-
-fn instant(f: &Fixture, inv: &Investor, tranche: u8, tokens: u64) -> Instruction {
-    ix::redeem_instant(
-        &inv.wallet.pubkey(),
-        &f.keys,
-        &inv.tranches[tranche as usize],
-        &inv.base,
-        f.reserve,
-        RedeemInstantArgs { tranche, tokens, min_out: 0 },
-    )
 }
 
 /// An instant exit that must succeed; returns the base tokens received.
@@ -225,7 +199,7 @@ async fn discounted_markets(dumps: &[(u8, u64)]) -> (Fixture, Investor, Vec<Queu
         markets.push(m);
     }
     f.chain.advance_clock(3_600).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     (f, alice, q, markets)
 }
 
@@ -258,7 +232,7 @@ async fn hole_1_a_donation_to_the_escrow_wedges_nothing() {
     let early = ix::cancel_redemption(&alice.wallet.pubkey(), &f.keys, &q[0], &alice.tranches[0], cancelled);
     f.expect_rejected(&[early], &[&alice.wallet], SluiceError::CancelLocked, &[escrow, alice.tranches[0]]).await;
     f.chain.advance_clock(DAY).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     let before = f.balance(&alice.tranches[0]).await;
     f.cancel(&alice, &q[0], cancelled).await.unwrap();
     assert_eq!(f.balance(&alice.tranches[0]).await - before, 1_000 * UNIT);
@@ -363,7 +337,7 @@ async fn hole_2_a_nav_from_before_midnight_is_stale_after_it() {
     let now = f.now().await;
     let midnight = (now.div_euclid(DAY) + 1) * DAY;
     f.chain.set_clock(midnight - 120).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     // At 23:58 the NAV is good.
     f.deposit(&alice, JUNIOR, 1_000 * UNIT).await.unwrap();
     // At 00:03 it is five minutes old (under the ten-minute age), the rates too, but it is
@@ -394,7 +368,7 @@ async fn hole_3_a_market_that_never_traded_signals_no_stress() {
     let m = open_market(&mut f, &alice, SENIOR, 0).await;
     // Three days on, past any minimum stay: the stage would move if anything called for it.
     f.chain.advance_clock(3 * DAY).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     let update = ix::update_stage(&f.keys.pool, Some(m.keys.amm));
     f.expect_rejected(std::slice::from_ref(&update), &[], SluiceError::StageUnchanged, &[m.keys.amm]).await;
     // With liquidity but no trade, an hour on: its price is NAV's, no discount either.
@@ -413,7 +387,7 @@ async fn hole_3_a_dump_and_buy_back_sandwich_does_not_move_the_stage() {
     let w = alice.wallet.insecure_clone();
     let m = open_market(&mut f, &alice, SENIOR, 1_000_000 * UNIT).await;
     f.chain.advance_clock(3 * DAY).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     let update = ix::update_stage(&f.keys.pool, Some(m.keys.amm));
     let watch = [m.keys.amm, m.keys.tranche_vault, m.keys.base_vault, alice.base, alice.tranches[0]];
 
@@ -447,7 +421,7 @@ async fn hole_3_stress_waits_its_minimum_stay_before_crisis_on_an_empty_reserve(
     let (mut f, alice, q) = pool_with_queues().await;
     f.init_reserve(0).await;
     f.chain.advance_clock(3 * DAY).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     // Cash lent out: a stress the cash covers would never become a crisis.
     f.lock_cash().await;
     let update = ix::update_stage(&f.keys.pool, None);
@@ -590,7 +564,7 @@ async fn hole_7_pause_stops_every_outflow_and_leaves_holders_their_own() {
     let waiting = f.request(&alice, &q[0], 1_000 * UNIT).await.unwrap();
     // A day on: the cancel lock is over, the next batch is due, the NAV is fresh.
     f.chain.advance_clock(DAY).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
 
     f.chain.send(&[ix::pause(&guardian.pubkey(), &f.keys.pool)], &[&guardian]).await.unwrap();
     let watch = [
@@ -1008,7 +982,7 @@ async fn hole_19_the_instant_threshold_holds_per_holder_and_day() {
     assert_eq!(exit(&mut f, &bob, SENIOR, 5_000 * UNIT).await, 5_000 * UNIT - 25 * UNIT);
     // A day later, the first holder may exit again.
     f.chain.advance_clock(DAY).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     assert!(exit(&mut f, &alice, SENIOR, 2_000 * UNIT).await > 2_000 * UNIT - 10 * UNIT);
 }
 
@@ -1028,7 +1002,7 @@ async fn hole_19_overdue_receivables_lose_value_day_by_day() {
     // 29 and 15 days overdue, nothing written down: the NAV already carries them at
     // 75,830 (−24.17 %) and 87,500 (−12.5 %).
     f.chain.set_clock(due + 29 * DAY + 3_600).await.unwrap();
-    refresh(&mut f).await;
+    f.refresh().await;
     let pool = f.pool().await;
     assert_eq!(pool.nav, pool.cash + 75_830 * UNIT + 87_500 * UNIT);
 

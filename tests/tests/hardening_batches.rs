@@ -4,10 +4,9 @@
 //! 10, 11, 12, 13 and 18).
 #![allow(deprecated)]
 
-use anchor_lang::solana_program::instruction::Instruction;
-use sluice::instructions::{AddReceivableArgs, AddTrancheArgs, RedeemInstantArgs};
+use sluice::instructions::AddReceivableArgs;
 use sluice::math::time::SECONDS_PER_DAY;
-use sluice::state::{PoolParams, Stage, PARK_AFTER_SECS};
+use sluice::state::{Stage, PARK_AFTER_SECS};
 use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::ix;
 
@@ -16,33 +15,6 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 const DAY: i64 = SECONDS_PER_DAY;
-
-/// A funded pool with redemption set up: junior 3M, mezzanine 2M, senior 5M.
-async fn pool_with_queues() -> (Fixture, Investor, Vec<QueueKeys>) {
-    let mut f = Fixture::new(false).await;
-    let alice = f.investor(20_000_000 * UNIT, false).await;
-    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
-    let queues = f.init_redemption().await;
-    (f, alice, queues)
-}
-
-/// The fixture's parameters with a change applied, set and repriced.
-async fn set(f: &mut Fixture, change: impl FnOnce(&mut PoolParams)) {
-    let mut params = default_params(false);
-    change(&mut params);
-    f.set_params(params).await;
-}
-
-fn instant(f: &Fixture, inv: &Investor, tranche: u8, tokens: u64) -> Instruction {
-    ix::redeem_instant(
-        &inv.wallet.pubkey(),
-        &f.keys,
-        &inv.tranches[tranche as usize],
-        &inv.base,
-        f.reserve,
-        RedeemInstantArgs { tranche, tokens, min_out: 0 },
-    )
-}
 
 /// Moves `amount` raw tokens between two token accounts, signed by the source's owner.
 async fn transfer(f: &mut Fixture, owner: &Keypair, from: &sluice_sdk::Pubkey, to: &sluice_sdk::Pubkey, amount: u64) {
@@ -83,7 +55,7 @@ async fn keeper_tips_pay_for_value_processed_not_for_calls() {
     let keeper = f.keeper().await;
     // Instant fees fill the pot: 0.5 % of 10,000 = 50.
     f.chain.send(&[instant(&f, &alice, SENIOR, 10_000 * UNIT)], &[&alice.wallet]).await.unwrap();
-    set(&mut f, |p| p.redemption.keeper_tip = 10 * UNIT).await;
+    f.change_params(|p| p.redemption.keeper_tip = 10 * UNIT).await;
     assert_eq!(f.pool().await.fee_pot, 50 * UNIT);
 
     // The attacker: five wallets of one raw unit each, each queued as a whole balance, and a
@@ -115,7 +87,7 @@ async fn keeper_tips_pay_for_value_processed_not_for_calls() {
 async fn an_instant_exit_cannot_spend_headroom_an_open_batch_granted() {
     let (mut f, alice, q) = pool_with_queues().await;
     let keeper = f.keeper().await;
-    set(&mut f, |p| {
+    f.change_params(|p| {
         p.redemption.instant_threshold = u64::MAX;
         p.redemption.instant_window_cap_bps = 10_000;
     })
@@ -145,7 +117,7 @@ async fn an_instant_exit_cannot_spend_headroom_an_open_batch_granted() {
 async fn cash_an_open_batch_granted_is_reserved() {
     let (mut f, alice, q) = pool_with_queues().await;
     let keeper = f.keeper().await;
-    set(&mut f, |p| p.redemption.instant_threshold = u64::MAX).await;
+    f.change_params(|p| p.redemption.instant_threshold = u64::MAX).await;
     leave_above_floor(&mut f, 50_000 * UNIT).await;
     let id = f.request(&alice, &q[0], 40_000 * UNIT).await.unwrap();
     f.crank(&keeper, &q[1], 1).await.unwrap(); // opens the batch; the senior part waits
@@ -184,7 +156,7 @@ async fn cash_an_open_batch_granted_is_reserved() {
 async fn a_batch_whose_price_fell_lapses_instead_of_paying_it() {
     let (mut f, alice, q) = pool_with_queues().await;
     let keeper = f.keeper().await;
-    set(&mut f, |p| p.redemption.instant_threshold = u64::MAX).await;
+    f.change_params(|p| p.redemption.instant_threshold = u64::MAX).await;
     let idx = f.add_receivable(4_000_000 * UNIT, 4_000_000 * UNIT, 200, 0).await.unwrap();
     f.reprice().await.unwrap();
     let id = f.request(&alice, &q[2], 500_000 * UNIT).await.unwrap();
@@ -222,7 +194,7 @@ async fn a_cancel_during_a_batch_leaves_its_share_to_the_others() {
     let bob = f.investor(1_000_000 * UNIT, false).await;
     let keeper = f.keeper().await;
     f.deposit(&bob, SENIOR, 20_000 * UNIT).await.unwrap();
-    set(&mut f, |p| p.redemption.instant_threshold = u64::MAX).await;
+    f.change_params(|p| p.redemption.instant_threshold = u64::MAX).await;
     leave_above_floor(&mut f, 10_000 * UNIT).await;
     let victim = f.request(&bob, &q[0], 9_000 * UNIT).await.unwrap();
     let inflated = f.request(&alice, &q[0], 900_000 * UNIT).await.unwrap();
@@ -264,25 +236,6 @@ async fn installments_hold_per_holder_not_per_request() {
     assert!(alice_paid.abs_diff(bob_paid) <= 7, "split {alice_paid} vs single {bob_paid}");
 }
 
-/// A pool whose senior and mezzanine need no subordination, so that the junior can leave
-/// entirely while they stay: the fixture switched to it.
-async fn pool_without_subordination() -> (Fixture, Investor, Vec<QueueKeys>) {
-    let mut f = Fixture::new(false).await;
-    let keys = f.another_pool(2).await;
-    let issuer = f.issuer.insecure_clone();
-    for (i, coupon_bps) in [800u16, 1_200, 0].into_iter().enumerate() {
-        let args = AddTrancheArgs { coupon_bps, min_subordination_bps: 0 };
-        f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &keys, i as u8, args)], &[&issuer]).await.unwrap();
-    }
-    f.keys = keys;
-    f.sequence = 0;
-    f.publish(800).await.unwrap();
-    let alice = f.investor(20_000_000 * UNIT, false).await;
-    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
-    let queues = f.init_redemption().await;
-    (f, alice, queues)
-}
-
 /// Holes 10 and 9: a junior with value but no tokens aborted batches with an arithmetic
 /// underflow, and its first depositor took that value for nothing.
 #[tokio::test]
@@ -290,7 +243,7 @@ async fn an_empty_junior_that_holds_value_neither_aborts_batches_nor_is_given_aw
     let (mut f, alice, q) = pool_without_subordination().await;
     let keeper = f.keeper().await;
     f.init_reserve(150_000 * UNIT).await;
-    set(&mut f, |p| {
+    f.change_params(|p| {
         p.redemption.instant_threshold = u64::MAX;
         p.redemption.instant_window_cap_bps = 10_000;
     })
@@ -371,7 +324,7 @@ async fn an_unclaimed_request_is_parked_and_the_queue_moves_on() {
 async fn dust_requests_clear_in_a_scarce_batch() {
     let (mut f, alice, q) = pool_with_queues().await;
     let keeper = f.keeper().await;
-    set(&mut f, |p| p.redemption.instant_threshold = u64::MAX).await;
+    f.change_params(|p| p.redemption.instant_threshold = u64::MAX).await;
     leave_above_floor(&mut f, 5_000 * UNIT).await;
     let mut dust = Vec::new();
     for _ in 0..4 {

@@ -16,15 +16,6 @@ use solana_signer::Signer;
 
 const DAY: i64 = SECONDS_PER_DAY;
 
-/// A funded pool with redemption set up: junior 3M, mezzanine 2M, senior 5M.
-async fn pool_with_queues() -> (Fixture, Investor, Vec<QueueKeys>) {
-    let mut f = Fixture::new(false).await;
-    let alice = f.investor(20_000_000 * UNIT, false).await;
-    f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
-    let queues = f.init_redemption().await;
-    (f, alice, queues)
-}
-
 fn instant(
     f: &Fixture,
     inv: &Investor,
