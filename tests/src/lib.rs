@@ -113,16 +113,26 @@ pub fn instant(
     tranche: u8,
     tokens: u64,
 ) -> anchor_lang::solana_program::instruction::Instruction {
+    instant_with_min(f, inv, tranche, tokens, 0)
+}
+
+/// An instant redemption that pays at least `min_out`.
+pub fn instant_with_min(
+    f: &Fixture,
+    inv: &Investor,
+    tranche: u8,
+    tokens: u64,
+    min_out: u64,
+) -> anchor_lang::solana_program::instruction::Instruction {
     ix::redeem_instant(
         &inv.wallet.pubkey(),
         &f.keys,
         &inv.tranches[tranche as usize],
         &inv.base,
         f.reserve,
-        RedeemInstantArgs { tranche, tokens, min_out: 0 },
+        RedeemInstantArgs { tranche, tokens, min_out },
     )
 }
-
 /// Asserts that `result` failed with exactly `expected` from Sluice.
 #[track_caller]
 pub fn assert_sluice_err<T: std::fmt::Debug>(result: Result<T, ChainError>, expected: SluiceError) {

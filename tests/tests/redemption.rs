@@ -3,7 +3,6 @@
 //! last holder, and a 10,000-request wave.
 #![allow(deprecated)]
 
-use sluice::instructions::RedeemInstantArgs;
 use sluice::math::allocation::value_of;
 use sluice::math::time::SECONDS_PER_DAY;
 use sluice::state::Stage;
@@ -16,29 +15,12 @@ use solana_signer::Signer;
 
 const DAY: i64 = SECONDS_PER_DAY;
 
-fn instant(
-    f: &Fixture,
-    inv: &Investor,
-    tranche: u8,
-    tokens: u64,
-    min_out: u64,
-) -> anchor_lang::solana_program::instruction::Instruction {
-    ix::redeem_instant(
-        &inv.wallet.pubkey(),
-        &f.keys,
-        &inv.tranches[tranche as usize],
-        &inv.base,
-        f.reserve,
-        RedeemInstantArgs { tranche, tokens, min_out },
-    )
-}
-
 #[tokio::test]
 async fn instant_redemption_pays_nav_minus_fee_within_its_limits() {
     let (mut f, alice, _) = pool_with_queues().await;
     let w = alice.wallet.insecure_clone();
     let before = f.balance(&alice.base).await;
-    f.chain.send(&[instant(&f, &alice, SENIOR, 5_000 * UNIT, 0)], &[&w]).await.unwrap();
+    f.chain.send(&[instant_with_min(&f, &alice, SENIOR, 5_000 * UNIT, 0)], &[&w]).await.unwrap();
     // Price 1.0: 5,000 value, 0.5 % fee.
     assert_eq!(f.balance(&alice.base).await - before, 5_000 * UNIT - 25 * UNIT);
     let pool = f.pool().await;
@@ -48,16 +30,28 @@ async fn instant_redemption_pays_nav_minus_fee_within_its_limits() {
     assert_eq!(pool.cash, pool.nav);
 
     // Above the threshold (10,000), beyond the payout floor.
-    f.expect_rejected(&[instant(&f, &alice, SENIOR, 10_001 * UNIT, 0)], &[&w], SluiceError::InstantTooLarge, &[]).await;
     f.expect_rejected(
-        &[instant(&f, &alice, SENIOR, 100 * UNIT, 100 * UNIT)],
+        &[instant_with_min(&f, &alice, SENIOR, 10_001 * UNIT, 0)],
+        &[&w],
+        SluiceError::InstantTooLarge,
+        &[],
+    )
+    .await;
+    f.expect_rejected(
+        &[instant_with_min(&f, &alice, SENIOR, 100 * UNIT, 100 * UNIT)],
         &[&w],
         SluiceError::PayoutBelowMinimum,
         &[],
     )
     .await;
     // The threshold holds per holder and day: 5,001 more would take Alice past 10,000.
-    f.expect_rejected(&[instant(&f, &alice, SENIOR, 5_001 * UNIT, 0)], &[&w], SluiceError::InstantTooLarge, &[]).await;
+    f.expect_rejected(
+        &[instant_with_min(&f, &alice, SENIOR, 5_001 * UNIT, 0)],
+        &[&w],
+        SluiceError::InstantTooLarge,
+        &[],
+    )
+    .await;
     // The 24 h window allows 1 % of NAV (~100,000): nine more holders of 10,000 reach it.
     let mut holders = Vec::new();
     for _ in 0..10 {
@@ -66,11 +60,11 @@ async fn instant_redemption_pays_nav_minus_fee_within_its_limits() {
         holders.push(h);
     }
     for h in &holders[..9] {
-        f.chain.send(&[instant(&f, h, MEZZANINE, 10_000 * UNIT, 0)], &[&h.wallet]).await.unwrap();
+        f.chain.send(&[instant_with_min(&f, h, MEZZANINE, 10_000 * UNIT, 0)], &[&h.wallet]).await.unwrap();
     }
     let last = &holders[9];
     f.expect_rejected(
-        &[instant(&f, last, MEZZANINE, 10_000 * UNIT, 0)],
+        &[instant_with_min(&f, last, MEZZANINE, 10_000 * UNIT, 0)],
         &[&last.wallet],
         SluiceError::InstantCapReached,
         &[],
@@ -81,11 +75,11 @@ async fn instant_redemption_pays_nav_minus_fee_within_its_limits() {
     f.publish(800).await.unwrap();
     f.reprice().await.unwrap();
     // (The mezzanine price has accrued a day's coupon: 9,000 tokens stay under the threshold.)
-    f.chain.send(&[instant(&f, last, MEZZANINE, 9_000 * UNIT, 0)], &[&last.wallet]).await.unwrap();
+    f.chain.send(&[instant_with_min(&f, last, MEZZANINE, 9_000 * UNIT, 0)], &[&last.wallet]).await.unwrap();
     // Outside Normal, instant exits stop.
     let g = f.guardian.insecure_clone();
     f.chain.send(&[ix::force_crisis(&g.pubkey(), &f.keys.pool)], &[&g]).await.unwrap();
-    f.expect_rejected(&[instant(&f, &alice, SENIOR, UNIT, 0)], &[&w], SluiceError::WrongStage, &[]).await;
+    f.expect_rejected(&[instant_with_min(&f, &alice, SENIOR, UNIT, 0)], &[&w], SluiceError::WrongStage, &[]).await;
 }
 
 #[tokio::test]
@@ -95,7 +89,8 @@ async fn instant_redemption_respects_cash_floor_and_subordination() {
     // Fund receivables until only 1.5 % of NAV is cash: under the 2 % floor.
     f.add_receivable(9_900_000 * UNIT, 9_850_000 * UNIT, 200, 0).await.unwrap();
     f.reprice().await.unwrap();
-    f.expect_rejected(&[instant(&f, &alice, SENIOR, UNIT, 0)], &[&w], SluiceError::CashFloorReached, &[]).await;
+    f.expect_rejected(&[instant_with_min(&f, &alice, SENIOR, UNIT, 0)], &[&w], SluiceError::CashFloorReached, &[])
+        .await;
 
     // Subordination: with senior at 20 % minimum, a junior-only exit that leaves less than
     // 20 % of NAV below senior is refused even when small.
@@ -111,13 +106,13 @@ async fn instant_redemption_respects_cash_floor_and_subordination() {
     // x ≤ 3.75M, but the junior holds only 3M; mezzanine (10 % over junior) binds first:
     // 3M − x ≥ 0.1·(10M − x) → x ≤ 2.222…M.
     g.expect_rejected(
-        &[instant(&g, &bob, JUNIOR, 2_300_000 * UNIT, 0)],
+        &[instant_with_min(&g, &bob, JUNIOR, 2_300_000 * UNIT, 0)],
         &[&wb],
         SluiceError::SubordinationBreached,
         &[],
     )
     .await;
-    g.chain.send(&[instant(&g, &bob, JUNIOR, 2_200_000 * UNIT, 0)], &[&wb]).await.unwrap();
+    g.chain.send(&[instant_with_min(&g, &bob, JUNIOR, 2_200_000 * UNIT, 0)], &[&wb]).await.unwrap();
 }
 
 #[tokio::test]
@@ -421,7 +416,7 @@ async fn a_crank_that_fills_earns_the_keeper_tip_from_fees() {
     let (mut f, alice, q) = pool_with_queues().await;
     let keeper = f.keeper().await;
     // Instant fees fill the pot: 0.5 % of 5,000 = 25.
-    f.chain.send(&[instant(&f, &alice, SENIOR, 5_000 * UNIT, 0)], &[&alice.wallet]).await.unwrap();
+    f.chain.send(&[instant_with_min(&f, &alice, SENIOR, 5_000 * UNIT, 0)], &[&alice.wallet]).await.unwrap();
     f.request(&alice, &q[0], 2_000 * UNIT).await.unwrap();
     f.crank(&keeper, &q[0], 256).await.unwrap();
     assert_eq!(f.balance(&keeper.1).await, UNIT);
@@ -460,7 +455,8 @@ async fn cranks_refuse_stale_prices_and_strangers() {
     // Ten minutes on, the NAV is too old to pay at.
     f.chain.advance_clock(601).await.unwrap();
     f.expect_rejected(&[f.crank_ix(&keeper, &q[0], 256)], &[&keeper.0], SluiceError::NavStale, &[]).await;
-    f.expect_rejected(&[instant(&f, &alice, SENIOR, UNIT, 0)], &[&alice.wallet], SluiceError::NavStale, &[]).await;
+    f.expect_rejected(&[instant_with_min(&f, &alice, SENIOR, UNIT, 0)], &[&alice.wallet], SluiceError::NavStale, &[])
+        .await;
     f.reprice().await.unwrap();
     // A chunk size outside 1..=256 is refused.
     f.expect_rejected(&[f.crank_ix(&keeper, &q[0], 0)], &[&keeper.0], SluiceError::InvalidParams, &[]).await;

@@ -5,13 +5,10 @@
 //! Basket value V = sleeve + Σ held × tranche value / tranche supply (each term floored);
 //! basket price = V / supply.
 
-use super::allocation::value_of;
+/// Value of `tokens` of a tranche worth `value` over `supply` tokens, floored: the same
+/// conversion redemptions use.
+pub use super::allocation::value_of as holding_value;
 use super::time::BPS;
-
-/// Value of `tokens` of a tranche worth `value` over `supply` tokens, floored.
-pub fn holding_value(tokens: u64, value: u64, supply: u64) -> u64 {
-    value_of(tokens, value, supply)
-}
 
 /// Basket tokens minted for tranche tokens worth `value_in`, after a haircut of
 /// `haircut_bps`, into a basket worth `basket_value` over `supply` tokens:
