@@ -5,6 +5,7 @@
 
 use sluice::instructions::{ConstituentArgs, CreateBasketArgs, ExchangeInArgs};
 use sluice::math::basket::{holding_value, share_out, tokens_for_exchange_in};
+use sluice::state::BasketParams;
 use sluice_sdk::chain::Chain;
 use sluice_sdk::ix::{self, BasketKeys};
 use sluice_sdk::{client, pda, Pubkey};
@@ -36,10 +37,8 @@ async fn exchanging_in_at_the_dcf_price_and_out_in_kind_takes_no_value() {
     let expected =
         tokens_for_exchange_in(holding_value(5_000 * UNIT, senior.value, senior.supply), 200, value, supply).unwrap();
     // The SDK's preview is the program's own planning.
-    let pool = w.f.pool().await;
     let now = w.f.now().await;
-    let preview =
-        sluice_sdk::preview::basket_exchange_in(&w.basket().await, &[pool.clone(), pool], 0, 5_000 * UNIT, now);
+    let preview = sluice_sdk::preview::basket_exchange_in(&w.view().await, 0, 5_000 * UNIT, now);
     assert_eq!(preview, Some(expected));
     w.f.chain.send(&[w.exchange_in(&carol, &carol_basket, 0, 5_000 * UNIT)], &[&carol.wallet]).await.unwrap();
     assert_eq!(w.f.balance(&carol_basket).await, expected);
@@ -48,7 +47,7 @@ async fn exchanging_in_at_the_dcf_price_and_out_in_kind_takes_no_value() {
     let before = w.f.balance(&carol.tranches[0]).await;
     let basket = w.basket().await;
     let slice = share_out(basket.constituents[0].held, expected, basket.supply);
-    assert_eq!(sluice_sdk::preview::basket_exchange_out(&basket, expected), vec![slice, 0, 0]);
+    assert_eq!(sluice_sdk::preview::basket_exchange_out(&w.view().await, expected), Some(vec![slice, 0, 0]));
     w.f.chain.send(&[w.exchange_out(&carol, &carol_basket, expected)], &[&carol.wallet]).await.unwrap();
     let got = w.f.balance(&carol.tranches[0]).await - before;
     assert_eq!(got, slice);
@@ -145,7 +144,7 @@ async fn constituents_are_admitted_only_within_their_rules() {
     let basket = [w.b.basket];
     // A junior needs explicit permission and at least a 20 % haircut.
     let b2 = BasketKeys::new(&issuer.pubkey(), 2, w.f.keys.base_mint);
-    let args = CreateBasketArgs { basket_id: 2, guardian: w.f.guardian.pubkey() };
+    let args = CreateBasketArgs { basket_id: 2, guardian: w.f.guardian.pubkey(), params: BasketParams::DEFAULT };
     w.f.chain.send(&[ix::create_basket(&issuer.pubkey(), &b2, args)], &[&issuer]).await.unwrap();
     for terms in [
         ConstituentArgs { allow_junior: false, ..JUNIOR_TERMS },
@@ -180,8 +179,11 @@ async fn a_permissioned_constituent_takes_only_members() {
     f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
     let issuer = f.issuer.insecure_clone();
     let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
-    let create =
-        ix::create_basket(&issuer.pubkey(), &b, CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey() });
+    let create = ix::create_basket(
+        &issuer.pubkey(),
+        &b,
+        CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey(), params: BasketParams::DEFAULT },
+    );
     f.chain
         .send(&[create, ix::add_constituent(&issuer.pubkey(), &b, &f.keys, SENIOR, SENIOR_TERMS)], &[&issuer])
         .await

@@ -8,6 +8,7 @@ use sluice::instructions::{
     basket_value, AddTrancheArgs, ConstituentArgs, CreateBasketArgs, CreatePoolArgs, ExchangeInArgs, ExchangeOutArgs,
 };
 use sluice::math::basket::holding_value;
+use sluice::state::BasketParams;
 use sluice::state::MAX_PUBLISHERS;
 use sluice_sdk::chain::Chain;
 use sluice_sdk::ix::{self, BasketKeys};
@@ -122,8 +123,11 @@ async fn exchange_out_accepts_only_the_baskets_own_triples_in_order() {
     // A second basket of the same tranches, with tokens of its own in its vaults.
     let issuer = w.f.issuer.insecure_clone();
     let b2 = BasketKeys::new(&issuer.pubkey(), 2, w.f.keys.base_mint);
-    let create =
-        ix::create_basket(&issuer.pubkey(), &b2, CreateBasketArgs { basket_id: 2, guardian: w.f.guardian.pubkey() });
+    let create = ix::create_basket(
+        &issuer.pubkey(),
+        &b2,
+        CreateBasketArgs { basket_id: 2, guardian: w.f.guardian.pubkey(), params: BasketParams::DEFAULT },
+    );
     let add = ix::add_constituent(&issuer.pubkey(), &b2, &w.f.keys, SENIOR, SENIOR_TERMS);
     w.f.chain.send(&[create, add], &[&issuer]).await.unwrap();
     let other_vault = pda::basket_vault(&b2.basket, &w.f.keys.tranche_mint(SENIOR));
@@ -155,10 +159,10 @@ async fn exchange_out_accepts_only_the_baskets_own_triples_in_order() {
     let slices =
         [(w.f.keys.tranche_mint(SENIOR), w.bob.tranches[0]), (w.f.keys.tranche_mint(JUNIOR), w.bob.tranches[2])];
     let short = ExchangeOutArgs { tokens, min_outs: vec![0; 2] };
-    let short = ix::exchange_out(&bob.pubkey(), &w.b, &bob_basket, &w.bob.base, &slices, short);
+    let short = ix::exchange_out(&bob.pubkey(), &w.b, &bob_basket, &w.bob.base, &slices, &[], short);
     w.f.expect_rejected(&[short], &[&bob], SluiceError::InvalidParams, &watched).await;
     let greedy = ExchangeOutArgs { tokens, min_outs: vec![u64::MAX, 0, 0] };
-    let greedy = ix::exchange_out(&bob.pubkey(), &w.b, &bob_basket, &w.bob.base, &slices, greedy);
+    let greedy = ix::exchange_out(&bob.pubkey(), &w.b, &bob_basket, &w.bob.base, &slices, &[], greedy);
     w.f.expect_rejected(&[greedy], &[&bob], SluiceError::SlippageExceeded, &watched).await;
     // Someone else's basket tokens.
     let (eve, _) = w.newcomer(1_000 * UNIT, 0).await;
@@ -315,7 +319,7 @@ async fn the_concentration_cap_cannot_be_split_or_exited_around() {
     let basket = w.basket().await;
     let pool = w.f.pool().await;
     let now = w.f.now().await;
-    let (value, values) = basket_value(&basket, &[pool.clone(), pool], now).unwrap();
+    let (value, values) = basket_value(&basket, &[pool.clone(), pool], &Default::default(), now).unwrap();
     assert!(values[1] as u128 * 10_000 <= 3_000 * value as u128);
 }
 
@@ -428,7 +432,7 @@ async fn only_the_authority_tunes_and_only_the_guardian_pauses() {
     let mallory = w.f.investor(0, false).await;
     let m = mallory.wallet.insecure_clone();
     let basket = [w.b.basket];
-    let loose = ConstituentArgs { haircut_bps: 0, cap_bps: 10_000, allow_junior: true, enabled: true };
+    let loose = ConstituentArgs { haircut_bps: 0, cap_bps: 10_000, target_bps: 0, allow_junior: true, enabled: true };
     w.f.expect_rejected(
         &[ix::update_constituent(&m.pubkey(), &w.b, &w.f.keys.pool, 1, loose)],
         &[&m],
@@ -468,7 +472,7 @@ async fn the_junior_rule_cannot_be_dodged_with_a_foreign_pool() {
         let args = AddTrancheArgs { coupon_bps: 500, min_subordination_bps: 0 };
         w.f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &other, i, args)], &[&issuer]).await.unwrap();
     }
-    let loose = ConstituentArgs { haircut_bps: 0, cap_bps: 10_000, allow_junior: false, enabled: true };
+    let loose = ConstituentArgs { haircut_bps: 0, cap_bps: 10_000, target_bps: 0, allow_junior: false, enabled: true };
     for pool in [other.pool, w.f.keys.pool] {
         let expected = if pool == w.f.keys.pool { SluiceError::JuniorConstituent } else { SluiceError::WrongAccount };
         let ixn = ix::update_constituent(&issuer.pubkey(), &w.b, &pool, 1, loose);
@@ -508,7 +512,9 @@ async fn a_pool_on_another_base_token_cannot_join() {
     let add = ix::add_constituent(&issuer.pubkey(), &w.b, &other, SENIOR, SENIOR_TERMS);
     w.f.expect_rejected(&[add], &[&issuer], SluiceError::WrongAccount, &basket).await;
     // Mezzanine from the right pool, then four tranches of same-base pools: the seventh fails.
-    let add = ix::add_constituent(&issuer.pubkey(), &w.b, &w.f.keys, MEZZANINE, SENIOR_TERMS);
+    // (No target weight: the targets already add up to the whole with the sleeve's.)
+    let untargeted = ConstituentArgs { target_bps: 0, ..SENIOR_TERMS };
+    let add = ix::add_constituent(&issuer.pubkey(), &w.b, &w.f.keys, MEZZANINE, untargeted);
     w.f.chain.send(&[add], &[&issuer]).await.unwrap();
     let mut extra = Vec::new();
     for id in [50, 51] {
@@ -519,10 +525,10 @@ async fn a_pool_on_another_base_token_cannot_join() {
         extra.push(p);
     }
     for (p, tranche) in [(&extra[0], 0), (&extra[0], 1), (&extra[1], 0)] {
-        let add = ix::add_constituent(&issuer.pubkey(), &w.b, p, tranche, SENIOR_TERMS);
+        let add = ix::add_constituent(&issuer.pubkey(), &w.b, p, tranche, untargeted);
         w.f.chain.send(&[add], &[&issuer]).await.unwrap();
     }
     assert_eq!(w.basket().await.constituent_count, 6);
-    let add = ix::add_constituent(&issuer.pubkey(), &w.b, &extra[1], 1, SENIOR_TERMS);
+    let add = ix::add_constituent(&issuer.pubkey(), &w.b, &extra[1], 1, untargeted);
     w.f.expect_rejected(&[add], &[&issuer], SluiceError::TooManyConstituents, &basket).await;
 }

@@ -88,6 +88,7 @@ use sluice::math::amm::MIN_LIQUIDITY;
 use sluice::math::basket::holding_value;
 use sluice::math::dcf::{MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
 use sluice::math::time::{BPS, SECONDS_PER_DAY};
+use sluice::state::BasketParams;
 use sluice::state::{
     Amm, AmmParams, Basket, ParkedClaim, Pool, ReceivableStatus, RedemptionQueue, Request, Stage, PARK_AFTER_SECS,
     QUEUE_CAPACITY, RATE_WINDOW_SECS,
@@ -115,8 +116,8 @@ const MAX_VIOLATIONS: usize = 10;
 /// The basket's constituents, in its order: the senior, then the junior with a 20 % haircut.
 const BASKET_TRANCHES: [usize; 2] = [SENIOR as usize, JUNIOR as usize];
 const BASKET_TERMS: [ConstituentArgs; 2] = [
-    ConstituentArgs { haircut_bps: 200, cap_bps: 10_000, allow_junior: false, enabled: true },
-    ConstituentArgs { haircut_bps: 2_000, cap_bps: 3_000, allow_junior: true, enabled: true },
+    ConstituentArgs { haircut_bps: 200, cap_bps: 10_000, target_bps: 6_000, allow_junior: false, enabled: true },
+    ConstituentArgs { haircut_bps: 2_000, cap_bps: 3_000, target_bps: 2_000, allow_junior: true, enabled: true },
 ];
 
 /// Whether a pause must refuse `ix` (`PoolPaused`): every movement of value priced at the
@@ -447,7 +448,7 @@ fn exchange_out_ix(keys: &PoolKeys, inv: &Investor, v: &Venues, h: usize, tokens
     let slices: Vec<(Pubkey, Pubkey)> =
         BASKET_TRANCHES.iter().map(|&t| (keys.tranche_mint(t as u8), inv.tranches[t])).collect();
     let args = ExchangeOutArgs { tokens, min_outs: vec![0; 3] };
-    ix::exchange_out(&inv.wallet.pubkey(), &v.basket, &v.basket_accounts[h], &inv.base, &slices, args)
+    ix::exchange_out(&inv.wallet.pubkey(), &v.basket, &v.basket_accounts[h], &inv.base, &slices, &[], args)
 }
 
 fn is_batch(ix: &Instruction) -> bool {
@@ -627,7 +628,7 @@ impl Harness {
         let create = ix::create_basket(
             &issuer.pubkey(),
             &basket,
-            CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey() },
+            CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey(), params: BasketParams::DEFAULT },
         );
         f.chain.send(&[create], &[&issuer]).await.unwrap();
         for (t, terms) in BASKET_TRANCHES.into_iter().zip(BASKET_TERMS) {

@@ -140,6 +140,51 @@ pub async fn basket<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<sluice:
     typed(address, decode::basket(&data(chain, address).await?))
 }
 
+/// A basket with everything its price reads: the constituents' pools and what its open
+/// requests still hold.
+#[derive(Clone, Debug)]
+pub struct BasketView {
+    pub address: Pubkey,
+    pub basket: sluice::state::Basket,
+    /// One per constituent, in order.
+    pub pools: Vec<Pool>,
+    pub flights: [sluice::state::InFlight; sluice::state::MAX_CONSTITUENTS],
+}
+
+impl BasketView {
+    /// The remaining accounts of every priced basket instruction: the constituents' pools,
+    /// then the queue of each open request.
+    pub fn priced_accounts(&self) -> Vec<Pubkey> {
+        let pools = self.basket.active().iter().map(|c| c.pool);
+        pools.chain(self.open_queues()).collect()
+    }
+
+    /// The queues of the basket's open requests, in constituent order.
+    pub fn open_queues(&self) -> Vec<Pubkey> {
+        sluice::instructions::open_requests(&self.basket).map(|(_, c)| c.queue).collect()
+    }
+
+    /// Value and per-constituent values at `now` (fails like the program on a stale NAV).
+    pub fn value(&self, now: i64) -> anchor_lang::Result<(u64, [u64; sluice::state::MAX_CONSTITUENTS])> {
+        sluice::instructions::basket_value(&self.basket, &self.pools, &self.flights, now)
+    }
+}
+
+pub async fn basket_view<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<BasketView, ChainError> {
+    let basket = basket(chain, address).await?;
+    let mut pools = Vec::new();
+    for c in basket.active() {
+        pools.push(pool(chain, &c.pool).await?);
+    }
+    let mut flights = [sluice::state::InFlight::default(); sluice::state::MAX_CONSTITUENTS];
+    for (j, c) in sluice::instructions::open_requests(&basket) {
+        let q = queue(chain, &c.queue).await?;
+        let r = q.slot(c.request_id);
+        flights[j] = sluice::state::InFlight { tokens: r.remaining, cash: r.claimable };
+    }
+    Ok(BasketView { address: *address, basket, pools, flights })
+}
+
 pub async fn amm<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<sluice::state::Amm, ChainError> {
     typed(address, decode::amm(&data(chain, address).await?))
 }

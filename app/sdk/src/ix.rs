@@ -781,7 +781,8 @@ pub fn set_basket_paused(guardian: &Pubkey, b: &BasketKeys, paused: bool) -> Ins
     build(acc::SetBasketPaused { guardian: *guardian, basket: b.basket }, data::SetBasketPaused { paused })
 }
 
-/// `pools`: every constituent's pool, in the basket's order (they price the basket).
+/// `priced`: every constituent's pool in the basket's order, then the queue of each open
+/// basket request (`BasketView::priced_accounts`): they price the basket.
 #[allow(clippy::too_many_arguments)]
 pub fn exchange_in(
     holder: &Pubkey,
@@ -790,7 +791,7 @@ pub fn exchange_in(
     holder_tranche: &Pubkey,
     holder_basket: &Pubkey,
     member: Option<Pubkey>,
-    pools: &[Pubkey],
+    priced: &[Pubkey],
     args: sluice::instructions::ExchangeInArgs,
 ) -> Instruction {
     let mut ix = build(
@@ -807,32 +808,36 @@ pub fn exchange_in(
         },
         data::ExchangeIn { args },
     );
-    ix.accounts.extend(pools.iter().map(|p| anchor_lang::prelude::AccountMeta::new_readonly(*p, false)));
+    ix.accounts.extend(priced.iter().map(|p| anchor_lang::prelude::AccountMeta::new_readonly(*p, false)));
     ix
 }
 
-/// `slices`: for each constituent in the basket's order, (its mint, the destination).
+/// The accounts both basket exits share (`exchange_out`, `redeem_basket`).
+fn basket_exit(holder: &Pubkey, b: &BasketKeys, holder_basket: &Pubkey, holder_base: &Pubkey) -> acc::BasketExit {
+    acc::BasketExit {
+        holder: *holder,
+        basket: b.basket,
+        mint: b.mint,
+        holder_basket: *holder_basket,
+        sleeve: b.sleeve,
+        base_mint: b.base_mint,
+        holder_base: *holder_base,
+        token_program: spl_token::ID,
+    }
+}
+
+/// `slices`: for each constituent in the basket's order, (its mint, the destination);
+/// `open_queues`: the queue of each open basket request (`BasketView::open_queues`).
 pub fn exchange_out(
     holder: &Pubkey,
     b: &BasketKeys,
     holder_basket: &Pubkey,
     holder_base: &Pubkey,
     slices: &[(Pubkey, Pubkey)],
+    open_queues: &[Pubkey],
     args: sluice::instructions::ExchangeOutArgs,
 ) -> Instruction {
-    let mut ix = build(
-        acc::ExchangeOut {
-            holder: *holder,
-            basket: b.basket,
-            mint: b.mint,
-            holder_basket: *holder_basket,
-            sleeve: b.sleeve,
-            base_mint: b.base_mint,
-            holder_base: *holder_base,
-            token_program: spl_token::ID,
-        },
-        data::ExchangeOut { args },
-    );
+    let mut ix = build(basket_exit(holder, b, holder_basket, holder_base), data::ExchangeOut { args });
     for (mint, to) in slices {
         ix.accounts.extend([
             anchor_lang::prelude::AccountMeta::new(pda::basket_vault(&b.basket, mint), false),
@@ -840,5 +845,76 @@ pub fn exchange_out(
             anchor_lang::prelude::AccountMeta::new(*to, false),
         ]);
     }
+    ix.accounts.extend(open_queues.iter().map(|q| anchor_lang::prelude::AccountMeta::new_readonly(*q, false)));
     ix
+}
+
+/// Sleeve redemption; `priced` as for `exchange_in`.
+pub fn redeem_basket(
+    holder: &Pubkey,
+    b: &BasketKeys,
+    holder_basket: &Pubkey,
+    holder_base: &Pubkey,
+    priced: &[Pubkey],
+    args: sluice::instructions::RedeemBasketArgs,
+) -> Instruction {
+    let mut ix = build(basket_exit(holder, b, holder_basket, holder_base), data::RedeemBasket { args });
+    ix.accounts.extend(priced.iter().map(|p| anchor_lang::prelude::AccountMeta::new_readonly(*p, false)));
+    ix
+}
+
+/// One `rebalance` crank on constituent `index` of the basket `view`, whose pool is `pool`
+/// (as read); the basket's member record goes along where the pool is permissioned and the
+/// reserve vault where the pool has one (a deposit may need it).
+pub fn rebalance(cranker: &Pubkey, b: &BasketKeys, view: &crate::client::BasketView, index: u8) -> Instruction {
+    let c = view.basket.constituents[index as usize];
+    let pool = &view.pools[index as usize];
+    let keys = PoolKeys::of(pool);
+    let tranche = c.tranche;
+    let mint = keys.tranche_mint(tranche);
+    let member = pool.params.permissioned.then(|| pda::member(&keys.pool, &b.basket));
+    let reserve = (pool.reserve_vault != Pubkey::default()).then_some(pool.reserve_vault);
+    let priced = view.priced_accounts();
+    let mut ix = build(
+        acc::Rebalance {
+            cranker: *cranker,
+            basket: b.basket,
+            sleeve: b.sleeve,
+            base_mint: b.base_mint,
+            pool: keys.pool,
+            pool_vault: keys.vault,
+            queue: pool.tranches[tranche as usize].queue,
+            escrow: pda::escrow(&keys.pool, tranche),
+            tranche_mint: mint,
+            vault: pda::basket_vault(&b.basket, &mint),
+            holder_record: pda::holder(&keys.pool, tranche, &b.basket),
+            member,
+            reserve_vault: reserve,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+            sluice_program: sluice::ID,
+        },
+        data::Rebalance { index },
+    );
+    // Pricing reads them; the pool itself is already writable above.
+    ix.accounts.extend(priced.iter().map(|p| anchor_lang::prelude::AccountMeta::new_readonly(*p, false)));
+    ix
+}
+
+pub fn set_basket_params(authority: &Pubkey, b: &BasketKeys, params: sluice::state::BasketParams) -> Instruction {
+    build(acc::SetBasketParams { authority: *authority, basket: b.basket }, data::SetBasketParams { params })
+}
+
+pub fn propose_basket_authority(authority: &Pubkey, b: &BasketKeys, new_authority: Pubkey) -> Instruction {
+    build(
+        acc::ProposeBasketAuthority { authority: *authority, basket: b.basket },
+        data::ProposeBasketAuthority { new_authority },
+    )
+}
+
+pub fn accept_basket_authority(new_authority: &Pubkey, b: &BasketKeys) -> Instruction {
+    build(
+        acc::AcceptBasketAuthority { new_authority: *new_authority, basket: b.basket },
+        data::AcceptBasketAuthority {},
+    )
 }

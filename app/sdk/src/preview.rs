@@ -118,19 +118,31 @@ pub fn swap_quote(
 }
 
 /// Basket tokens an exchange in of `tokens` of constituent `index` would mint now, by the
-/// program's own rule (`None` where the program would refuse it); `pools` are the
-/// constituents' pools in the basket's order.
-pub fn basket_exchange_in(
-    basket: &sluice::state::Basket,
-    pools: &[Pool],
-    index: u8,
-    tokens: u64,
-    now: i64,
-) -> Option<u64> {
-    sluice::instructions::plan_exchange_in(basket, pools, index, tokens, now).ok().map(|(out, _)| out)
+/// program's own rule (`None` where the program would refuse it).
+pub fn basket_exchange_in(view: &crate::client::BasketView, index: u8, tokens: u64, now: i64) -> Option<u64> {
+    sluice::instructions::plan_exchange_in(&view.basket, &view.pools, &view.flights, index, tokens, now)
+        .ok()
+        .map(|(out, _)| out)
 }
 
-/// The in-kind slices an exchange out of `tokens` pays: per constituent, then the sleeve.
-pub fn basket_exchange_out(basket: &sluice::state::Basket, tokens: u64) -> Vec<u64> {
-    sluice::instructions::plan_exchange_out(basket, tokens)
+/// The in-kind slices an exchange out of `tokens` pays: per constituent, then the sleeve
+/// (`None` where the program would refuse it: what is in flight cannot be paid now).
+pub fn basket_exchange_out(view: &crate::client::BasketView, tokens: u64) -> Option<Vec<u64>> {
+    sluice::instructions::plan_exchange_out(&view.basket, &view.flights, tokens).ok()
+}
+
+/// Base units a sleeve redemption of `tokens` would pay now, or the program's refusal.
+pub fn basket_redeem(view: &crate::client::BasketView, tokens: u64, now: i64) -> anchor_lang::Result<u64> {
+    sluice::instructions::plan_redeem(&view.basket, &view.pools, &view.flights, tokens, now).map(|(out, _, _)| out)
+}
+
+/// What the keeper's cranks should do for the basket now: the constituents to collect
+/// from, then the rule's action.
+pub fn basket_rebalance(
+    view: &crate::client::BasketView,
+    now: i64,
+) -> anchor_lang::Result<(Vec<u8>, sluice::instructions::RebalanceAction)> {
+    let collect = sluice::instructions::collectable(&view.basket, &view.flights);
+    let action = sluice::instructions::plan_rebalance(&view.basket, &view.pools, &view.flights, now)?;
+    Ok((collect, action))
 }

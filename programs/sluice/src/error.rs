@@ -146,4 +146,18 @@ pub enum SluiceError {
     BasketPaused,
     #[msg("Every constituent's pool must be passed, in order")]
     ConstituentPoolsMissing,
+    #[msg("An exchange out would need tokens or cash the basket has in a redemption still in flight; exchange fewer or wait for rebalance to collect it")]
+    InFlightShortfall,
+    #[msg("The sleeve has paid its redemption cap for this 24 h window")]
+    RedeemWindowExceeded,
+    #[msg("The redemption would take the sleeve below its floor")]
+    SleeveBelowFloor,
+    #[msg("The basket is within its band: nothing to collect, request or deposit")]
+    NothingToRebalance,
+    #[msg("Rebalance must act on the constituent its rule picks")]
+    WrongConstituent,
+    #[msg("This request belongs to a program account and is collected only by its owner")]
+    PullOnlyRequest,
+    #[msg("The basket has tokens outstanding but no value")]
+    BasketWorthless,
 }

@@ -219,10 +219,33 @@ pub struct BasketAttested {
     pub basket: Pubkey,
     pub supply: u64,
     pub sleeve: u64,
-    /// Tokens held and their value at NAV, per constituent (zero beyond the count).
+    /// Per constituent (zero beyond the count): tokens in the basket's vault, tokens and
+    /// uncollected base units in the basket's own redemption request, and the value of all
+    /// three at NAV.
     pub held: [u64; crate::state::MAX_CONSTITUENTS],
+    pub in_flight_tokens: [u64; crate::state::MAX_CONSTITUENTS],
+    pub in_flight_cash: [u64; crate::state::MAX_CONSTITUENTS],
     pub values: [u64; crate::state::MAX_CONSTITUENTS],
     /// Sleeve plus constituents at NAV; 0 when not priced (an exchange out needs no price).
     pub value: u64,
     pub timestamp: i64,
+}
+
+/// The basket paid base tokens from its sleeve for basket tokens.
+#[event]
+pub struct BasketRedeemed {
+    pub basket: Pubkey,
+    pub holder: Pubkey,
+    pub tokens: u64,
+    pub amount: u64,
+}
+
+/// What one `rebalance` did: collected from a request, placed one, or deposited.
+#[event]
+pub struct BasketRebalanced {
+    pub basket: Pubkey,
+    pub index: u8,
+    pub collected: u64,
+    pub requested_tokens: u64,
+    pub deposited: u64,
 }

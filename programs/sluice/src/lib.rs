@@ -13,7 +13,7 @@ pub mod math;
 pub mod state;
 
 use instructions::*;
-use state::AmmParams;
+use state::{AmmParams, BasketParams};
 
 declare_id!("WsgfQRtJfpeEx8HrysctaZZ6H8LfU4NZWkKPXrfAHbC");
 
@@ -197,8 +197,28 @@ pub mod sluice {
         ExchangeIn::exchange_in(ctx, args)
     }
 
-    pub fn exchange_out<'info>(ctx: Context<'info, ExchangeOut<'info>>, args: ExchangeOutArgs) -> Result<()> {
-        ExchangeOut::exchange_out(ctx, args)
+    pub fn exchange_out<'info>(ctx: Context<'info, BasketExit<'info>>, args: ExchangeOutArgs) -> Result<()> {
+        BasketExit::exchange_out(ctx, args)
+    }
+
+    pub fn redeem_basket<'info>(ctx: Context<'info, BasketExit<'info>>, args: RedeemBasketArgs) -> Result<()> {
+        BasketExit::redeem_basket(ctx, args)
+    }
+
+    pub fn rebalance<'info>(ctx: Context<'info, Rebalance<'info>>, index: u8) -> Result<()> {
+        Rebalance::rebalance(ctx, index)
+    }
+
+    pub fn set_basket_params(ctx: Context<SetBasketParams>, params: BasketParams) -> Result<()> {
+        SetBasketParams::set_basket_params(ctx, params)
+    }
+
+    pub fn propose_basket_authority(ctx: Context<ProposeBasketAuthority>, new_authority: Pubkey) -> Result<()> {
+        ProposeBasketAuthority::propose_basket_authority(ctx, new_authority)
+    }
+
+    pub fn accept_basket_authority(ctx: Context<AcceptBasketAuthority>) -> Result<()> {
+        AcceptBasketAuthority::accept_basket_authority(ctx)
     }
 
     pub fn force_crisis(ctx: Context<ForceCrisis>) -> Result<()> {

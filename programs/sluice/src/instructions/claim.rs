@@ -4,7 +4,7 @@
 //! - `push_claims(tranche, ids)`: anyone (a keeper) pays out up to 24 requests; the
 //!   remaining accounts hold one destination per id. A destination that is missing, closed,
 //!   frozen, of another mint or not owned by the request's owner is skipped, never failing
-//!   the others; its value stays claimable. `NothingToClaim` if nothing was paid.
+//!   the others; its value stays claimable. Pull-only requests (a basket's) are skipped. `NothingToClaim` if nothing was paid.
 //! - Finished requests leave the front of the queue.
 
 use anchor_lang::prelude::*;
@@ -79,7 +79,7 @@ impl<'info> Claim<'info> {
             let owner = {
                 let t = &a.pool.tranches[tranche as usize];
                 match a.queue.load()?.get(t, *id) {
-                    Ok(r) if r.claimable > 0 => r.owner,
+                    Ok(r) if r.claimable > 0 && r.pull_only == 0 => r.owner,
                     _ => continue,
                 }
             };

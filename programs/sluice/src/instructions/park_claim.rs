@@ -5,7 +5,9 @@
 //!   such a request out of the queue into a `ParkedClaim` record that the caller pays rent
 //!   for, so the queue moves on. Only the queue's front request (`RequestNotFound`
 //!   otherwise), fully redeemed and unclaimed (`NothingToClaim`), and at least
-//!   `PARK_AFTER_SECS` (30 days) after it was made (`NothingToProcess`).
+//!   `PARK_AFTER_SECS` (30 days) after it was made (`NothingToProcess`). A pull-only
+//!   request (a basket's) is refused (`PullOnlyRequest`): anyone can crank the basket's
+//!   `rebalance`, which collects it into the sleeve and frees the front.
 //! - The value stays owed: it is still in the vault and in `Pool::claimable`.
 //! - `claim_parked`: the owner (`NotRequestOwner`) takes the value to any base-token account
 //!   it names; the record closes and its rent returns to whoever parked it.
@@ -50,6 +52,7 @@ impl ParkClaim<'_> {
         let mut queue = a.queue.load_mut()?;
         let r = queue.get_mut(&pool.tranches[i], id)?;
         require!(r.remaining == 0 && r.claimable > 0, SluiceError::NothingToClaim);
+        require!(r.pull_only == 0, SluiceError::PullOnlyRequest);
         require!(now >= r.requested_at.saturating_add(PARK_AFTER_SECS), SluiceError::NothingToProcess);
         a.parked.set_inner(ParkedClaim {
             pool: pool_key,

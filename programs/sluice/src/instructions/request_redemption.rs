@@ -11,6 +11,8 @@
 //!   threshold, and a holder's ninth request of a window counts as large in any case. Ten
 //!   requests of 10,000 are paid like one of 100,000. (Splitting across wallets is not
 //!   stopped here; in permissioned pools every wallet is a known member.)
+//! - A request whose owner is a Sluice account (a basket, signing as its PDA) is
+//!   pull-only: `push_claims` skips it and `park_claim` refuses it; the owner collects.
 //! - `cancel_redemption(tranche, id)`: the owner (`NotRequestOwner`) takes back every token
 //!   not yet redeemed (`NothingToCancel` if none); value already paid stays claimable. Not
 //!   before the request has waited one batch interval (`CancelLocked`): a request counts
@@ -113,8 +115,17 @@ impl RequestRedemption<'_> {
             }
         }
         let installment = if holder.window_large { tokens.div_ceil(params.installments as u64) } else { tokens };
-        let request =
-            Request { owner, original: tokens, remaining: tokens, claimable: 0, installment, requested_at: now };
+        let pull_only = (a.owner.to_account_info().owner == &crate::ID) as u8;
+        let request = Request {
+            owner,
+            original: tokens,
+            remaining: tokens,
+            claimable: 0,
+            installment,
+            requested_at: now,
+            pull_only,
+            _pad: [0; 7],
+        };
         let t = &mut pool.tranches[i];
         let id = queue.push(t, request)?;
         drop(queue);

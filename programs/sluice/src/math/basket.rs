@@ -33,6 +33,27 @@ pub fn share_out(held: u64, tokens: u64, supply: u64) -> u64 {
     (held as u128 * tokens as u128 / supply as u128) as u64
 }
 
+/// Base units a sleeve redemption of `tokens` of `supply` pays from a basket worth `value`:
+/// ⌊tokens · value / supply⌋, the holder's share of the value, never more.
+pub fn redeem_out(tokens: u64, value: u64, supply: u64) -> u64 {
+    share_out(value, tokens, supply)
+}
+
+/// The sleeve keeps at least `floor_bps` of the basket's value: sleeve · 10⁴ ≥ floor · value
+/// (exact, no rounding).
+pub fn sleeve_above_floor(sleeve: u64, value: u64, floor_bps: u16) -> bool {
+    sleeve as u128 * BPS as u128 >= floor_bps as u128 * value as u128
+}
+
+/// Tranche tokens worth at least `value` at `t_value` over `t_supply`, rounded up: what a
+/// refill of the sleeve asks a queue for. `None` for a tranche without value.
+pub fn tokens_worth(value: u64, t_value: u64, t_supply: u64) -> Option<u64> {
+    if t_value == 0 {
+        return None;
+    }
+    u64::try_from((value as u128 * t_supply as u128).div_ceil(t_value as u128)).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,8 +91,31 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// A sleeve redemption never lowers the price of the tokens that stay.
+        #[test]
+        fn redeeming_never_lowers_the_price(value in 1u64..1u64 << 50, supply in 1u64..1u64 << 50, frac in 0u64..=1_000) {
+            let tokens = (supply as u128 * frac as u128 / 1_000) as u64;
+            let out = redeem_out(tokens, value, supply);
+            prop_assert!(out <= value);
+            // (value − out) / (supply − tokens) ≥ value / supply
+            prop_assert!((value - out) as u128 * supply as u128 >= value as u128 * (supply - tokens) as u128);
+        }
+
+        /// A refill asks for enough tokens, and one token fewer would not be enough.
+        #[test]
+        fn tokens_worth_is_the_least_enough(value in 0u64..1u64 << 40, t_value in 1u64..1u64 << 40, t_supply in 1u64..1u64 << 40) {
+            let tokens = tokens_worth(value, t_value, t_supply).unwrap();
+            prop_assert!(tokens as u128 * t_value as u128 >= value as u128 * t_supply as u128);
+            prop_assert!(tokens == 0 || (tokens as u128 - 1) * (t_value as u128) < value as u128 * t_supply as u128);
+        }
+    }
+
     #[test]
     fn edges() {
+        assert!(sleeve_above_floor(200, 10_000, 200));
+        assert!(!sleeve_above_floor(199, 10_000, 200));
+        assert_eq!(tokens_worth(5, 0, 10), None);
         assert_eq!(tokens_for_exchange_in(1_000, 1_000, 0, 0), Some(900));
         assert_eq!(tokens_for_exchange_in(1_000, 0, 0, 5), None);
         assert_eq!(share_out(10, 3, 0), 0);

@@ -12,6 +12,44 @@ pub const MAX_CONSTITUENTS: usize = 6;
 pub const MIN_JUNIOR_HAIRCUT_BPS: u16 = 2_000;
 /// Largest haircut a constituent may carry (bps).
 pub const MAX_HAIRCUT_BPS: u16 = 5_000;
+/// Largest sleeve target (bps of basket value): the basket is backed by assets, not cash.
+pub const MAX_SLEEVE_TARGET_BPS: u16 = 5_000;
+/// Length of the sleeve-redemption window.
+pub const REDEEM_WINDOW_SECS: i64 = crate::math::time::SECONDS_PER_DAY;
+
+/// The sleeve's policy, all in bps of basket value.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct BasketParams {
+    /// Share of value `rebalance` keeps in base tokens.
+    pub sleeve_target_bps: u16,
+    /// `rebalance` acts once the sleeve (with its redemptions in flight) is more than this
+    /// away from the target.
+    pub sleeve_band_bps: u16,
+    /// Most value `redeem_basket` pays from the sleeve in one 24 h window.
+    pub redeem_cap_bps: u16,
+    /// `redeem_basket` never takes the sleeve below this share of the value that remains.
+    pub sleeve_floor_bps: u16,
+}
+
+impl BasketParams {
+    /// The documented safe default (`docs/basket.md`): a 10 % sleeve kept within ±3 %,
+    /// at most 5 % of value paid from it per day, never below 2 %.
+    pub const DEFAULT: BasketParams =
+        BasketParams { sleeve_target_bps: 1_000, sleeve_band_bps: 300, redeem_cap_bps: 500, sleeve_floor_bps: 200 };
+
+    /// Target at most 50 %; the floor under the band's lower edge, so a refill starts before
+    /// redemptions stop; the cap at most 100 %.
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.sleeve_target_bps <= MAX_SLEEVE_TARGET_BPS
+                && self.sleeve_band_bps <= self.sleeve_target_bps
+                && self.sleeve_floor_bps <= self.sleeve_target_bps - self.sleeve_band_bps
+                && self.redeem_cap_bps as u32 <= BPS,
+            SluiceError::InvalidParams
+        );
+        Ok(())
+    }
+}
 
 /// One tranche the basket accepts.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
@@ -26,8 +64,24 @@ pub struct Constituent {
     /// Largest share of basket value this constituent may reach through exchanges in.
     pub cap_bps: u16,
     pub enabled: bool,
+    /// Share of basket value `rebalance` steers this constituent towards (bps).
+    pub target_bps: u16,
     /// Tokens the basket accounts for in the vault (a donation beyond them is ignored).
     pub held: u64,
+    /// The basket's own redemption request in the tranche's queue, placed by `rebalance`:
+    /// its tokens and claimable value still belong to the basket.
+    pub request_open: bool,
+    pub request_id: u64,
+    /// The queue it waits in (recorded so an exchange out can read it without the pool).
+    pub queue: Pubkey,
+}
+
+/// What the basket's open request in one constituent's queue still holds: tranche tokens
+/// not yet redeemed and base units paid but not yet collected into the sleeve.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InFlight {
+    pub tokens: u64,
+    pub cash: u64,
 }
 
 #[account]
@@ -37,6 +91,8 @@ pub struct Basket {
     pub basket_id: u64,
     /// Adds and tunes constituents.
     pub authority: Pubkey,
+    /// Proposed by the authority; becomes it on `accept_basket_authority`.
+    pub pending_authority: Pubkey,
     /// May pause exchanges in.
     pub guardian: Pubkey,
     pub paused: bool,
@@ -50,6 +106,10 @@ pub struct Basket {
     pub supply: u64,
     pub constituent_count: u8,
     pub constituents: [Constituent; MAX_CONSTITUENTS],
+    pub params: BasketParams,
+    /// Sleeve redemptions of the current 24 h window: when it started, value paid in it.
+    pub redeem_window_start: i64,
+    pub redeem_window_spent: u64,
     pub bump: u8,
 }
 
@@ -68,17 +128,33 @@ impl Basket {
         f(&[&seeds])
     }
 
-    /// Constituents within bounds, each tranche at most once.
+    /// Sleeve redemptions already paid in the window `now` falls in.
+    pub fn redeemed_in_window(&self, now: i64) -> u64 {
+        if now >= self.redeem_window_start.saturating_add(REDEEM_WINDOW_SECS) {
+            0
+        } else {
+            self.redeem_window_spent
+        }
+    }
+
+    /// Constituents within bounds, each tranche at most once, targets (with the sleeve's)
+    /// at most the whole, parameters valid.
     pub fn invariant(&self) -> Result<()> {
         require!(self.constituent_count as usize <= MAX_CONSTITUENTS, SluiceError::InvariantViolated);
+        let mut targets = self.params.sleeve_target_bps as u32;
         for (i, c) in self.active().iter().enumerate() {
             require!(
                 c.haircut_bps <= MAX_HAIRCUT_BPS
                     && (1..=BPS).contains(&(c.cap_bps as u32))
-                    && !self.active()[..i].iter().any(|o| o.mint == c.mint),
+                    && c.target_bps <= c.cap_bps
+                    && !self.active()[..i].iter().any(|o| o.mint == c.mint)
+                    && (c.request_open || c.request_id == 0),
                 SluiceError::InvariantViolated
             );
+            targets += c.target_bps as u32;
         }
+        require!(targets <= BPS, SluiceError::InvariantViolated);
+        self.params.validate().map_err(|_| SluiceError::InvariantViolated)?;
         Ok(())
     }
 }

@@ -24,6 +24,10 @@ pub struct Request {
     /// When the request joined the queue: it cannot be cancelled before it has waited one
     /// batch interval, so a request is a real exit and not a free signal.
     pub requested_at: i64,
+    /// 1 when the owner is a Sluice account (a basket): its value is collected only by the
+    /// owner, never pushed or parked, so the owner's books always match what it is owed.
+    pub pull_only: u8,
+    pub _pad: [u8; 7],
 }
 
 impl Request {
@@ -94,6 +98,12 @@ impl RedemptionQueue {
         }
     }
 
+    /// The request in `id`'s slot, without the window check: for an owner that knows its
+    /// request is live (a basket's open request is never popped behind its back).
+    pub fn slot(&self, id: u64) -> &Request {
+        &self.requests[slot(id)]
+    }
+
     /// Σ remaining and Σ allowed over live requests. O(capacity): for tests and tools only.
     pub fn totals(&self, w: &impl QueueWindow) -> (u64, u64) {
         (w.head()..w.tail())
@@ -131,6 +141,7 @@ mod tests {
             claimable: 0,
             installment: tokens,
             requested_at: 0,
+            ..Default::default()
         }
     }
 
