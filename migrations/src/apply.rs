@@ -8,10 +8,10 @@ use serde::Serialize;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use sluice::instructions::{CreatePoolArgs, DepositArgs};
+use sluice::instructions::{ConstituentArgs, CreateBasketArgs, CreatePoolArgs, DepositArgs};
 use sluice::state::{AmmParams, MAX_PUBLISHERS};
 use sluice_sdk::chain::{Chain, ChainError};
-use sluice_sdk::ix::{self, AmmKeys, PoolKeys};
+use sluice_sdk::ix::{self, AmmKeys, BasketKeys, PoolKeys};
 use sluice_sdk::{client, pda, preview};
 
 use crate::spec::{BaseMint, Spec};
@@ -75,6 +75,29 @@ pub struct Deployment {
     pub tranches: Vec<TrancheRecord>,
     pub members: Vec<MemberRecord>,
     pub receivables: Vec<ReceivableRecord>,
+    /// The `[basket]` section's basket, when the spec has one.
+    pub basket: Option<BasketRecord>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BasketRecord {
+    pub id: u64,
+    pub address: String,
+    pub mint: String,
+    pub sleeve: String,
+    pub guardian: String,
+    /// The basket's member record in the pool (permissioned pools), and its expiry.
+    pub member: Option<String>,
+    pub member_expires_at: Option<i64>,
+    pub constituents: Vec<ConstituentRecord>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConstituentRecord {
+    pub tranche: u8,
+    pub name: String,
+    pub mint: String,
+    pub vault: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -523,13 +546,150 @@ pub async fn migrate<C: Chain>(
         .await?;
     }
 
+    // The basket over the pool's tranches.
+    let basket_member = match &spec.basket {
+        Some(b) => apply_basket(&mut run, spec, b, &keys, pool.is_some(), now).await?,
+        None => None,
+    };
+
     // Leave the pool priced if this run changed it.
     if mode == Mode::Apply && run.steps.iter().any(|s| s.state == StepState::Applied) && spec.initial_rates.is_some() {
         run.step("reprice".into(), true, vec![ix::reprice(&keys)], &[]).await?;
     }
 
-    let deployment = record(spec, &authority, &keys, pool.as_ref(), &members);
+    let deployment = record(spec, &authority, &keys, pool.as_ref(), &members, basket_member);
     Ok(Report { mode, steps: run.steps, deployment })
+}
+
+/// Whether on-chain terms are the spec's (`allow_junior` is checked, not stored).
+fn same_terms(c: &sluice::state::Constituent, a: &ConstituentArgs) -> bool {
+    (c.haircut_bps, c.cap_bps, c.target_bps, c.enabled) == (a.haircut_bps, a.cap_bps, a.target_bps, a.enabled)
+}
+
+/// Creates the spec's basket, brings its sleeve policy and constituents to the spec, and
+/// admits the basket as a member of a permissioned pool (its rebalance deposits need it).
+/// Returns the basket's membership expiry, if the pool is permissioned.
+async fn apply_basket<C: Chain>(
+    run: &mut Run<'_, C>,
+    spec: &Spec,
+    b: &crate::spec::BasketSpec,
+    keys: &PoolKeys,
+    pool_exists: bool,
+    now: i64,
+) -> Result<Option<i64>, MigrateError> {
+    let authority = run.issuer.pubkey();
+    let bk = BasketKeys::new(&authority, b.id, keys.base_mint);
+    let mut on_chain = if client::exists(run.chain, &bk.basket).await.map_err(read("basket"))? {
+        Some(client::basket(run.chain, &bk.basket).await.map_err(read("basket"))?)
+    } else {
+        None
+    };
+    match &on_chain {
+        Some(basket) => {
+            if basket.base_mint != keys.base_mint {
+                return Err(MigrateError::Conflict(format!(
+                    "basket {} exists with base mint {}, not the pool's {}",
+                    bk.basket, basket.base_mint, keys.base_mint
+                )));
+            }
+            if basket.guardian != b.guardian {
+                return Err(MigrateError::Conflict(format!(
+                    "basket {} exists with guardian {}; the spec says {} (a basket's guardian cannot be changed)",
+                    bk.basket, basket.guardian, b.guardian
+                )));
+            }
+            if basket.authority != authority {
+                return Err(MigrateError::Conflict(format!(
+                    "basket {} is administered by {}, not the issuer {authority}",
+                    bk.basket, basket.authority
+                )));
+            }
+            run.note(StepState::Present, format!("basket {} (id {})", bk.basket, b.id));
+            run.step(
+                "update the basket's sleeve policy to the spec".into(),
+                basket.params != b.params,
+                vec![ix::set_basket_params(&authority, &bk, b.params)],
+                &[],
+            )
+            .await?;
+        }
+        None => {
+            let args = CreateBasketArgs { basket_id: b.id, guardian: b.guardian, params: b.params };
+            run.step(
+                format!(
+                    "create basket {} (id {}): sleeve target {} bps ± {}, redeem cap {} bps a day, floor {} bps",
+                    bk.basket,
+                    b.id,
+                    b.params.sleeve_target_bps,
+                    b.params.sleeve_band_bps,
+                    b.params.redeem_cap_bps,
+                    b.params.sleeve_floor_bps
+                ),
+                true,
+                vec![ix::create_basket(&authority, &bk, args)],
+                &[],
+            )
+            .await?;
+            if run.mode == Mode::Apply {
+                on_chain = Some(client::basket(run.chain, &bk.basket).await.map_err(read("basket"))?);
+            }
+        }
+    }
+
+    for k in &b.constituents {
+        let name = &spec.tranches[k.tranche as usize].name;
+        let mint = keys.tranche_mint(k.tranche);
+        let existing = on_chain.as_ref().and_then(|basket| basket.active().iter().position(|c| c.mint == mint));
+        let terms = format!(
+            "haircut {} bps, cap {} bps, target {} bps{}",
+            k.args.haircut_bps,
+            k.args.cap_bps,
+            k.args.target_bps,
+            if k.args.enabled { "" } else { ", disabled" }
+        );
+        match (existing, &on_chain) {
+            (Some(index), Some(basket)) => {
+                let c = basket.constituents[index];
+                let what = format!("basket constituent {index}: tranche {} {name} ({terms})", k.tranche);
+                run.step(
+                    what,
+                    !same_terms(&c, &k.args),
+                    vec![ix::update_constituent(&authority, &bk, &keys.pool, index as u8, k.args)],
+                    &[],
+                )
+                .await?;
+            }
+            _ => {
+                run.step(
+                    format!("add tranche {} {name} to the basket ({terms})", k.tranche),
+                    true,
+                    vec![ix::add_constituent(&authority, &bk, keys, k.tranche, k.args)],
+                    &[],
+                )
+                .await?;
+            }
+        }
+    }
+
+    if !spec.params.permissioned {
+        return Ok(None);
+    }
+    // Five years from the first run, kept while live, as for the seeding issuer.
+    let existing = if pool_exists {
+        client::member(run.chain, &keys.pool, &bk.basket).await.map_err(read("member"))?
+    } else {
+        None
+    };
+    let live = existing.map(|m| m.expires_at).filter(|t| *t > now);
+    let expires_at = live.unwrap_or((now / 86_400 + 5 * 365) * 86_400);
+    run.step(
+        format!("member {} (the basket) until {expires_at}", bk.basket),
+        live.is_none(),
+        vec![ix::set_member(&authority, &keys.pool, &bk.basket, expires_at)],
+        &[],
+    )
+    .await?;
+    Ok(Some(expires_at))
 }
 
 async fn publishers_on_chain<C: Chain>(chain: &mut C, oracle: &Pubkey) -> Result<Vec<Pubkey>, ChainError> {
@@ -545,6 +705,7 @@ fn record(
     keys: &PoolKeys,
     pool: Option<&sluice::state::Pool>,
     members: &[crate::spec::Member],
+    basket_member: Option<i64>,
 ) -> Deployment {
     let set = |k: Pubkey| (k != Pubkey::default()).then(|| k.to_string());
     let tranches = spec
@@ -588,6 +749,31 @@ fn record(
             .iter()
             .map(|r| ReceivableRecord { index: r.index, address: pda::receivable(&keys.pool, r.index).to_string() })
             .collect(),
+        basket: spec.basket.as_ref().map(|b| {
+            let bk = BasketKeys::new(authority, b.id, keys.base_mint);
+            BasketRecord {
+                id: b.id,
+                address: bk.basket.to_string(),
+                mint: bk.mint.to_string(),
+                sleeve: bk.sleeve.to_string(),
+                guardian: b.guardian.to_string(),
+                member: basket_member.map(|_| pda::member(&keys.pool, &bk.basket).to_string()),
+                member_expires_at: basket_member,
+                constituents: b
+                    .constituents
+                    .iter()
+                    .map(|k| {
+                        let mint = keys.tranche_mint(k.tranche);
+                        ConstituentRecord {
+                            tranche: k.tranche,
+                            name: spec.tranches[k.tranche as usize].name.clone(),
+                            mint: mint.to_string(),
+                            vault: pda::basket_vault(&bk.basket, &mint).to_string(),
+                        }
+                    })
+                    .collect(),
+            }
+        }),
     }
 }
 
@@ -645,5 +831,65 @@ pub async fn verify<C: Chain>(
             problems.push(format!("market of tranche {t} missing"));
         }
     }
+    if let Some(b) = &spec.basket {
+        verify_basket(chain, issuer, spec, b, &pool, deployment, &mut problems).await?;
+    }
     Ok(problems)
+}
+
+/// The on-chain basket against the spec's `[basket]` and the deployment record.
+async fn verify_basket<C: Chain>(
+    chain: &mut C,
+    issuer: &Pubkey,
+    spec: &Spec,
+    b: &crate::spec::BasketSpec,
+    pool: &sluice::state::Pool,
+    deployment: &Deployment,
+    problems: &mut Vec<String>,
+) -> Result<(), ChainError> {
+    let pool_address = pda::pool(issuer, spec.pool_id);
+    let bk = BasketKeys::new(issuer, b.id, pool.base_mint);
+    if deployment.basket.as_ref().map(|r| r.address.as_str()) != Some(bk.basket.to_string().as_str()) {
+        problems.push("recorded basket address differs from the spec's basket".into());
+    }
+    if !client::exists(chain, &bk.basket).await? {
+        problems.push(format!("basket {} not found", bk.basket));
+        return Ok(());
+    }
+    let basket = client::basket(chain, &bk.basket).await?;
+    if basket.authority != *issuer {
+        problems.push("basket authority is not the issuer".into());
+    }
+    if basket.guardian != b.guardian {
+        problems.push("basket guardian differs from the spec".into());
+    }
+    if basket.base_mint != pool.base_mint {
+        problems.push("basket base mint differs from the pool's".into());
+    }
+    if basket.params != b.params {
+        problems.push("basket sleeve policy differs from the spec".into());
+    }
+    for k in &b.constituents {
+        let mint = pda::tranche_mint(&pool_address, k.tranche);
+        match basket.active().iter().find(|c| c.mint == mint) {
+            Some(c) if c.pool == pool_address && c.tranche == k.tranche && same_terms(c, &k.args) => {}
+            Some(_) => problems.push(format!("basket constituent tranche {} terms differ", k.tranche)),
+            None => problems.push(format!("basket constituent tranche {} missing", k.tranche)),
+        }
+    }
+    if basket.constituent_count as usize != b.constituents.len() {
+        problems.push(format!(
+            "{} basket constituents on chain, {} in the spec",
+            basket.constituent_count,
+            b.constituents.len()
+        ));
+    }
+    if spec.params.permissioned {
+        let recorded = deployment.basket.as_ref().and_then(|r| r.member_expires_at);
+        match client::member(chain, &pool_address, &bk.basket).await? {
+            Some(m) if Some(m.expires_at) == recorded => {}
+            _ => problems.push(format!("basket {} is not a member of the pool as recorded", bk.basket)),
+        }
+    }
+    Ok(())
 }

@@ -9,10 +9,13 @@ use anchor_lang::prelude::Pubkey;
 use serde::Deserialize;
 use toml::Spanned;
 
-use sluice::instructions::{AddReceivableArgs, AddTrancheArgs, PublishRatesArgs};
+use sluice::instructions::{AddReceivableArgs, AddTrancheArgs, ConstituentArgs, PublishRatesArgs};
 use sluice::math::dcf::{ClassRates, OverdueStep, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
 use sluice::math::time::MAX_RISK_CLASSES;
-use sluice::state::{PoolParams, RedemptionParams, DEFAULT_OVERDUE_STEPS, MAX_PUBLISHERS, MAX_TRANCHES, OVERDUE_STEPS};
+use sluice::state::{
+    BasketParams, PoolParams, RedemptionParams, DEFAULT_OVERDUE_STEPS, MAX_CONSTITUENTS, MAX_HAIRCUT_BPS,
+    MAX_PUBLISHERS, MAX_SLEEVE_TARGET_BPS, MAX_TRANCHES, MIN_JUNIOR_HAIRCUT_BPS, OVERDUE_STEPS,
+};
 pub use sluice_sdk::units::{document_hash, parse_amount, parse_date};
 
 /// A spec problem at a place in a file.
@@ -66,6 +69,7 @@ struct RawSpec {
     reserve: Option<Spanned<RawReserve>>,
     #[serde(default)]
     markets: Vec<Spanned<RawMarket>>,
+    basket: Option<Spanned<RawBasket>>,
 }
 
 #[derive(Deserialize)]
@@ -193,6 +197,47 @@ struct RawMarket {
     tranche: u8,
 }
 
+/// A value-anchored basket over the pool's tranches (`docs/basket.md`); policy values left
+/// out get `BasketParams::DEFAULT`'s.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBasket {
+    id: u64,
+    guardian: Option<Spanned<String>>,
+    sleeve_target_bps: Option<u16>,
+    sleeve_band_bps: Option<u16>,
+    redeem_cap_bps: Option<u16>,
+    sleeve_floor_bps: Option<u16>,
+    #[serde(default)]
+    constituents: Vec<Spanned<RawConstituent>>,
+}
+
+/// A tranche by index (0 senior) or by its name in `[[tranches]]`.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum TrancheRef {
+    Index(u8),
+    Name(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConstituent {
+    tranche: TrancheRef,
+    haircut_bps: u16,
+    cap_bps: u16,
+    #[serde(default)]
+    target_bps: u16,
+    #[serde(default)]
+    allow_junior: bool,
+    #[serde(default = "default_true")]
+    enabled: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
 // ---- the checked spec ----
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,6 +268,23 @@ pub struct Receivable {
     pub args: AddReceivableArgs,
 }
 
+/// One constituent of the spec's basket: a tranche of the spec's pool and its terms.
+#[derive(Clone, Debug)]
+pub struct BasketConstituent {
+    pub tranche: u8,
+    pub line: usize,
+    pub args: ConstituentArgs,
+}
+
+/// The spec's basket, created by the issuer (its authority) as `["basket", issuer, id]`.
+#[derive(Clone, Debug)]
+pub struct BasketSpec {
+    pub id: u64,
+    pub guardian: Pubkey,
+    pub params: BasketParams,
+    pub constituents: Vec<BasketConstituent>,
+}
+
 /// A spec that passed every check.
 #[derive(Clone, Debug)]
 pub struct Spec {
@@ -244,6 +306,7 @@ pub struct Spec {
     pub receivables_csv: Option<PathBuf>,
     pub reserve_fund: u64,
     pub markets: Vec<u8>,
+    pub basket: Option<BasketSpec>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -498,6 +561,8 @@ impl Spec {
             markets.push(t);
         }
 
+        let basket = raw.basket.as_ref().map(|b| check_basket(&mut c, b, &tranches));
+
         if !c.errors.is_empty() {
             c.errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             return Err(SpecErrors(c.errors));
@@ -520,8 +585,99 @@ impl Spec {
             receivables_csv,
             reserve_fund,
             markets,
+            basket,
         })
     }
+}
+
+/// The `[basket]` section against the program's own bounds (`BasketParams::validate`, and
+/// the constituent terms `add_constituent` checks), so a bad value never reaches the chain.
+fn check_basket(c: &mut Checker, b: &Spanned<RawBasket>, tranches: &[Tranche]) -> BasketSpec {
+    let at = b.span().start;
+    let b = b.get_ref();
+    let guardian = b.guardian.as_ref().map_or(c.issuer, |g| c.pubkey(g, "basket.guardian"));
+    let d = BasketParams::DEFAULT;
+    let params = BasketParams {
+        sleeve_target_bps: b.sleeve_target_bps.unwrap_or(d.sleeve_target_bps),
+        sleeve_band_bps: b.sleeve_band_bps.unwrap_or(d.sleeve_band_bps),
+        redeem_cap_bps: b.redeem_cap_bps.unwrap_or(d.redeem_cap_bps),
+        sleeve_floor_bps: b.sleeve_floor_bps.unwrap_or(d.sleeve_floor_bps),
+    };
+    if params.validate().is_err() {
+        c.err_at(
+            at,
+            format!(
+                "basket: sleeve policy out of the program's bounds (sleeve_target_bps {} at most {MAX_SLEEVE_TARGET_BPS}, \
+                 sleeve_band_bps {} at most the target, sleeve_floor_bps {} at most target − band, \
+                 redeem_cap_bps {} at most 10000; left-out values are BasketParams::DEFAULT's)",
+                params.sleeve_target_bps, params.sleeve_band_bps, params.sleeve_floor_bps, params.redeem_cap_bps
+            ),
+        );
+    }
+    if b.constituents.len() > MAX_CONSTITUENTS {
+        c.err_at(at, format!("basket.constituents: at most {MAX_CONSTITUENTS}"));
+    }
+    let mut constituents: Vec<BasketConstituent> = Vec::new();
+    for k in &b.constituents {
+        let kat = k.span().start;
+        let v = k.get_ref();
+        let tranche = match &v.tranche {
+            TrancheRef::Index(i) if (*i as usize) < tranches.len() => Some(*i),
+            TrancheRef::Name(n) => tranches.iter().position(|t| &t.name == n).map(|i| i as u8),
+            TrancheRef::Index(_) => None,
+        };
+        let Some(tranche) = tranche else {
+            let named = match &v.tranche {
+                TrancheRef::Index(i) => i.to_string(),
+                TrancheRef::Name(n) => format!("{n:?}"),
+            };
+            c.err_at(kat, format!("basket.constituents.tranche: no tranche {named}"));
+            continue;
+        };
+        let name = &tranches[tranche as usize].name;
+        if constituents.iter().any(|x| x.tranche == tranche) {
+            c.err_at(kat, format!("basket.constituents: tranche {tranche} ({name}) listed twice"));
+        }
+        if v.haircut_bps > MAX_HAIRCUT_BPS {
+            c.err_at(kat, format!("basket constituent {name}: haircut_bps {} above {MAX_HAIRCUT_BPS}", v.haircut_bps));
+        }
+        if !(1..=10_000).contains(&v.cap_bps) {
+            c.err_at(kat, format!("basket constituent {name}: cap_bps {} not within 1 to 10000", v.cap_bps));
+        }
+        if v.target_bps > v.cap_bps {
+            c.err_at(
+                kat,
+                format!("basket constituent {name}: target_bps {} above its cap_bps {}", v.target_bps, v.cap_bps),
+            );
+        }
+        let junior = tranche as usize + 1 == tranches.len();
+        if junior && !(v.allow_junior && v.haircut_bps >= MIN_JUNIOR_HAIRCUT_BPS) {
+            c.err_at(
+                kat,
+                format!(
+                    "basket constituent {name}: the junior tranche takes first losses; it needs allow_junior = true \
+                     and haircut_bps of at least {MIN_JUNIOR_HAIRCUT_BPS}"
+                ),
+            );
+        }
+        let args = ConstituentArgs {
+            haircut_bps: v.haircut_bps,
+            cap_bps: v.cap_bps,
+            target_bps: v.target_bps,
+            allow_junior: v.allow_junior,
+            enabled: v.enabled,
+        };
+        constituents.push(BasketConstituent { tranche, line: line_of(c.text, kat), args });
+    }
+    let targets: u32 =
+        constituents.iter().map(|k| k.args.target_bps as u32).sum::<u32>() + params.sleeve_target_bps as u32;
+    if targets > 10_000 {
+        c.err_at(
+            at,
+            format!("basket: constituent target_bps and sleeve_target_bps add up to {targets}, more than 10000"),
+        );
+    }
+    BasketSpec { id: b.id, guardian, params, constituents }
 }
 
 /// Columns of the receivables CSV.

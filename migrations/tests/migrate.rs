@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use sluice::state::BasketParams;
 use sluice_localnet::{Background, Options};
 use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::config::write_keypair;
@@ -101,6 +102,25 @@ async fn example_spec_migrates_then_a_rerun_changes_nothing() {
     let queue: anchor_lang::prelude::Pubkey = deployed["tranches"][1]["queue"].as_str().unwrap().parse().unwrap();
     assert_eq!(queue, on_chain.tranches[1].queue);
 
+    // The basket: created with the spec's terms, the left-out policy values at their
+    // defaults, admitted as a member of the permissioned pool, recorded.
+    let basket_address = pda::basket(&issuer.pubkey(), 2_027_001);
+    assert_eq!(deployed["basket"]["address"], basket_address.to_string());
+    let basket = client::basket(&mut reader, &basket_address).await.unwrap();
+    assert_eq!(basket.params, sluice::state::BasketParams { sleeve_target_bps: 1_000, ..BasketParams::DEFAULT });
+    assert_eq!(basket.params, BasketParams::DEFAULT, "band, cap and floor left out: the defaults");
+    assert_eq!((basket.authority, basket.guardian), (issuer.pubkey(), issuer.pubkey()));
+    assert_eq!(basket.constituent_count, 2);
+    let terms: Vec<_> = basket
+        .active()
+        .iter()
+        .map(|c| (c.pool, c.tranche, c.haircut_bps, c.cap_bps, c.target_bps, c.enabled))
+        .collect();
+    assert_eq!(terms, vec![(pool, 0, 200, 10_000, 6_000, true), (pool, 1, 500, 4_000, 2_500, true)]);
+    let member = client::member(&mut reader, &pool, &basket_address).await.unwrap().expect("the basket is a member");
+    assert_eq!(deployed["basket"]["member_expires_at"], member.expires_at);
+    assert_eq!(deployed["basket"]["constituents"][1]["name"], "mezzanine");
+
     // A re-run, a day later, finds everything in place and sends nothing.
     reader.advance_clock(86_400).await.unwrap();
     let before = client::pool(&mut reader, &pool).await.unwrap();
@@ -110,6 +130,8 @@ async fn example_spec_migrates_then_a_rerun_changes_nothing() {
     assert_eq!(again["verified"], true);
     let after = client::pool(&mut reader, &pool).await.unwrap();
     assert_eq!((before.nav, before.cash, before.receivable_count), (after.nav, after.cash, after.receivable_count));
+    let unchanged = client::basket(&mut reader, &basket_address).await.unwrap();
+    assert_eq!(format!("{unchanged:?}"), format!("{basket:?}"), "a re-run left the basket alone");
 
     // What is on chain and cannot change is a conflict, named, with nothing sent: a
     // receivable whose CSV row was edited …
@@ -231,5 +253,75 @@ fn a_spec_without_an_overdue_schedule_gets_the_safe_default() {
     std::fs::write(&copy, text.replace(schedule, never)).unwrap();
     let refused = sluice_migrate::Spec::load(&copy, 0, &issuer).unwrap_err().to_string();
     assert!(refused.contains("out of the program's bounds"), "{refused}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// The `[basket]` section is checked against the program's own bounds before anything is
+/// sent; what it leaves out gets `BasketParams::DEFAULT`'s values, never a zero.
+#[test]
+fn a_basket_section_is_checked_at_plan_time_and_gets_safe_defaults() {
+    let issuer = Keypair::new().pubkey();
+    let dir = scratch("basket-spec");
+    let copy = sluice_migrate::rehearsal::rehearsal_copy(&example(), &dir, 0, 90).unwrap();
+    let text = std::fs::read_to_string(&copy).unwrap();
+    let target = "sleeve_target_bps = 1000";
+    assert!(text.contains(target), "the example sets its sleeve target");
+
+    // Left out: every policy value is the default; the guardian is the issuer.
+    std::fs::write(&copy, text.replace(target, "")).unwrap();
+    let spec = sluice_migrate::Spec::load(&copy, 0, &issuer).expect("a basket without a policy is valid");
+    let basket = spec.basket.expect("a basket");
+    assert_eq!((basket.id, basket.guardian, basket.params), (2_027_001, issuer, BasketParams::DEFAULT));
+    assert_eq!(basket.constituents.iter().map(|k| k.tranche).collect::<Vec<_>>(), vec![0, 1]);
+    assert!(!basket.constituents[0].args.allow_junior && basket.constituents[0].args.enabled);
+    // Only a sleeve target given: the others stay at their defaults.
+    std::fs::write(&copy, text.replace(target, "sleeve_target_bps = 1500")).unwrap();
+    let params = sluice_migrate::Spec::load(&copy, 0, &issuer).unwrap().basket.unwrap().params;
+    assert_eq!(params, BasketParams { sleeve_target_bps: 1_500, ..BasketParams::DEFAULT });
+
+    let senior = "tranche = \"senior\"\nhaircut_bps = 200";
+    assert!(text.contains(senior));
+    let mezzanine = "tranche = \"mezzanine\"\nhaircut_bps = 500";
+    assert!(text.contains(mezzanine));
+    let refused = |edited: String, expect: &str| {
+        let path = dir.join("bad-basket.toml");
+        std::fs::write(&path, &edited).unwrap();
+        let message = sluice_migrate::Spec::load(&path, 0, &issuer).unwrap_err().to_string();
+        assert!(message.contains(expect), "expected {expect:?} in: {message}");
+        message
+    };
+    // A floor above target − band (with the default band), a cap above 100 %.
+    refused(text.replace(target, "sleeve_target_bps = 400"), "sleeve policy out of the program's bounds");
+    refused(text.replace(target, "sleeve_target_bps = 1000\nredeem_cap_bps = 10001"), "out of the program's bounds");
+    refused(text.replace(target, "sleeve_target_bps = 6000"), "sleeve_target_bps 6000 at most 5000");
+    // Constituent terms as `add_constituent` checks them.
+    refused(text.replace(senior, "tranche = \"senior\"\nhaircut_bps = 5001"), "haircut_bps 5001 above 5000");
+    refused(text.replace("cap_bps = 4000", "cap_bps = 0"), "cap_bps 0 not within 1 to 10000");
+    refused(text.replace("target_bps = 2500", "target_bps = 4500"), "target_bps 4500 above its cap_bps 4000");
+    refused(text.replace("target_bps = 6000", "target_bps = 7000"), "add up to 10500, more than 10000");
+    refused(text.replace(mezzanine, "tranche = \"junior\"\nhaircut_bps = 500"), "needs allow_junior = true");
+    refused(
+        text.replace(mezzanine, "tranche = 2\nallow_junior = true\nhaircut_bps = 1999"),
+        "haircut_bps of at least 2000",
+    );
+    refused(text.replace(mezzanine, "tranche = \"senior\"\nhaircut_bps = 500"), "listed twice");
+    refused(text.replace(mezzanine, "tranche = \"equity\"\nhaircut_bps = 500"), "no tranche \"equity\"");
+    refused(text.replace(mezzanine, "tranche = 3\nhaircut_bps = 500"), "no tranche 3");
+    // A junior admitted with its allowance and haircut is fine.
+    let junior = text.replace(mezzanine, "tranche = \"junior\"\nallow_junior = true\nhaircut_bps = 2000");
+    std::fs::write(&copy, &junior).unwrap();
+    sluice_migrate::Spec::load(&copy, 0, &issuer).expect("a junior with allow_junior and a 20 % haircut");
+
+    // The tool refuses a bad basket before it touches the network, naming the line.
+    let keypair = dir.join("issuer.json");
+    write_keypair(&Keypair::new(), &keypair).unwrap();
+    let bad = text.replace("cap_bps = 4000", "cap_bps = 0");
+    let path = dir.join("bad-basket.toml");
+    std::fs::write(&path, &bad).unwrap();
+    let line = bad[..bad.rfind("[[basket.constituents]]").unwrap()].lines().count() + 1;
+    let out = migrate(&[path.to_str().unwrap(), "--url", "http://127.0.0.1:9", "--keypair", keypair.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("bad-basket.toml:{line}:")) && stderr.contains("nothing was sent"), "{stderr}");
     std::fs::remove_dir_all(dir).ok();
 }

@@ -113,7 +113,7 @@ async fn rebalance_fills_the_sleeve_through_the_queue_and_redeem_pays_from_it() 
     assert_eq!(w.f.balance(&w.bob.base).await - base_before, expected);
     assert!(w.price_e12().await >= price);
     let b = w.basket().await;
-    assert_eq!((b.supply, b.redeem_window_spent), (supply - tokens, expected));
+    assert_eq!((b.supply, b.redeemed_in_window(now)), (supply - tokens, expected));
     assert_eq!(client::mint_supply(&mut w.f.chain, &w.b.mint).await.unwrap(), b.supply);
 
     // Beyond the floor: refused, nothing changed. With a 5 % floor, a payout `out` is too
@@ -132,18 +132,24 @@ async fn rebalance_fills_the_sleeve_through_the_queue_and_redeem_pays_from_it() 
     let ix = w.bob_redeem_ix(UNIT, 2 * UNIT).await;
     w.f.expect_rejected(&[ix], &[&bob], SluiceError::SlippageExceeded, &watched).await;
 
-    // The 24 h cap: with no floor, a second redemption that would take the window past 5 %
-    // of value is refused; the next window opens a day later.
+    // The rolling 24 h cap: with no floor, a second redemption that would take the window
+    // past 5 % of value is refused; once the earlier one's hour is more than 24 hours old,
+    // it passes.
     let loose = BasketParams { sleeve_floor_bps: 0, ..BasketParams::DEFAULT };
     w.f.chain.send(&[ix::set_basket_params(&issuer.pubkey(), &w.b, loose)], &[&issuer]).await.unwrap();
     let b = w.basket().await;
     let value = w.value().await;
-    let room = value / 20 - b.redeem_window_spent;
+    let now = w.f.now().await;
+    let room = value / 20 - b.redeemed_in_window(now);
     let beyond = ((room + UNIT) as u128 * b.supply as u128).div_ceil(value as u128) as u64;
     assert!(redeem_out(beyond, value, b.supply) <= b.sleeve_balance, "the sleeve could pay it");
     let ix = w.bob_redeem_ix(beyond, 0).await;
     w.f.expect_rejected(&[ix], &[&bob], SluiceError::RedeemWindowExceeded, &w.watched()).await;
     w.f.chain.advance_clock(DAY).await.unwrap();
+    w.f.refresh().await;
+    let ix = w.bob_redeem_ix(beyond, 0).await;
+    w.f.expect_rejected(&[ix], &[&bob], SluiceError::RedeemWindowExceeded, &w.watched()).await;
+    w.f.chain.advance_clock(3_600).await.unwrap();
     w.f.refresh().await;
     let ix = w.bob_redeem_ix(beyond, 0).await;
     w.f.chain.send(&[ix], &[&bob]).await.unwrap();

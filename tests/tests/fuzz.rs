@@ -11,8 +11,10 @@
 //!   of the curve left to stand for hours, so the reserve may buy back), add and remove
 //!   liquidity; anyone cranks `reserve_buyback`, `sweep_market_fees` and
 //!   `update_stage_with_markets`;
-//! - honest investors exchange tranche tokens into the basket and basket tokens out, and in
-//!   then straight out of what they received;
+//! - honest investors exchange tranche tokens into the basket and basket tokens out, in
+//!   then straight out of what they received, and redeem basket tokens from the sleeve; a
+//!   keeper cranks the basket's `rebalance` (now and then on a constituent the rule did not
+//!   pick), which queues the basket's own requests, collects them and deposits surpluses;
 //! - the guardian pauses now and then and unpauses soon after (a stranger's pause is
 //!   refused);
 //! - a keeper reprices, cranks batches with random chunk sizes, pushes claims, updates the
@@ -50,7 +52,9 @@
 //!   LP mint's supply + the locked `MIN_LIQUIDITY` = `Amm::lp_supply`, all in known accounts;
 //! - the basket: each vault ≥ its `held`, the sleeve ≥ its balance, the mint's supply =
 //!   `Basket::supply`, all in known accounts; an exchange in followed at once by an exchange
-//!   out of the tokens received returns no more value at NAV than went in;
+//!   out of the tokens received returns no more value at NAV than went in; a sleeve
+//!   redemption never lowers the basket's price; a rebalance changes the basket's value by
+//!   at most the deposit's rounding;
 //! - conservation: the base mint's supply moves only by the harness's own mints and the
 //!   known base-token accounts (market and basket vaults included) hold all of it; every
 //!   tranche token is in a known account (market, basket and protocol-fee accounts
@@ -80,19 +84,19 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use sluice::instruction as si;
 use sluice::instructions::{
-    buyback_price, instant_payout, AddReceivableArgs, ConstituentArgs, CreateBasketArgs, DepositArgs, ExchangeInArgs,
-    ExchangeOutArgs, PublishRatesArgs, RedeemInstantArgs, SwapArgs,
+    buyback_price, instant_payout, open_requests, AddReceivableArgs, ConstituentArgs, CreateBasketArgs, DepositArgs,
+    ExchangeInArgs, ExchangeOutArgs, PublishRatesArgs, RebalanceAction, RedeemBasketArgs, RedeemInstantArgs, SwapArgs,
 };
 use sluice::math::allocation::{allocate, value_of};
 use sluice::math::amm::MIN_LIQUIDITY;
 use sluice::math::basket::holding_value;
 use sluice::math::dcf::{MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
 use sluice::math::time::{BPS, SECONDS_PER_DAY};
-use sluice::state::BasketParams;
 use sluice::state::{
     Amm, AmmParams, Basket, ParkedClaim, Pool, ReceivableStatus, RedemptionQueue, Request, Stage, PARK_AFTER_SECS,
     QUEUE_CAPACITY, RATE_WINDOW_SECS,
 };
+use sluice::state::{BasketParams, InFlight};
 use sluice_sdk::chain::{Chain, ChainError, DevChain, ERROR_OFFSET};
 use sluice_sdk::ix::{AmmKeys, BasketKeys, PoolKeys, Trader};
 use sluice_sdk::{client, errors, ix, pda, preview};
@@ -410,6 +414,23 @@ impl Snapshot {
         )
     }
 
+    /// The basket as a client reads it: its pools and what its open requests hold.
+    fn basket_view(&self, v: &Venues) -> client::BasketView {
+        let mut flights = [InFlight::default(); sluice::state::MAX_CONSTITUENTS];
+        for (j, c) in open_requests(&self.basket) {
+            let r = self.queues[c.tranche as usize].slot(c.request_id);
+            flights[j] = InFlight { tokens: r.remaining, cash: r.claimable };
+        }
+        let pools = vec![self.pool.clone(); self.basket.active().len()];
+        client::BasketView { address: v.basket.basket, basket: self.basket.clone(), pools, flights }
+    }
+
+    /// The basket's value and supply, where its constituents' NAV is fresh at `now`.
+    fn basket_priced(&self, v: &Venues, now: i64) -> Option<(u64, u64)> {
+        let view = self.basket_view(v);
+        view.value(now).ok().map(|(value, _)| (value, view.basket.supply))
+    }
+
     /// Value at NAV of tranche tokens and base: what an exchange takes or returns.
     fn worth(&self, tokens: [u64; TRANCHES], base: u64) -> u64 {
         let t = &self.pool.tranches;
@@ -428,8 +449,16 @@ fn trader(inv: &Investor, v: &Venues, h: usize) -> Trader {
     }
 }
 
-/// Honest investor `h` gives tokens of basket constituent `args.index`.
-fn exchange_in_ix(keys: &PoolKeys, inv: &Investor, v: &Venues, h: usize, args: ExchangeInArgs) -> Instruction {
+/// Honest investor `h` gives tokens of basket constituent `args.index`; `open` are the
+/// queues of the basket's open requests.
+fn exchange_in_ix(
+    keys: &PoolKeys,
+    inv: &Investor,
+    v: &Venues,
+    h: usize,
+    args: ExchangeInArgs,
+    open: &[Pubkey],
+) -> Instruction {
     let t = BASKET_TRANCHES[args.index as usize];
     ix::exchange_in(
         &inv.wallet.pubkey(),
@@ -438,17 +467,29 @@ fn exchange_in_ix(keys: &PoolKeys, inv: &Investor, v: &Venues, h: usize, args: E
         &inv.tranches[t],
         &v.basket_accounts[h],
         None,
-        &[keys.pool, keys.pool],
+        &[&[keys.pool, keys.pool], open].concat(),
         args,
     )
 }
 
 /// Honest investor `h` burns `tokens` basket tokens for its slices, into its own accounts.
-fn exchange_out_ix(keys: &PoolKeys, inv: &Investor, v: &Venues, h: usize, tokens: u64) -> Instruction {
+/// As a client sends it: the basket's paid requests collected first, in the same
+/// transaction (`view`: the basket as last read).
+fn exchange_out_ixs(
+    keys: &PoolKeys,
+    inv: &Investor,
+    v: &Venues,
+    h: usize,
+    tokens: u64,
+    view: &client::BasketView,
+) -> Vec<Instruction> {
     let slices: Vec<(Pubkey, Pubkey)> =
         BASKET_TRANCHES.iter().map(|&t| (keys.tranche_mint(t as u8), inv.tranches[t])).collect();
     let args = ExchangeOutArgs { tokens, min_outs: vec![0; 3] };
-    ix::exchange_out(&inv.wallet.pubkey(), &v.basket, &v.basket_accounts[h], &inv.base, &slices, &[], args)
+    let (mut ixs, after) = ix::collect_all(&inv.wallet.pubkey(), &v.basket, view);
+    let open = after.open_queues();
+    ixs.push(ix::exchange_out(&inv.wallet.pubkey(), &v.basket, &v.basket_accounts[h], &inv.base, &slices, &open, args));
+    ixs
 }
 
 fn is_batch(ix: &Instruction) -> bool {
@@ -648,7 +689,7 @@ impl Harness {
         let seed = ix::add_liquidity(&f.keys, &amm, &trader(&wallets[0], &v, 0), 0, tokens, base);
         f.chain.send(&[seed], &[&wallets[0].wallet]).await.unwrap();
         let args = ExchangeInArgs { index: 0, tokens: rng.range(10_000, 50_000) * UNIT, min_out: 0 };
-        let seed = exchange_in_ix(&f.keys, &wallets[1], &v, 1, args);
+        let seed = exchange_in_ix(&f.keys, &wallets[1], &v, 1, args, &[]);
         f.chain.send(&[seed], &[&wallets[1].wallet]).await.unwrap();
         v
     }
@@ -1102,12 +1143,14 @@ impl Harness {
     }
 
     /// Honest investor `h` with the basket: exchanges in, out, and in then straight out of
-    /// what it received, which must return no more value at NAV than went in.
+    /// what it received, which must return no more value at NAV than went in; sleeve
+    /// redemptions, which must not lower the price; and a keeper's `rebalance`, which must
+    /// keep the basket's value (to rounding).
     async fn basket(&mut self, h: usize) {
         let signer = self.wallets[h].wallet.insecure_clone();
         let keys = self.f.keys;
         let action = self.rng.range(0, 99);
-        if !(40..=69).contains(&action) {
+        if !(30..=49).contains(&action) {
             self.maybe_reprice().await;
         }
         let me = self.last.wallets[h];
@@ -1115,21 +1158,82 @@ impl Harness {
         let t = BASKET_TRANCHES[index];
         let tokens = self.rng.size(me.held[t].min(20_000 * UNIT));
         let args = ExchangeInArgs { index: index as u8, tokens, min_out: 0 };
+        let open = self.last.basket_view(&self.venues).open_queues();
         match action {
-            0..=39 => {
+            0..=29 => {
                 if tokens == 0 {
                     return;
                 }
-                let ix = exchange_in_ix(&keys, &self.wallets[h], &self.venues, h, args);
+                let ix = exchange_in_ix(&keys, &self.wallets[h], &self.venues, h, args, &open);
                 self.send("exchange_in", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await;
             }
-            40..=69 => {
+            30..=49 => {
                 let tokens = self.rng.size(me.basket);
                 if tokens == 0 {
                     return;
                 }
-                let ix = exchange_out_ix(&keys, &self.wallets[h], &self.venues, h, tokens);
-                self.send("exchange_out", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await;
+                let view = self.last.basket_view(&self.venues);
+                let ixs = exchange_out_ixs(&keys, &self.wallets[h], &self.venues, h, tokens, &view);
+                self.send("exchange_out", &ixs, &[&signer], Mode::Open, Effect::Market { h }).await;
+            }
+            50..=59 => {
+                let tokens = self.rng.size(me.basket / 20);
+                if tokens == 0 {
+                    return;
+                }
+                let view = self.last.basket_view(&self.venues);
+                let base = self.wallets[h].base;
+                let args = RedeemBasketArgs { tokens, min_out: 0 };
+                let ix = ix::redeem_basket(
+                    &signer.pubkey(),
+                    &self.venues.basket,
+                    &self.venues.basket_accounts[h],
+                    &base,
+                    &view.priced_accounts(),
+                    args,
+                );
+                let now = self.f.now().await;
+                let before = self.last.basket_priced(&self.venues, now);
+                if self.send("redeem_basket", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await
+                    == Sent::Accepted
+                {
+                    let after = self.last.basket_priced(&self.venues, now);
+                    if let (Some((v0, s0)), Some((v1, s1))) = (before, after) {
+                        if (v1 as u128) * (s0 as u128) < (v0 as u128) * (s1 as u128) {
+                            let v =
+                                format!("{}: redeem_basket lowered the price: {v0}/{s0} -> {v1}/{s1}", self.context());
+                            self.report.violations.push(v);
+                        }
+                    }
+                }
+            }
+            60..=69 => {
+                // A keeper tends the basket: collect, or the rule's action; now and then a
+                // constituent the rule did not pick (refused).
+                let view = self.last.basket_view(&self.venues);
+                let now = self.f.now().await;
+                let planned = sluice_sdk::preview::basket_rebalance(&view, now).ok();
+                let index = match planned {
+                    Some((collect, _)) if !collect.is_empty() => collect[0],
+                    Some((_, RebalanceAction::Request { index, .. } | RebalanceAction::Deposit { index, .. })) => index,
+                    _ => self.rng.chance(50) as u8,
+                };
+                let index = if self.rng.chance(10) { 1 - index } else { index };
+                let keeper = self.keeper.0.insecure_clone();
+                let ix = ix::rebalance(&keeper.pubkey(), &self.venues.basket, &view, index);
+                let before = self.last.basket_priced(&self.venues, now);
+                if self.send("rebalance", &[ix], &[&keeper], Mode::Open, Effect::None).await == Sent::Accepted {
+                    let after = self.last.basket_priced(&self.venues, now);
+                    let t = &self.last.pool.tranches;
+                    let token = BASKET_TRANCHES.iter().map(|&i| holding_value(1, t[i].value, t[i].supply)).max();
+                    if let (Some((v0, _)), Some((v1, _))) = (before, after) {
+                        let rounding = 2 * token.unwrap_or(0) + 2;
+                        if v1 > v0 + 1 || v0 > v1 + rounding {
+                            let v = format!("{}: rebalance moved the basket's value {v0} -> {v1}", self.context());
+                            self.report.violations.push(v);
+                        }
+                    }
+                }
             }
             _ => {
                 if tokens == 0 {
@@ -1138,7 +1242,7 @@ impl Harness {
                 let mut given = [0; TRANCHES];
                 given[t] = tokens;
                 let value_in = self.last.worth(given, 0);
-                let ix = exchange_in_ix(&keys, &self.wallets[h], &self.venues, h, args);
+                let ix = exchange_in_ix(&keys, &self.wallets[h], &self.venues, h, args, &open);
                 if self.send("exchange_in (round trip)", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await
                     != Sent::Accepted
                 {
@@ -1146,9 +1250,10 @@ impl Harness {
                 }
                 let mid = self.last.wallets[h];
                 let received = mid.basket - me.basket;
-                let ix = exchange_out_ix(&keys, &self.wallets[h], &self.venues, h, received);
+                let view = self.last.basket_view(&self.venues);
+                let ixs = exchange_out_ixs(&keys, &self.wallets[h], &self.venues, h, received, &view);
                 let sent =
-                    self.send("exchange_out (round trip)", &[ix], &[&signer], Mode::Open, Effect::Market { h }).await;
+                    self.send("exchange_out (round trip)", &ixs, &[&signer], Mode::Open, Effect::Market { h }).await;
                 let a = self.last.wallets[h];
                 let back: [u64; TRANCHES] = std::array::from_fn(|i| a.held[i].saturating_sub(mid.held[i]));
                 let value_out = self.last.worth(back, a.base.saturating_sub(mid.base));

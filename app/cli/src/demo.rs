@@ -1,5 +1,7 @@
 //! `sluice demo`: a pool's life on an embedded chain, step by step.
 
+mod basket;
+
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -18,34 +20,26 @@ use sluice_sdk::{client, pda, preview};
 const UNIT: u64 = 1_000_000;
 const TRANCHES: [(&str, u16, u16); 3] = [("senior", 800, 2_000), ("mezzanine", 1_200, 1_000), ("junior", 0, 0)];
 
+/// `sluice demo`'s options.
+#[derive(clap::Args, Debug)]
 pub struct Options {
-    /// JSON-RPC URL of a `sluice localnet`; the embedded chain when absent.
+    /// JSON-RPC URL of a `sluice localnet` [default: an embedded chain]
+    #[arg(long, value_name = "URL")]
     url: Option<String>,
+    /// Receivables in the pool (1 to 2000)
+    #[arg(long, value_name = "N", default_value_t = 300, value_parser = clamped::<1, 2_000>)]
     receivables: usize,
+    /// Monthly steps of the pool's life (1 to 60)
+    #[arg(long, value_name = "N", default_value_t = 14, value_parser = clamped::<1, 60>)]
     steps: usize,
+    /// Days the redemption wave lasts (1 to 120)
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clamped::<1, 120>)]
     wave_days: usize,
 }
 
-impl Options {
-    pub fn parse(args: &[String]) -> Result<Options, String> {
-        let mut o = Options { url: None, receivables: 300, steps: 14, wave_days: 40 };
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            // Every option takes a value.
-            let v = it.next().cloned();
-            let value = |name: &str| -> Result<usize, String> {
-                v.as_ref().and_then(|v| v.parse().ok()).ok_or(format!("{name} needs a number"))
-            };
-            match a.as_str() {
-                "--url" => o.url = Some(v.clone().ok_or("--url needs a URL")?),
-                "--receivables" => o.receivables = value("--receivables")?.clamp(1, 2_000),
-                "--steps" => o.steps = value("--steps")?.clamp(1, 60),
-                "--wave-days" => o.wave_days = value("--wave-days")?.clamp(1, 120),
-                other => return Err(format!("unknown option {other}")),
-            }
-        }
-        Ok(o)
-    }
+/// A number, clamped into `LO..=HI`.
+fn clamped<const LO: usize, const HI: usize>(s: &str) -> Result<usize, String> {
+    s.parse::<usize>().map(|v| v.clamp(LO, HI)).map_err(|_| "needs a number".to_string())
 }
 
 /// Deterministic generator so every run tells the same story.
@@ -418,7 +412,40 @@ async fn redemption_wave<C: DevChain>(
     let funding = pool.reserve_target();
     d.send(&[ix::fund_reserve(&issuer.pubkey(), &d.keys, &d.issuer_base, funding)], &[&issuer]).await?;
 
+    let wallet = Keypair::new();
+    d.chain.airdrop(&wallet.pubkey(), 1_000_000_000).await.map_err(describe)?;
+    let tip_account =
+        client::create_token_account(&mut d.chain, &d.keys.base_mint, &wallet.pubkey()).await.map_err(describe)?;
+    // Claims are pushed to the base-token account each investor deposited from.
+    let owners: Vec<(Pubkey, Pubkey)> = investors.iter().map(|i| (i.0.pubkey(), i.1)).collect();
+    let keeper = Keeper {
+        wallet,
+        tip_account,
+        keys: d.keys,
+        queues: queues.clone(),
+        reserve,
+        market: None,
+        claim_route: Some(Box::new(move |owner| owners.iter().find(|o| o.0 == *owner).map(|o| o.1))),
+    };
+
+    // A calm week first: a basket over the senior and mezzanine tranches fills its sleeve
+    // through the senior queue, cranked like any other keeper work.
+    let mut basket = d.open_basket(&investors[2]).await?;
+    println!("Calm week: the keeper's rebalance queues the basket's refill; daily batches pay it into the sleeve.");
+    println!("{:>4} {:>14} {:>14} {:>15}  events", "day", "sleeve", "in flight", "basket value");
+    for day in 1..=7 {
+        d.chain.advance_clock(SECONDS_PER_DAY).await.map_err(describe)?;
+        d.publish(d.market).await?;
+        d.reprice_and_check().await?;
+        keeper.tick(&mut d.chain).await.map_err(describe)?;
+        let wallet = keeper.wallet.insecure_clone();
+        let events = d.tend_basket(&basket, &wallet).await?;
+        let (sleeve, in_flight, value) = d.basket_sleeve(&basket).await?;
+        println!("{:>4} {:>14} {:>14} {:>15}  {}", day, usd(sleeve), usd(in_flight), usd(value), events.join("; "));
+    }
+
     // The issuer lends out most of the cash for ten days: 4 % of NAV stays in the vault.
+    let pool = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
     let now = d.chain.now().await.map_err(describe)?;
     let keep = pool.nav / 100 * 4;
     if pool.cash > keep {
@@ -442,21 +469,6 @@ async fn redemption_wave<C: DevChain>(
         let q = &queues[*tranche as usize];
         d.send(&[ix::request_redemption(&wallet.pubkey(), &d.keys, q, tokens, held / 8)], &[wallet]).await?;
     }
-    let wallet = Keypair::new();
-    d.chain.airdrop(&wallet.pubkey(), 1_000_000_000).await.map_err(describe)?;
-    let tip_account =
-        client::create_token_account(&mut d.chain, &d.keys.base_mint, &wallet.pubkey()).await.map_err(describe)?;
-    // Claims are pushed to the base-token account each investor deposited from.
-    let owners: Vec<(Pubkey, Pubkey)> = investors.iter().map(|i| (i.0.pubkey(), i.1)).collect();
-    let keeper = Keeper {
-        wallet,
-        tip_account,
-        keys: d.keys,
-        queues: queues.clone(),
-        reserve,
-        market: None,
-        claim_route: Some(Box::new(move |owner| owners.iter().find(|o| o.0 == *owner).map(|o| o.1))),
-    };
 
     println!("\nRedemption wave: each investor queues an eighth of its tokens while most cash is lent out");
     println!("for ten days. Daily batches pay 1/7 of each large request; the reserve buys what cash cannot.");
@@ -498,6 +510,11 @@ async fn redemption_wave<C: DevChain>(
         }
         if report.recycled > 0 {
             events.push("pool buys back the reserve's tokens at NAV".to_string());
+        }
+        let wallet = keeper.wallet.insecure_clone();
+        events.extend(d.tend_basket(&basket, &wallet).await?);
+        if day == 2 {
+            events.push(d.exit_through_basket(&mut basket, &investors[1]).await?);
         }
         let after = client::pool(&mut d.chain, &d.keys.pool).await.map_err(describe)?;
         let queued: u64 = after.active_tranches().iter().map(|t| value_of(t.queued_tokens, t.value, t.supply)).sum();

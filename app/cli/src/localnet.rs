@@ -1,6 +1,6 @@
 //! `sluice localnet`: the embedded bank behind JSON-RPC on 127.0.0.1:8899.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use std::path::PathBuf;
 
@@ -17,25 +17,31 @@ pub struct LocalnetArgs {
     pub keypair: Option<PathBuf>,
 }
 
-pub fn parse(args: &[String]) -> Result<LocalnetArgs, String> {
-    let mut o = Options::default();
-    let (mut seed, mut keypair) = (None, None);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let v = it.next().ok_or(format!("{a} needs a value"))?;
-        match a.as_str() {
-            "--port" => o.listen.set_port(v.parse().map_err(|_| format!("--port: not a port: {v}"))?),
-            "--bind" => {
-                let ip: std::net::IpAddr = v.parse().map_err(|_| format!("--bind: not an address: {v}"))?;
-                o.listen = SocketAddr::new(ip, o.listen.port());
-            }
-            "--time-scale" => o.time_scale = v.parse().map_err(|_| format!("--time-scale: not a number: {v}"))?,
-            "--seed" => seed = Some(PathBuf::from(v)),
-            "--keypair" | "-k" => keypair = Some(PathBuf::from(v)),
-            other => return Err(format!("unknown option {other}")),
-        }
+/// `sluice localnet`'s options.
+#[derive(clap::Args, Debug)]
+pub struct Cli {
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, value_name = "PORT", default_value_t = 8899)]
+    pub port: u16,
+    /// Address to listen on
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Cluster seconds per wall-clock second; above 1 runs the clock faster, 0 stops it (move it with sluice_advanceClock)
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub time_scale: u32,
+    /// A pool spec (TOML) to migrate onto the node once it is up
+    #[arg(long, value_name = "SPEC")]
+    pub seed: Option<PathBuf>,
+    /// Keypair of the seed's issuer [default: the Solana CLI config's]
+    #[arg(long, short = 'k', value_name = "PATH")]
+    pub keypair: Option<PathBuf>,
+}
+
+impl From<Cli> for LocalnetArgs {
+    fn from(c: Cli) -> LocalnetArgs {
+        let node = Options { listen: SocketAddr::new(c.bind, c.port), ..Options::default() };
+        LocalnetArgs { node: Options { time_scale: c.time_scale, ..node }, seed: c.seed, keypair: c.keypair }
     }
-    Ok(LocalnetArgs { node: o, seed, keypair })
 }
 
 /// Funds the issuer from the faucet and migrates `spec` onto the fresh node.

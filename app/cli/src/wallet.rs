@@ -5,12 +5,12 @@
 //! people or, with `--json`, one JSON object for scripts. Amounts are whole tokens with the
 //! mint's decimals, converted exactly; slippage bounds round against the caller.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::Discriminator;
+use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -27,30 +27,8 @@ use sluice_sdk::rpc::RpcChain;
 use sluice_sdk::units::{format_amount, format_price, parse_amount, parse_date};
 use sluice_sdk::{client, pda, preview};
 
-pub const COMMANDS: &[&str] = &[
-    "pools",
-    "position",
-    "deposit",
-    "redeem",
-    "cancel",
-    "claim",
-    "swap",
-    "add-liquidity",
-    "remove-liquidity",
-    "reprice",
-    "admit",
-    "add-receivable",
-    "repay",
-    "write-down",
-    "publish-rates",
-    "fund-reserve",
-    "address",
-    "airdrop",
-    "keygen",
-];
-
 /// What a failed command tells its user to do next, by program error.
-fn hint(name: &str) -> &'static str {
+pub(crate) fn hint(name: &str) -> &'static str {
     match name {
         "NavStale" => "run `sluice reprice <POOL>` (or wait for a keeper), then retry",
         "OracleStale" | "OracleNotPublished" => "the rate oracle must publish fresh rates first",
@@ -72,79 +50,360 @@ fn hint(name: &str) -> &'static str {
         "CancelLocked" => "a request can be cancelled once it has waited one batch interval; retry later",
         "TrancheImpaired" => "the tranche carries a loss and takes no deposits until it recovers",
         "UnownedValue" => "the tranche's residual goes to the buy-back reserve, which the issuer must set up first",
+        "BasketPaused" => "the basket's guardian paused it; wait for it to be unpaused",
+        "ConstituentDisabled" => "the basket takes no more of this tranche; exchange in another constituent",
+        "ConcentrationCapExceeded" => {
+            "the constituent would pass its share cap: exchange in less, or another constituent"
+        }
+        "InFlightShortfall" => "exchange fewer, or wait for `sluice basket rebalance` to collect",
+        "RedeemWindowExceeded" => "the sleeve's daily cap is spent: exchange out in kind or wait",
+        "SleeveBelowFloor" => {
+            "the sleeve is near its floor: redeem less, exchange out in kind, or wait for a rebalance to refill it"
+        }
+        "NothingToRebalance" => "the basket is within its band; nothing to collect, request or deposit",
+        "WrongConstituent" => "run `sluice basket rebalance <BASKET>`, which acts on the constituent the rule picks",
+        "BasketWorthless" => {
+            "the basket holds no value for its tokens; nothing can be exchanged or redeemed at a price"
+        }
         _ => "",
     }
 }
 
-pub struct Flags {
+/// Options every wallet command takes, before or after its arguments.
+#[derive(Args, Clone, Debug)]
+pub struct Global {
+    /// JSON-RPC URL of the cluster [default: the Solana CLI config's]
+    #[arg(long, short = 'u', global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Keypair file of the wallet that signs and pays [default: the Solana CLI config's]
+    #[arg(long, short = 'k', global = true, value_name = "PATH")]
+    pub keypair: Option<PathBuf>,
+    /// Solana CLI config file [default: ~/.config/solana/cli/config.yml]
+    #[arg(long, short = 'C', global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Print one JSON object (errors too, as {"error":{...}}) instead of a table
+    #[arg(long, global = true)]
     pub json: bool,
-    values: HashMap<String, Vec<String>>,
-    switches: Vec<String>,
-    pub positional: Vec<String>,
+    /// How far the result may fall short of the preview, in basis points
+    #[arg(long, global = true, value_name = "BPS", default_value_t = 50)]
+    pub slippage_bps: u64,
 }
 
-const VALUE_FLAGS: &[&str] = &[
-    "--url",
-    "-u",
-    "--keypair",
-    "-k",
-    "--config",
-    "-C",
-    "--slippage-bps",
-    "--owner",
-    "--expires",
-    "--face",
-    "--funded",
-    "--due",
-    "--class",
-    "--document",
-    "--pay-to",
-    "--market-bps",
-    "--outfile",
-];
-const SWITCHES: &[&str] = &["--json", "--instant", "--queue", "--force"];
+/// The wallet, issuer, servicer, basket and key commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Pools on the cluster: stage, NAV, tranche prices
+    Pools(Only),
+    /// Holdings, their value, queued requests, claims
+    Position(Position),
+    /// Base tokens in, tranche tokens out
+    Deposit(Deposit),
+    /// Tranche tokens back: instant when small enough in Normal, else queued
+    Redeem(Redeem),
+    /// Returns a queued request's unredeemed tokens
+    Cancel(Cancel),
+    /// Collects every payout owed to the wallet
+    Claim(PoolOnly),
+    /// Market trade (AMOUNT is what you pay in)
+    Swap(Swap),
+    /// Adds base and tranche tokens to a tranche's market for LP tokens
+    AddLiquidity(AddLiquidity),
+    /// Returns LP tokens for the market's base and tranche tokens
+    RemoveLiquidity(RemoveLiquidity),
+    /// Recompute NAV (anyone may)
+    Reprice(PoolOnly),
+    /// Issuer: admit a wallet to a permissioned pool
+    Admit(Admit),
+    /// Issuer: fund a new receivable
+    AddReceivable(AddReceivable),
+    /// Servicer: record a repayment of a receivable
+    Repay(Repay),
+    /// Servicer: write a receivable down to its expected recovery
+    WriteDown(WriteDown),
+    /// Oracle publisher: publish the market rate and the four risk classes' rates
+    PublishRates(PublishRates),
+    /// Issuer: pay base tokens into the buy-back reserve
+    FundReserve(FundReserve),
+    /// Value-anchored baskets of tranche tokens (docs/basket.md)
+    Basket(crate::basket::Basket),
+    /// The wallet's address
+    Address(Only),
+    /// SOL to the wallet from the cluster's faucet (local clusters)
+    Airdrop(Airdrop),
+    /// Writes a new keypair file
+    Keygen(Keygen),
+}
 
-impl Flags {
-    pub fn parse(args: &[String]) -> Result<Flags, String> {
-        let mut f = Flags { json: false, values: HashMap::new(), switches: Vec::new(), positional: Vec::new() };
-        let mut it = args.iter();
-        while let Some(a) = it.next() {
-            if VALUE_FLAGS.contains(&a.as_str()) {
-                let v = it.next().ok_or(format!("{a} needs a value"))?;
-                let key = match a.as_str() {
-                    "-u" => "--url",
-                    "-k" => "--keypair",
-                    "-C" => "--config",
-                    k => k,
-                };
-                f.values.entry(key.to_string()).or_default().push(v.clone());
-            } else if SWITCHES.contains(&a.as_str()) {
-                f.switches.push(a.clone());
-            } else if a.starts_with("--") {
-                return Err(format!("unknown option {a}"));
-            } else {
-                f.positional.push(a.clone());
-            }
+impl Command {
+    pub fn global(&self) -> &Global {
+        use Command::*;
+        match self {
+            Pools(a) | Address(a) => &a.global,
+            Position(a) => &a.global,
+            Deposit(a) => &a.global,
+            Redeem(a) => &a.global,
+            Cancel(a) => &a.global,
+            Claim(a) | Reprice(a) => &a.global,
+            Swap(a) => &a.global,
+            AddLiquidity(a) => &a.global,
+            RemoveLiquidity(a) => &a.global,
+            Admit(a) => &a.global,
+            AddReceivable(a) => &a.global,
+            Repay(a) => &a.global,
+            WriteDown(a) => &a.global,
+            PublishRates(a) => &a.global,
+            FundReserve(a) => &a.global,
+            Basket(a) => &a.global,
+            Airdrop(a) => &a.global,
+            Keygen(a) => &a.global,
         }
-        f.json = f.has("--json");
-        Ok(f)
     }
+}
 
-    fn has(&self, s: &str) -> bool {
-        self.switches.iter().any(|x| x == s)
-    }
-    fn value(&self, k: &str) -> Option<&str> {
-        self.values.get(k).and_then(|v| v.last()).map(String::as_str)
-    }
-    fn all(&self, k: &str) -> &[String] {
-        self.values.get(k).map_or(&[], Vec::as_slice)
-    }
-    fn required(&self, k: &str) -> Result<&str, Failure> {
-        self.value(k).ok_or_else(|| Failure::usage(format!("{k} is required")))
-    }
-    fn arg(&self, i: usize, what: &str) -> Result<&str, Failure> {
-        self.positional.get(i).map(String::as_str).ok_or_else(|| Failure::usage(format!("missing <{what}>")))
-    }
+#[derive(Args, Debug)]
+pub struct Only {
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct PoolOnly {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Position {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Whose position [default: the wallet]
+    #[arg(long, value_name = "WALLET")]
+    pub owner: Option<String>,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Deposit {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Tranche index, or senior / mezzanine / junior
+    #[arg(value_name = "TRANCHE")]
+    pub tranche: String,
+    /// Base tokens to deposit (whole tokens, up to the mint's decimals)
+    #[arg(value_name = "AMOUNT")]
+    pub amount: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Redeem {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Tranche index, or senior / mezzanine / junior
+    #[arg(value_name = "TRANCHE")]
+    pub tranche: String,
+    /// Tranche tokens to redeem, or all
+    #[arg(value_name = "TOKENS|all")]
+    pub tokens: String,
+    /// Redeem at once (NAV less the instant fee), even above the usual threshold
+    #[arg(long, conflicts_with = "queue")]
+    pub instant: bool,
+    /// Queue the request for the batches, even when it could be paid at once
+    #[arg(long)]
+    pub queue: bool,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Cancel {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Tranche index, or senior / mezzanine / junior
+    #[arg(value_name = "TRANCHE")]
+    pub tranche: String,
+    /// The queued request's id (as `redeem` and `position` print it)
+    #[arg(value_name = "REQUEST-ID")]
+    pub id: u64,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Swap {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Tranche index, or senior / mezzanine / junior
+    #[arg(value_name = "TRANCHE")]
+    pub tranche: String,
+    /// buy tranche tokens with base tokens, or sell them for base tokens
+    #[arg(value_name = "buy|sell", value_parser = ["buy", "sell"])]
+    pub side: String,
+    /// What you pay in: base tokens to buy, tranche tokens to sell
+    #[arg(value_name = "AMOUNT")]
+    pub amount: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct AddLiquidity {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Tranche index, or senior / mezzanine / junior
+    #[arg(value_name = "TRANCHE")]
+    pub tranche: String,
+    /// Base tokens to add (tranche tokens go in at the market's ratio)
+    #[arg(value_name = "BASE-AMOUNT")]
+    pub base_amount: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct RemoveLiquidity {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Tranche index, or senior / mezzanine / junior
+    #[arg(value_name = "TRANCHE")]
+    pub tranche: String,
+    /// LP units to return, or all
+    #[arg(value_name = "LP|all")]
+    pub lp: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Admit {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// The wallet (or program account, such as a basket) to admit
+    #[arg(value_name = "WALLET")]
+    pub wallet: String,
+    /// Membership expiry, YYYY-MM-DD (UTC)
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub expires: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct AddReceivable {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Face value (base tokens)
+    #[arg(long, value_name = "F")]
+    pub face: String,
+    /// Amount advanced to the borrower (base tokens)
+    #[arg(long, value_name = "X")]
+    pub funded: String,
+    /// Due date, YYYY-MM-DD (UTC)
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub due: String,
+    /// Risk class, 0 to 3
+    #[arg(long, value_name = "K")]
+    pub class: String,
+    /// Reference of the underlying document (its hash goes on chain)
+    #[arg(long, value_name = "REF")]
+    pub document: String,
+    /// Who receives the funded amount [default: the wallet]
+    #[arg(long, value_name = "WALLET")]
+    pub pay_to: Option<String>,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Repay {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// The receivable's index
+    #[arg(value_name = "INDEX")]
+    pub index: u64,
+    /// Base tokens repaid (from the wallet's account)
+    #[arg(value_name = "AMOUNT")]
+    pub amount: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct WriteDown {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// The receivable's index
+    #[arg(value_name = "INDEX")]
+    pub index: u64,
+    /// What the servicer still expects to recover (base tokens)
+    #[arg(value_name = "EXPECTED-RECOVERY")]
+    pub recovery: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct PublishRates {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Market discount rate, in basis points
+    #[arg(long, value_name = "M")]
+    pub market_bps: u32,
+    /// A risk class's default probability and recovery in bps, PD:REC; four times, classes 0..3 in order
+    #[arg(long, value_name = "PD:REC")]
+    pub class: Vec<String>,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct FundReserve {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Base tokens to pay in
+    #[arg(value_name = "AMOUNT")]
+    pub amount: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Airdrop {
+    /// SOL to request
+    #[arg(value_name = "SOL")]
+    pub sol: f64,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Keygen {
+    /// Where to write it [default: the config's keypair path]
+    #[arg(long, value_name = "PATH")]
+    pub outfile: Option<PathBuf>,
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub global: Global,
 }
 
 /// A failed command: what went wrong, what to do, and the exit code.
@@ -160,11 +419,29 @@ impl Failure {
     pub fn usage(message: impl Into<String>) -> Failure {
         Failure { message: message.into(), name: None, code: None, hint: String::new(), exit: 2 }
     }
-    fn other(message: impl Into<String>) -> Failure {
+    pub(crate) fn other(message: impl Into<String>) -> Failure {
         Failure { message: message.into(), name: None, code: None, hint: String::new(), exit: 1 }
     }
     pub fn json(&self) -> Value {
         json!({ "error": { "message": self.message, "name": self.name, "code": self.code, "hint": self.hint } })
+    }
+}
+
+/// A refusal the program's own planning (run client-side) predicts, named as the chain would.
+pub(crate) fn refused(e: anchor_lang::error::Error) -> Failure {
+    let code = match &e {
+        anchor_lang::error::Error::AnchorError(a) => Some(a.error_code_number),
+        anchor_lang::error::Error::ProgramError(_) => None,
+    };
+    match code.and_then(sluice_sdk::errors::lookup) {
+        Some(n) => Failure {
+            message: format!("Sluice refused: {} ({}): {}", n.name, n.code, n.msg),
+            name: Some(n.name.to_string()),
+            code: Some(n.code),
+            hint: hint(&n.name).to_string(),
+            exit: 1,
+        },
+        None => Failure::other(e.to_string()),
     }
 }
 
@@ -195,30 +472,29 @@ impl From<ChainError> for Failure {
     }
 }
 
-type Outcome = Result<(Value, String), Failure>;
+pub(crate) type Outcome = Result<(Value, String), Failure>;
 
-struct Ctx {
-    chain: RpcChain,
-    wallet: Keypair,
-    slippage_bps: u64,
+pub(crate) struct Ctx {
+    pub chain: RpcChain,
+    pub wallet: Keypair,
+    pub slippage_bps: u64,
 }
 
-struct Loaded {
-    pool: Pool,
-    keys: PoolKeys,
-    decimals: u8,
+pub(crate) struct Loaded {
+    pub pool: Pool,
+    pub keys: PoolKeys,
+    pub decimals: u8,
 }
 
-fn pubkey(s: &str, what: &str) -> Result<Pubkey, Failure> {
+pub(crate) fn pubkey(s: &str, what: &str) -> Result<Pubkey, Failure> {
     s.parse().map_err(|_| Failure::usage(format!("<{what}>: not an address: {s}")))
 }
 
-fn amount(s: &str, decimals: u8, what: &str) -> Result<u64, Failure> {
+pub(crate) fn amount(s: &str, decimals: u8, what: &str) -> Result<u64, Failure> {
     parse_amount(s, decimals).map_err(|e| Failure::usage(format!("<{what}>: {e}")))
 }
 
-fn tranche_arg(f: &Flags, i: usize, pool: &Pool) -> Result<u8, Failure> {
-    let s = f.arg(i, "TRANCHE")?;
+pub(crate) fn tranche_arg(s: &str, pool: &Pool) -> Result<u8, Failure> {
     let names = ["senior", "mezzanine", "junior"];
     let t = match s.parse::<u8>() {
         Ok(t) => t,
@@ -235,7 +511,7 @@ fn tranche_arg(f: &Flags, i: usize, pool: &Pool) -> Result<u8, Failure> {
 }
 
 /// Lower bound after slippage, rounded down (against the caller).
-fn at_least(expected: u64, slippage_bps: u64) -> u64 {
+pub(crate) fn at_least(expected: u64, slippage_bps: u64) -> u64 {
     (expected as u128 * (10_000 - slippage_bps.min(10_000)) as u128 / 10_000) as u64
 }
 
@@ -245,11 +521,11 @@ fn at_most(expected: u64, slippage_bps: u64) -> u64 {
 }
 
 impl Ctx {
-    fn me(&self) -> Pubkey {
+    pub fn me(&self) -> Pubkey {
         self.wallet.pubkey()
     }
 
-    async fn load(&mut self, address: &str) -> Result<Loaded, Failure> {
+    pub async fn load(&mut self, address: &str) -> Result<Loaded, Failure> {
         let address = pubkey(address, "POOL")?;
         let pool = client::try_pool(&mut self.chain, &address)
             .await?
@@ -259,7 +535,7 @@ impl Ctx {
         Ok(Loaded { pool, keys, decimals })
     }
 
-    async fn send(&mut self, ixs: &[Instruction]) -> Result<(), Failure> {
+    pub async fn send(&mut self, ixs: &[Instruction]) -> Result<(), Failure> {
         let wallet = self.wallet.insecure_clone();
         Ok(self.chain.send(ixs, &[&wallet]).await?)
     }
@@ -270,33 +546,29 @@ impl Ctx {
         Ok(if l.pool.nav_is_fresh(now) { vec![] } else { vec![ix::reprice(&l.keys)] })
     }
 
-    async fn balance(&mut self, account: &Pubkey) -> Result<u64, Failure> {
+    pub async fn balance(&mut self, account: &Pubkey) -> Result<u64, Failure> {
         Ok(client::balance_or_zero(&mut self.chain, account).await?)
     }
 }
 
-pub async fn run(command: &str, f: &Flags) -> Outcome {
-    let config = SolanaCliConfig::load(f.value("--config").map(std::path::Path::new))
-        .map_err(|e| Failure::usage(e.to_string()))?;
-    let keypair_path = config.keypair_path(f.value("--keypair").map(std::path::Path::new));
-    if command == "keygen" {
-        return keygen(f, keypair_path);
+pub async fn run(command: &Command) -> Outcome {
+    let g = command.global();
+    let config = SolanaCliConfig::load(g.config.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
+    let keypair_path = config.keypair_path(g.keypair.as_deref());
+    if let Command::Keygen(k) = command {
+        return keygen(k, keypair_path);
     }
     let wallet = read_keypair(&keypair_path)
         .map_err(|e| Failure { hint: "create one with `sluice keygen`".into(), ..Failure::usage(e.to_string()) })?;
-    let url = config.url(f.value("--url"));
-    let slippage_bps = match f.value("--slippage-bps") {
-        Some(s) => s.parse().map_err(|_| Failure::usage("--slippage-bps: a number of basis points"))?,
-        None => 50,
-    };
-    let mut ctx = Ctx { chain: RpcChain::new(&url, wallet.insecure_clone()), wallet, slippage_bps };
+    let url = config.url(g.url.as_deref());
+    let mut ctx = Ctx { chain: RpcChain::new(&url, wallet.insecure_clone()), wallet, slippage_bps: g.slippage_bps };
     match command {
-        "address" => {
+        Command::Address(_) => {
             let me = ctx.me();
             Ok((json!({ "address": me.to_string() }), me.to_string()))
         }
-        "airdrop" => {
-            let sol: f64 = f.arg(0, "SOL")?.parse().map_err(|_| Failure::usage("<SOL>: a number"))?;
+        Command::Airdrop(a) => {
+            let sol = a.sol;
             let lamports = (sol * 1e9) as u64;
             let me = ctx.me();
             ctx.chain.airdrop(&me, lamports).await?;
@@ -306,16 +578,18 @@ pub async fn run(command: &str, f: &Flags) -> Outcome {
                 format!("{sol} SOL to {me}; balance {} SOL", balance as f64 / 1e9),
             ))
         }
-        "pools" => pools(&mut ctx).await,
-        "position" => position(&mut ctx, f).await,
-        "deposit" => deposit(&mut ctx, f).await,
-        "redeem" => redeem(&mut ctx, f).await,
-        "cancel" => cancel(&mut ctx, f).await,
-        "claim" => claim(&mut ctx, f).await,
-        "swap" => swap(&mut ctx, f).await,
-        "add-liquidity" | "remove-liquidity" => liquidity(&mut ctx, f, command == "add-liquidity").await,
-        "reprice" => {
-            let l = ctx.load(f.arg(0, "POOL")?).await?;
+        Command::Pools(_) => pools(&mut ctx).await,
+        Command::Position(a) => position(&mut ctx, a).await,
+        Command::Deposit(a) => deposit(&mut ctx, a).await,
+        Command::Redeem(a) => redeem(&mut ctx, a).await,
+        Command::Cancel(a) => cancel(&mut ctx, a).await,
+        Command::Claim(a) => claim(&mut ctx, a).await,
+        Command::Swap(a) => swap(&mut ctx, a).await,
+        Command::AddLiquidity(a) => liquidity(&mut ctx, &a.pool, &a.tranche, Liquidity::Add(&a.base_amount)).await,
+        Command::RemoveLiquidity(a) => liquidity(&mut ctx, &a.pool, &a.tranche, Liquidity::Remove(&a.lp)).await,
+        Command::Basket(b) => crate::basket::run(&mut ctx, &b.command).await,
+        Command::Reprice(a) => {
+            let l = ctx.load(&a.pool).await?;
             ctx.send(&[ix::reprice(&l.keys)]).await?;
             let pool = client::pool(&mut ctx.chain, &l.keys.pool).await?;
             Ok((
@@ -323,23 +597,22 @@ pub async fn run(command: &str, f: &Flags) -> Outcome {
                 format!("NAV {}", format_amount(pool.nav, l.decimals)),
             ))
         }
-        "admit" => {
-            let l = ctx.load(f.arg(0, "POOL")?).await?;
-            let who = pubkey(f.arg(1, "WALLET")?, "WALLET")?;
-            let expires =
-                parse_date(f.required("--expires")?).map_err(|e| Failure::usage(format!("--expires: {e}")))?;
+        Command::Admit(a) => {
+            let l = ctx.load(&a.pool).await?;
+            let who = pubkey(&a.wallet, "WALLET")?;
+            let expires = parse_date(&a.expires).map_err(|e| Failure::usage(format!("--expires: {e}")))?;
             let me = ctx.me();
             ctx.send(&[ix::set_member(&me, &l.keys.pool, &who, expires)]).await?;
             Ok((
                 json!({ "pool": l.keys.pool.to_string(), "wallet": who.to_string(), "member": pda::member(&l.keys.pool, &who).to_string(), "expires_at": expires }),
-                format!("{who} admitted until {}", f.required("--expires")?),
+                format!("{who} admitted until {}", a.expires),
             ))
         }
-        "add-receivable" => add_receivable(&mut ctx, f).await,
-        "repay" => {
-            let l = ctx.load(f.arg(0, "POOL")?).await?;
-            let index: u64 = f.arg(1, "INDEX")?.parse().map_err(|_| Failure::usage("<INDEX>: a number"))?;
-            let amt = amount(f.arg(2, "AMOUNT")?, l.decimals, "AMOUNT")?;
+        Command::AddReceivable(a) => add_receivable(&mut ctx, a).await,
+        Command::Repay(a) => {
+            let l = ctx.load(&a.pool).await?;
+            let index = a.index;
+            let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
             let me = ctx.me();
             let source = ix::token::associated(&me, &l.keys.base_mint);
             ctx.send(&[ix::record_repayment(&me, &l.keys, index, &source, amt)]).await?;
@@ -353,10 +626,10 @@ pub async fn run(command: &str, f: &Flags) -> Outcome {
                 ),
             ))
         }
-        "write-down" => {
-            let l = ctx.load(f.arg(0, "POOL")?).await?;
-            let index: u64 = f.arg(1, "INDEX")?.parse().map_err(|_| Failure::usage("<INDEX>: a number"))?;
-            let recovery = amount(f.arg(2, "EXPECTED-RECOVERY")?, l.decimals, "EXPECTED-RECOVERY")?;
+        Command::WriteDown(a) => {
+            let l = ctx.load(&a.pool).await?;
+            let index = a.index;
+            let recovery = amount(&a.recovery, l.decimals, "EXPECTED-RECOVERY")?;
             let me = ctx.me();
             ctx.send(&[ix::write_down(&me, &l.keys, index, recovery)]).await?;
             Ok((
@@ -364,11 +637,10 @@ pub async fn run(command: &str, f: &Flags) -> Outcome {
                 format!("receivable {index} written down to {}", format_amount(recovery, l.decimals)),
             ))
         }
-        "publish-rates" => {
-            let l = ctx.load(f.arg(0, "POOL")?).await?;
-            let market: u32 =
-                f.required("--market-bps")?.parse().map_err(|_| Failure::usage("--market-bps: a number"))?;
-            let given = f.all("--class");
+        Command::PublishRates(a) => {
+            let l = ctx.load(&a.pool).await?;
+            let market = a.market_bps;
+            let given = &a.class;
             if given.len() != MAX_RISK_CLASSES {
                 return Err(Failure::usage(format!("--class PD:REC, exactly {MAX_RISK_CLASSES} times")));
             }
@@ -388,9 +660,9 @@ pub async fn run(command: &str, f: &Flags) -> Outcome {
             .await?;
             Ok((json!({ "sequence": sequence, "market_rate_bps": market }), format!("rates #{sequence} published")))
         }
-        "fund-reserve" => {
-            let l = ctx.load(f.arg(0, "POOL")?).await?;
-            let amt = amount(f.arg(1, "AMOUNT")?, l.decimals, "AMOUNT")?;
+        Command::FundReserve(a) => {
+            let l = ctx.load(&a.pool).await?;
+            let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
             let me = ctx.me();
             let source = ix::token::associated(&me, &l.keys.base_mint);
             ctx.send(&[ix::fund_reserve(&me, &l.keys, &source, amt)]).await?;
@@ -404,13 +676,13 @@ pub async fn run(command: &str, f: &Flags) -> Outcome {
                 ),
             ))
         }
-        other => Err(Failure::usage(format!("unknown command {other}"))),
+        Command::Keygen(_) => unreachable!("handled before the wallet loads"),
     }
 }
 
-fn keygen(f: &Flags, default: PathBuf) -> Outcome {
-    let path = f.value("--outfile").map(PathBuf::from).unwrap_or(default);
-    if path.exists() && !f.has("--force") {
+fn keygen(k: &Keygen, default: PathBuf) -> Outcome {
+    let path = k.outfile.clone().unwrap_or(default);
+    if path.exists() && !k.force {
         return Err(Failure::usage(format!("{} exists; add --force to overwrite", path.display())));
     }
     let k = Keypair::new();
@@ -459,9 +731,9 @@ async fn pools(ctx: &mut Ctx) -> Outcome {
     Ok((json!({ "pools": rows }), format!("{text}{n} pool(s)")))
 }
 
-async fn position(ctx: &mut Ctx, f: &Flags) -> Outcome {
-    let l = ctx.load(f.arg(0, "POOL")?).await?;
-    let owner = match f.value("--owner") {
+async fn position(ctx: &mut Ctx, a: &Position) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
+    let owner = match a.owner.as_deref() {
         Some(o) => pubkey(o, "--owner")?,
         None => ctx.me(),
     };
@@ -514,10 +786,10 @@ async fn position(ctx: &mut Ctx, f: &Flags) -> Outcome {
     ))
 }
 
-async fn deposit(ctx: &mut Ctx, f: &Flags) -> Outcome {
-    let l = ctx.load(f.arg(0, "POOL")?).await?;
-    let tranche = tranche_arg(f, 1, &l.pool)?;
-    let amt = amount(f.arg(2, "AMOUNT")?, l.decimals, "AMOUNT")?;
+async fn deposit(ctx: &mut Ctx, a: &Deposit) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
+    let tranche = tranche_arg(&a.tranche, &l.pool)?;
+    let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
     let me = ctx.me();
     let mint = l.keys.tranche_mint(tranche);
     let base = ix::token::associated(&me, &l.keys.base_mint);
@@ -553,13 +825,13 @@ fn queue_keys(l: &Loaded, tranche: u8) -> Result<QueueKeys, Failure> {
     Ok(QueueKeys::new(&l.keys, tranche, q))
 }
 
-async fn redeem(ctx: &mut Ctx, f: &Flags) -> Outcome {
-    let l = ctx.load(f.arg(0, "POOL")?).await?;
-    let tranche = tranche_arg(f, 1, &l.pool)?;
+async fn redeem(ctx: &mut Ctx, a: &Redeem) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
+    let tranche = tranche_arg(&a.tranche, &l.pool)?;
     let me = ctx.me();
     let holding = ix::token::associated(&me, &l.keys.tranche_mint(tranche));
     let held = ctx.balance(&holding).await?;
-    let tokens = match f.arg(2, "TOKENS")? {
+    let tokens = match a.tokens.as_str() {
         "all" => held,
         s => amount(s, l.decimals, "TOKENS")?,
     };
@@ -570,9 +842,9 @@ async fn redeem(ctx: &mut Ctx, f: &Flags) -> Outcome {
         )));
     }
     let (value, fee) = preview::instant_redemption(&l.pool, tranche, tokens).unwrap_or_default();
-    let instant = if f.has("--queue") {
+    let instant = if a.queue {
         false
-    } else if f.has("--instant") {
+    } else if a.instant {
         true
     } else {
         l.pool.stage == sluice::state::Stage::Normal && value <= l.pool.params.redemption.instant_threshold
@@ -618,10 +890,10 @@ async fn redeem(ctx: &mut Ctx, f: &Flags) -> Outcome {
     }
 }
 
-async fn cancel(ctx: &mut Ctx, f: &Flags) -> Outcome {
-    let l = ctx.load(f.arg(0, "POOL")?).await?;
-    let tranche = tranche_arg(f, 1, &l.pool)?;
-    let id: u64 = f.arg(2, "REQUEST-ID")?.parse().map_err(|_| Failure::usage("<REQUEST-ID>: a number"))?;
+async fn cancel(ctx: &mut Ctx, a: &Cancel) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
+    let tranche = tranche_arg(&a.tranche, &l.pool)?;
+    let id = a.id;
     let q = queue_keys(&l, tranche)?;
     let me = ctx.me();
     let holding = ix::token::associated(&me, &q.tranche_mint);
@@ -638,8 +910,8 @@ async fn cancel(ctx: &mut Ctx, f: &Flags) -> Outcome {
     ))
 }
 
-async fn claim(ctx: &mut Ctx, f: &Flags) -> Outcome {
-    let l = ctx.load(f.arg(0, "POOL")?).await?;
+async fn claim(ctx: &mut Ctx, a: &PoolOnly) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
     let me = ctx.me();
     let base = ix::token::associated(&me, &l.keys.base_mint);
     let mut owed: Vec<(QueueKeys, u64, u64)> = Vec::new();
@@ -697,15 +969,15 @@ fn trader(ctx: &Ctx, l: &Loaded, m: &AmmKeys, with_lp: bool) -> Trader {
     }
 }
 
-async fn swap(ctx: &mut Ctx, f: &Flags) -> Outcome {
-    let l = ctx.load(f.arg(0, "POOL")?).await?;
-    let tranche = tranche_arg(f, 1, &l.pool)?;
-    let buy = match f.arg(2, "buy|sell")? {
+async fn swap(ctx: &mut Ctx, a: &Swap) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
+    let tranche = tranche_arg(&a.tranche, &l.pool)?;
+    let buy = match a.side.as_str() {
         "buy" => true,
         "sell" => false,
         s => return Err(Failure::usage(format!("buy or sell, not {s}"))),
     };
-    let amount_in = amount(f.arg(3, "AMOUNT")?, l.decimals, "AMOUNT")?;
+    let amount_in = amount(&a.amount, l.decimals, "AMOUNT")?;
     let (m, amm, x, y) = market(ctx, &l, tranche).await?;
     if amm.lp_supply == 0 {
         return Err(Failure {
@@ -743,26 +1015,33 @@ async fn swap(ctx: &mut Ctx, f: &Flags) -> Outcome {
     ))
 }
 
-async fn liquidity(ctx: &mut Ctx, f: &Flags, add: bool) -> Outcome {
-    let l = ctx.load(f.arg(0, "POOL")?).await?;
-    let tranche = tranche_arg(f, 1, &l.pool)?;
+/// What `liquidity` does: add base tokens' worth, or remove LP units (or all).
+enum Liquidity<'a> {
+    Add(&'a str),
+    Remove(&'a str),
+}
+
+async fn liquidity(ctx: &mut Ctx, pool: &str, tranche: &str, what: Liquidity<'_>) -> Outcome {
+    let l = ctx.load(pool).await?;
+    let tranche = tranche_arg(tranche, &l.pool)?;
     let (m, amm, x, y) = market(ctx, &l, tranche).await?;
     let (rx, ry) = amm.reserves(x, y).map_err(|_| Failure::other("market reserves inconsistent"))?;
     let t = trader(ctx, &l, &m, true);
     let me = ctx.me();
     let lp_account = t.lp_account.expect("with LP");
-    let ix = if add {
+    let ix = if let Liquidity::Add(base_amount) = what {
         if amm.lp_supply == 0 || ry == 0 {
             return Err(Failure::other("the market is empty; its first liquidity comes from the issuer"));
         }
-        let base_in = amount(f.arg(2, "BASE-AMOUNT")?, l.decimals, "BASE-AMOUNT")?;
+        let base_in = amount(base_amount, l.decimals, "BASE-AMOUNT")?;
         let lp = (base_in as u128 * amm.lp_supply as u128 / ry as u128) as u64;
         let (need_x, need_y) =
             sluice::math::amm::deposit_for_lp(lp, amm.lp_supply, rx, ry).ok_or(Failure::other("amount too large"))?;
         ix::add_liquidity(&l.keys, &m, &t, lp, at_most(need_x, ctx.slippage_bps), at_most(need_y, ctx.slippage_bps))
     } else {
         let held = ctx.balance(&lp_account).await?;
-        let lp = match f.arg(2, "LP")? {
+        let Liquidity::Remove(lp) = what else { unreachable!() };
+        let lp = match lp {
             "all" => held,
             s => s.parse().map_err(|_| Failure::usage("<LP>: LP units or all"))?,
         };
@@ -786,17 +1065,17 @@ async fn liquidity(ctx: &mut Ctx, f: &Flags, add: bool) -> Outcome {
     ))
 }
 
-async fn add_receivable(ctx: &mut Ctx, f: &Flags) -> Outcome {
-    let l = ctx.load(f.arg(0, "POOL")?).await?;
+async fn add_receivable(ctx: &mut Ctx, a: &AddReceivable) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
     let d = l.decimals;
-    let face = amount(f.required("--face")?, d, "--face")?;
-    let funded = amount(f.required("--funded")?, d, "--funded")?;
-    let due_ts = parse_date(f.required("--due")?).map_err(|e| Failure::usage(format!("--due: {e}")))?;
-    let risk_class: u8 = f.required("--class")?.parse().map_err(|_| Failure::usage("--class: 0 to 3"))?;
-    let document = f.required("--document")?;
+    let face = amount(&a.face, d, "--face")?;
+    let funded = amount(&a.funded, d, "--funded")?;
+    let due_ts = parse_date(&a.due).map_err(|e| Failure::usage(format!("--due: {e}")))?;
+    let risk_class: u8 = a.class.parse().map_err(|_| Failure::usage("--class: 0 to 3"))?;
+    let document = a.document.as_str();
     let document_hash = sluice_sdk::units::document_hash(document);
     let me = ctx.me();
-    let pay_to = match f.value("--pay-to") {
+    let pay_to = match a.pay_to.as_deref() {
         Some(w) => pubkey(w, "--pay-to")?,
         None => me,
     };

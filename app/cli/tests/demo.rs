@@ -16,5 +16,8 @@ fn the_demo_runs_against_the_localnet() {
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains(&format!("on {}", net.url)), "{stdout}");
     assert!(stdout.contains("stage → Stress"), "{stdout}");
+    // The basket fills its sleeve in the calm week and pays an exit at once in the wave.
+    assert!(stdout.contains("basket collects"), "{stdout}");
+    assert!(stdout.contains("at once through the basket"), "{stdout}");
     assert!(stdout.contains("on-chain NAV equals the SDK's independent computation"), "{stdout}");
 }

@@ -1,11 +1,13 @@
 //! `sluice-keeper`: watches Sluice pools and cranks what is due — `reprice`,
 //! `write_down_overdue`, `update_stage`, `process_batch`, claim pushes, reserve recycling
-//! and `reserve_buyback` —
-//! deciding with the program's own functions (see `sluice_sdk::keeper`), so it never sends
-//! a crank the program would refuse except when another keeper got there first, which it
-//! counts and moves past. Transport failures are retried with exponential backoff.
-//! Structured logs (JSON lines) go to stderr; Prometheus metrics and a health check are
-//! served on localhost. Ctrl-C or SIGTERM lets the current pass finish, then exits.
+//! and `reserve_buyback` — then tends baskets (`rebalance`: collect into the sleeve, then
+//! the rule's request or deposit) once their pools are repriced, deciding with the
+//! program's own functions (see `sluice_sdk::keeper`), so it never sends a crank the
+//! program would refuse except when another keeper got there first, which it counts and
+//! moves past (a refused basket crank is logged and counted, and the pass goes on).
+//! Transport failures are retried with exponential backoff. Structured logs (JSON lines)
+//! go to stderr; Prometheus metrics and a health check are served on localhost. Ctrl-C or
+//! SIGTERM lets the current pass finish, then exits.
 #![allow(deprecated)]
 
 mod metrics;
@@ -22,18 +24,19 @@ use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use sluice::state::{Pool, Receivable, Stage};
+use sluice::state::{Basket, Pool, Receivable, Stage};
 use sluice_sdk::chain::{Chain, ChainError, DryRun};
 use sluice_sdk::client;
 use sluice_sdk::config::{read_keypair, SolanaCliConfig};
 use sluice_sdk::ix;
-use sluice_sdk::keeper::{Keeper, TickReport};
+use sluice_sdk::keeper::{tend_basket, BasketReport, Keeper, TickReport};
 use sluice_sdk::rpc::RpcChain;
 
-const USAGE: &str = "usage: sluice-keeper (--pool ADDRESS ... | --all) [options]
+const USAGE: &str = "usage: sluice-keeper (--pool ADDRESS ... | --basket ADDRESS ... | --all) [options]
 
   --pool ADDRESS        a pool to watch (repeat for more)
-  --all                 every Sluice pool on the cluster (re-discovered each minute)
+  --basket ADDRESS      a basket to tend (repeat for more)
+  --all                 every Sluice pool and basket on the cluster (re-discovered each minute)
   --interval SECONDS    pause between passes (default 10)
   --once                one pass, then exit (0 when no pass failed)
   --dry-run             read and log what would be sent; send nothing
@@ -46,6 +49,7 @@ const USAGE: &str = "usage: sluice-keeper (--pool ADDRESS ... | --all) [options]
 
 struct Args {
     pools: Vec<Pubkey>,
+    baskets: Vec<Pubkey>,
     all: bool,
     interval: u64,
     once: bool,
@@ -62,6 +66,7 @@ struct Args {
 fn parse(argv: &[String]) -> Result<Args, String> {
     let mut a = Args {
         pools: vec![],
+        baskets: vec![],
         all: false,
         interval: 10,
         once: false,
@@ -79,6 +84,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--pool" => a.pools.push(value()?.parse().map_err(|_| "--pool: not an address".to_string())?),
+            "--basket" => a.baskets.push(value()?.parse().map_err(|_| "--basket: not an address".to_string())?),
             "--all" => a.all = true,
             "--interval" => a.interval = value()?.parse().map_err(|_| "--interval: seconds")?,
             "--once" => a.once = true,
@@ -94,8 +100,8 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             other => return Err(format!("unknown option {other}")),
         }
     }
-    if a.pools.is_empty() && !a.all {
-        return Err("give --pool ADDRESS or --all".into());
+    if a.pools.is_empty() && a.baskets.is_empty() && !a.all {
+        return Err("give --pool ADDRESS, --basket ADDRESS or --all".into());
     }
     Ok(a)
 }
@@ -132,6 +138,7 @@ struct Watcher {
     args: Args,
     metrics: metrics::Shared,
     pools: Vec<Pubkey>,
+    baskets: Vec<Pubkey>,
     /// Tip accounts already known to exist.
     tip_ready: Vec<Pubkey>,
     /// When `--all` last listed the cluster's pools.
@@ -153,10 +160,17 @@ impl Watcher {
             pools.extend(self.args.pools.iter().copied());
             pools.sort();
             pools.dedup();
-            if pools != self.pools {
-                log("info", "watching", json!({ "pools": pools.iter().map(|p| p.to_string()).collect::<Vec<_>>() }));
+            let found = self.chain.accounts_of_type(&sluice::ID, Basket::DISCRIMINATOR).await?;
+            let mut baskets: Vec<Pubkey> = found.into_iter().map(|(k, _)| k).collect();
+            baskets.extend(self.args.baskets.iter().copied());
+            baskets.sort();
+            baskets.dedup();
+            if pools != self.pools || baskets != self.baskets {
+                let names = |v: &[Pubkey]| v.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+                log("info", "watching", json!({ "pools": names(&pools), "baskets": names(&baskets) }));
             }
             self.pools = pools;
+            self.baskets = baskets;
         }
         Ok(())
     }
@@ -260,7 +274,99 @@ impl Watcher {
         Ok(sluice_sdk::keeper::overdue_due(pool, &receivables, now))
     }
 
-    /// A pass over every pool; true when none failed.
+    /// One basket, one pass; transport failures retried as for a pool.
+    async fn tend_basket(&mut self, address: Pubkey) -> Result<(BasketReport, Vec<String>), ChainError> {
+        let mut delay = Duration::from_millis(500);
+        let mut attempt = 0;
+        loop {
+            let result = if self.args.dry_run {
+                let mut dry = DryRun::new(&mut self.chain);
+                let r = tend_basket(&mut dry, &self.wallet, &address).await;
+                r.map(|r| (r, dry.names()))
+            } else {
+                tend_basket(&mut self.chain, &self.wallet, &address).await.map(|r| (r, vec![]))
+            };
+            match result {
+                Err(ChainError::Transport(m)) if attempt < 5 => {
+                    attempt += 1;
+                    self.metrics.lock().expect("metrics").retries += 1;
+                    log(
+                        "warn",
+                        "transport error; retrying",
+                        json!({ "basket": address.to_string(), "error": m, "attempt": attempt, "delay_ms": delay.as_millis() as u64 }),
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Every basket after every pool (their NAVs fresh by now); a refused crank is logged
+    /// and counted, and the other baskets are still tended. False when a basket could not
+    /// be read.
+    async fn tend_baskets(&mut self) -> bool {
+        let mut ok = true;
+        for address in self.baskets.clone() {
+            let (r, would_send) = match self.tend_basket(address).await {
+                Ok(r) => r,
+                Err(e) => {
+                    ok = false;
+                    *self.metrics.lock().expect("metrics").errors.entry(error_kind(&e)).or_default() += 1;
+                    log(
+                        "error",
+                        "basket tick failed",
+                        json!({ "basket": address.to_string(), "error": e.explain(), "kind": error_kind(&e) }),
+                    );
+                    continue;
+                }
+            };
+            let key = address.to_string();
+            if self.args.dry_run {
+                log("info", "dry run", json!({ "basket": key, "would_send": would_send }));
+                continue;
+            }
+            {
+                let mut m = self.metrics.lock().expect("metrics");
+                for (kind, n) in [("collect", r.collected), ("request", r.requested), ("deposit", r.deposited)] {
+                    if n > 0 {
+                        *m.basket_rebalances.entry(kind).or_default() += n as u64;
+                    }
+                }
+                if r.repriced > 0 {
+                    *m.cranks.entry("reprice").or_default() += r.repriced as u64;
+                }
+                m.basket_failures += r.failures.len() as u64;
+                m.raced += r.raced as u64;
+                let g = m.baskets.entry(key.clone()).or_default();
+                g.sleeve = r.sleeve_balance;
+                if let Some(v) = r.value {
+                    g.value = v;
+                }
+                g.paused = r.paused;
+            }
+            for (index, error) in &r.failures {
+                log("warn", "rebalance refused", json!({ "basket": key, "index": index, "error": error }));
+            }
+            if r.stale {
+                log("warn", "basket not tended: a constituent's NAV is stale", json!({ "basket": key }));
+            }
+            if r.collected + r.requested + r.deposited + r.repriced + r.raced > 0 {
+                log(
+                    "info",
+                    "basket rebalanced",
+                    json!({
+                        "basket": key, "collected": r.collected, "requested": r.requested, "deposited": r.deposited,
+                        "repriced": r.repriced, "raced": r.raced, "paused": r.paused, "sleeve": r.sleeve_balance, "value": r.value,
+                    }),
+                );
+            }
+        }
+        ok
+    }
+
+    /// A pass over every pool, then every basket; true when none failed.
     async fn pass(&mut self) -> bool {
         if let Err(e) = self.discover().await {
             log("error", "pool discovery failed", json!({ "error": e.to_string() }));
@@ -312,6 +418,9 @@ impl Watcher {
                     );
                 }
             }
+        }
+        if !self.tend_baskets().await {
+            ok = false;
         }
         let mut m = self.metrics.lock().expect("metrics");
         m.ticks += 1;
@@ -378,9 +487,18 @@ async fn run(args: Args) -> ExitCode {
     );
     let once = args.once;
     let interval = Duration::from_secs(args.interval.max(1));
-    let pools = args.pools.clone();
-    let mut w =
-        Watcher { chain, wallet, args, metrics, pools, tip_ready: vec![], discovered_at: None, scanned: vec![] };
+    let (pools, baskets) = (args.pools.clone(), args.baskets.clone());
+    let mut w = Watcher {
+        chain,
+        wallet,
+        args,
+        metrics,
+        pools,
+        baskets,
+        tip_ready: vec![],
+        discovered_at: None,
+        scanned: vec![],
+    };
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     let mut failures = 0u64;

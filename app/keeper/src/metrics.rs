@@ -20,7 +20,20 @@ pub struct Metrics {
     pub last_success: i64,
     /// Per pool: stage (0 Normal, 1 Stress, 2 Crisis), NAV, queued requests per tranche.
     pub pools: BTreeMap<String, PoolGauges>,
+    /// Basket `rebalance` cranks sent, by what they did (collect, request, deposit).
+    pub basket_rebalances: BTreeMap<&'static str, u64>,
+    /// Basket `rebalance` cranks the program refused (logged; the pass goes on).
+    pub basket_failures: u64,
+    /// Per basket: sleeve as accounted, value, paused.
+    pub baskets: BTreeMap<String, BasketGauges>,
     pub interval_secs: u64,
+}
+
+#[derive(Default, Clone)]
+pub struct BasketGauges {
+    pub sleeve: u64,
+    pub value: u64,
+    pub paused: bool,
 }
 
 #[derive(Default, Clone)]
@@ -86,6 +99,24 @@ impl Metrics {
                 let _ = writeln!(w, "sluice_pool_queued_requests{{pool=\"{p}\",tranche=\"{t}\"}} {q}");
             }
         }
+        let _ = writeln!(w, "# HELP sluice_keeper_basket_rebalances_total Basket rebalance cranks sent, by kind (collect, request, deposit).\n# TYPE sluice_keeper_basket_rebalances_total counter");
+        for (k, v) in &self.basket_rebalances {
+            let _ = writeln!(w, "sluice_keeper_basket_rebalances_total{{kind=\"{k}\"}} {v}");
+        }
+        let _ = writeln!(w, "# HELP sluice_keeper_basket_rebalance_failures_total Basket rebalance cranks the program refused.\n# TYPE sluice_keeper_basket_rebalance_failures_total counter");
+        let _ = writeln!(w, "sluice_keeper_basket_rebalance_failures_total {}", self.basket_failures);
+        let _ = writeln!(w, "# HELP sluice_basket_sleeve Basket sleeve balance as accounted, in base units.\n# TYPE sluice_basket_sleeve gauge");
+        for (b, g) in &self.baskets {
+            let _ = writeln!(w, "sluice_basket_sleeve{{basket=\"{b}\"}} {}", g.sleeve);
+        }
+        let _ = writeln!(w, "# HELP sluice_basket_value Basket value at its constituents' NAVs, in base units.\n# TYPE sluice_basket_value gauge");
+        for (b, g) in &self.baskets {
+            let _ = writeln!(w, "sluice_basket_value{{basket=\"{b}\"}} {}", g.value);
+        }
+        let _ = writeln!(w, "# HELP sluice_basket_paused 1 while the basket's guardian has paused it.\n# TYPE sluice_basket_paused gauge");
+        for (b, g) in &self.baskets {
+            let _ = writeln!(w, "sluice_basket_paused{{basket=\"{b}\"}} {}", u8::from(g.paused));
+        }
         let _ = writeln!(w, "# HELP sluice_keeper_up 1 while healthy.\n# TYPE sluice_keeper_up gauge");
         let _ = writeln!(w, "sluice_keeper_up {}", u8::from(self.healthy()));
         out
@@ -144,6 +175,9 @@ mod tests {
         m.ticks = 3;
         *m.cranks.entry("process_batch").or_default() += 4;
         m.pools.insert("P".into(), PoolGauges { stage: 1, nav: 7, queued: vec![5, 0] });
+        *m.basket_rebalances.entry("collect").or_default() += 2;
+        m.basket_failures = 1;
+        m.baskets.insert("B".into(), BasketGauges { sleeve: 11, value: 100, paused: false });
         m.last_success = now();
         assert!(m.healthy());
         let text = m.render();
@@ -151,6 +185,10 @@ mod tests {
         assert!(text.contains("sluice_keeper_cranks_total{kind=\"process_batch\"} 4"));
         assert!(text.contains("sluice_pool_queued_requests{pool=\"P\",tranche=\"0\"} 5"));
         assert!(text.contains("sluice_keeper_up 1"));
+        assert!(text.contains("sluice_keeper_basket_rebalances_total{kind=\"collect\"} 2"));
+        assert!(text.contains("sluice_keeper_basket_rebalance_failures_total 1"));
+        assert!(text.contains("sluice_basket_sleeve{basket=\"B\"} 11"));
+        assert!(text.contains("sluice_basket_value{basket=\"B\"} 100"));
         m.last_success = now() - 31;
         assert!(!m.healthy());
     }

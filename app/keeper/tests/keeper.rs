@@ -1,6 +1,7 @@
 //! `sluice-keeper` end to end over `sluice localnet`: a queue of 1,000 requests cleared,
 //! two keepers racing without a failed or duplicated payout, dry runs that send nothing,
-//! and the metrics and health endpoint with a graceful stop.
+//! the metrics and health endpoint with a graceful stop, and a basket's sleeve refilled
+//! through its pool's queue.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -340,11 +341,117 @@ fn a_keeper_without_pools_or_with_bad_flags_exits_2() {
     let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_sluice-keeper")).args(args).output().unwrap();
     let out = run(&["--once"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("give --pool ADDRESS or --all"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give --pool ADDRESS, --basket ADDRESS or --all"));
     let out = run(&["--pool", "not-an-address"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--pool: not an address"));
+    let out = run(&["--basket", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--basket: not an address"));
     let out = run(&["--all", "--interval"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--interval needs a value"));
+}
+
+/// The rates the oracle holds, published again: a day later they keep the pool priceable.
+async fn republish_rates(w: &mut World) {
+    let oracle = client::oracle(&mut w.chain, &w.keys.oracle).await.unwrap();
+    let args = sluice::instructions::PublishRatesArgs {
+        sequence: oracle.sequence + 1,
+        market_rate_bps: oracle.market_rate_bps,
+        classes: oracle.classes,
+    };
+    let me = w.chain.payer().pubkey();
+    w.chain.send(&[ix::publish_rates(&me, &w.keys, args)], &[]).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_refills_a_baskets_sleeve_through_the_queue() {
+    let mut w = world("basket", 0, 0).await;
+    let keeper = w.keeper_file("keeper");
+    w.fund(&keeper).await;
+    // The example's basket (created by the migration) over the senior and mezzanine
+    // tranches: the issuer moves 200,000 senior tokens into it; its sleeve is empty.
+    let me = w.chain.payer().pubkey();
+    let basket_address = pda::basket(&me, 2_027_001);
+    let basket = client::basket(&mut w.chain, &basket_address).await.unwrap();
+    let b = ix::BasketKeys::new(&me, basket.basket_id, basket.base_mint);
+    let senior = w.keys.tranche_mint(0);
+    let view = client::basket_view(&mut w.chain, &basket_address).await.unwrap();
+    let exchange = ix::exchange_in(
+        &me,
+        &b,
+        &senior,
+        &ix::token::associated(&me, &senior),
+        &ix::token::associated(&me, &b.mint),
+        Some(pda::member(&w.pool, &me)),
+        &view.priced_accounts(),
+        sluice::instructions::ExchangeInArgs { index: 0, tokens: 200_000_000_000, min_out: 0 },
+    );
+    w.chain.send(&[ix::token::create_associated(&me, &me, &b.mint), exchange], &[]).await.unwrap();
+    assert_eq!(client::basket(&mut w.chain, &basket_address).await.unwrap().sleeve_balance, 0);
+
+    // A dry run names the crank and sends nothing.
+    let basket_arg = basket_address.to_string();
+    let out = w.keeper(&keeper, &["--basket", &basket_arg, "--once", "--dry-run", "--no-metrics"]).output().unwrap();
+    let log = succeeded(&out);
+    assert!(log.contains("\"basket\"") && log.contains("rebalance"), "{log}");
+    assert!(!client::basket(&mut w.chain, &basket_address).await.unwrap().constituents[0].request_open);
+
+    // Pools first, then the basket: the rule asks the senior queue for the sleeve's target.
+    let out = w.keeper(&keeper, &["--basket", &basket_arg, "--once", "--no-metrics"]).output().unwrap();
+    let log = succeeded(&out);
+    assert!(log.contains("\"basket rebalanced\"") && log.contains("\"requested\":1"), "{log}");
+    let c = client::basket(&mut w.chain, &basket_address).await.unwrap().constituents[0];
+    assert!(c.request_open, "a request was placed: {log}");
+
+    // Days pass: the keeper (finding pool and basket itself) runs the batch that pays the
+    // request, then collects the payment into the sleeve.
+    let mut days = 0;
+    loop {
+        let basket = client::basket(&mut w.chain, &basket_address).await.unwrap();
+        if basket.sleeve_balance > 0 {
+            assert_eq!(client::token_balance(&mut w.chain, &b.sleeve).await.unwrap(), basket.sleeve_balance);
+            break;
+        }
+        assert!(days < 5, "the sleeve was not refilled in 5 days");
+        w.chain.advance_clock(DAY + 60).await.unwrap();
+        republish_rates(&mut w).await;
+        let mut all = Command::new(env!("CARGO_BIN_EXE_sluice-keeper"));
+        all.args(["--all", "--once", "--no-metrics", "--url", &w.net.url, "--keypair", keeper.to_str().unwrap()]);
+        let log = succeeded(&all.output().unwrap());
+        assert!(!log.contains("\"level\":\"error\"") && !log.contains("rebalance refused"), "{log}");
+        days += 1;
+    }
+    assert!(days >= 1, "paid by a later day's batch");
+    let basket = client::basket(&mut w.chain, &basket_address).await.unwrap();
+    assert!(!basket.constituents[0].request_open, "paid in full, collected and closed");
+    let now = w.chain.now().await.unwrap();
+    let value = client::basket_view(&mut w.chain, &basket_address).await.unwrap().value(now).unwrap().0;
+    // Within the band around the 10 % target (the request asked for tokens worth it).
+    let share = basket.sleeve_balance as u128 * 10_000 / value as u128;
+    assert!((700..=1_300).contains(&share), "sleeve {} of value {value}", basket.sleeve_balance);
+
+    // A sleeve redemption takes the sleeve below its band; while the guardian (here the
+    // issuer) has the basket paused, the keeper places no request, and no error either.
+    let redeem = ix::redeem_basket(
+        &me,
+        &b,
+        &ix::token::associated(&me, &b.mint),
+        &ix::token::associated(&me, &w.keys.base_mint),
+        &client::basket_view(&mut w.chain, &basket_address).await.unwrap().priced_accounts(),
+        sluice::instructions::RedeemBasketArgs { tokens: basket.supply / 25, min_out: 0 },
+    );
+    w.chain.send(&[redeem, ix::set_basket_paused(&me, &b, true)], &[]).await.unwrap();
+    let out = w.keeper(&keeper, &["--basket", &basket_arg, "--once", "--no-metrics"]).output().unwrap();
+    let log = succeeded(&out);
+    assert!(!log.contains("\"requested\":1") && !log.contains("\"level\":\"error\""), "{log}");
+    assert!(!client::basket(&mut w.chain, &basket_address).await.unwrap().constituents[0].request_open);
+    // Unpaused, the next pass asks the queue again.
+    w.chain.send(&[ix::set_basket_paused(&me, &b, false)], &[]).await.unwrap();
+    let out = w.keeper(&keeper, &["--basket", &basket_arg, "--once", "--no-metrics"]).output().unwrap();
+    let log = succeeded(&out);
+    assert!(log.contains("\"requested\":1"), "{log}");
+    assert!(client::basket(&mut w.chain, &basket_address).await.unwrap().constituents[0].request_open);
+    std::fs::remove_dir_all(&w.dir).ok();
 }

@@ -164,6 +164,21 @@ impl BasketView {
         sluice::instructions::open_requests(&self.basket).map(|(_, c)| c.queue).collect()
     }
 
+    /// The view once constituent `index`'s request is collected: its cash in the sleeve, and
+    /// the request closed if nothing is left in it.
+    pub fn collected(&self, index: u8) -> BasketView {
+        let mut v = self.clone();
+        let j = index as usize;
+        let f = v.flights[j];
+        v.basket.sleeve_balance += f.cash;
+        v.flights[j].cash = 0;
+        if f.tokens == 0 {
+            let c = &mut v.basket.constituents[j];
+            (c.request_open, c.request_id, c.queue) = (false, 0, Pubkey::default());
+        }
+        v
+    }
+
     /// Value and per-constituent values at `now` (fails like the program on a stale NAV).
     pub fn value(&self, now: i64) -> anchor_lang::Result<(u64, [u64; sluice::state::MAX_CONSTITUENTS])> {
         sluice::instructions::basket_value(&self.basket, &self.pools, &self.flights, now)

@@ -867,6 +867,38 @@ pub fn redeem_basket(
 /// (as read); the basket's member record goes along where the pool is permissioned and the
 /// reserve vault where the pool has one (a deposit may need it).
 pub fn rebalance(cranker: &Pubkey, b: &BasketKeys, view: &crate::client::BasketView, index: u8) -> Instruction {
+    rebalance_with(cranker, b, view, index, false)
+}
+
+/// `rebalance` that only collects constituent `index`'s paid request into the sleeve.
+pub fn collect(cranker: &Pubkey, b: &BasketKeys, view: &crate::client::BasketView, index: u8) -> Instruction {
+    rebalance_with(cranker, b, view, index, true)
+}
+
+/// What a client bundles before an exit in kind: a collection of every request with
+/// something to collect (each built against the view as the ones before it leave it), and
+/// the view after them, which prices and routes the exit.
+pub fn collect_all(
+    cranker: &Pubkey,
+    b: &BasketKeys,
+    view: &crate::client::BasketView,
+) -> (Vec<Instruction>, crate::client::BasketView) {
+    let mut now = view.clone();
+    let mut ixs = Vec::new();
+    for index in sluice::instructions::collectable(&view.basket, &view.flights) {
+        ixs.push(collect(cranker, b, &now, index));
+        now = now.collected(index);
+    }
+    (ixs, now)
+}
+
+fn rebalance_with(
+    cranker: &Pubkey,
+    b: &BasketKeys,
+    view: &crate::client::BasketView,
+    index: u8,
+    collect_only: bool,
+) -> Instruction {
     let c = view.basket.constituents[index as usize];
     let pool = &view.pools[index as usize];
     let keys = PoolKeys::of(pool);
@@ -894,7 +926,7 @@ pub fn rebalance(cranker: &Pubkey, b: &BasketKeys, view: &crate::client::BasketV
             system_program: system_program::ID,
             sluice_program: sluice::ID,
         },
-        data::Rebalance { index },
+        data::Rebalance { index, collect_only },
     );
     // Pricing reads them; the pool itself is already writable above.
     ix.accounts.extend(priced.iter().map(|p| anchor_lang::prelude::AccountMeta::new_readonly(*p, false)));

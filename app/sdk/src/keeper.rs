@@ -1,6 +1,7 @@
 //! A keeper: reads a pool's state and sends only the cranks that are due — repricing, stage changes,
 //! batch fills, claim pushes, reserve recycling and market buy-backs — never a crank the
-//! program would refuse. Every decision reuses the program's own functions
+//! program would refuse; and tends baskets (`tend_basket`: collect, then the `rebalance`
+//! rule's request or deposit). Every decision reuses the program's own functions
 //! (`next_stage`, `plan_batch`, `market_signal`), so keeper and program cannot disagree.
 //! Two keepers ticking the same pool at once are safe: each reads before it acts, and the
 //! program refuses work already done.
@@ -11,12 +12,14 @@ use solana_signer::Signer;
 
 use anchor_lang::solana_program::instruction::Instruction;
 use sluice::error::SluiceError;
-use sluice::instructions::{market_signal, market_view, next_stage, plan_batch, plan_buyback, MAX_PUSH};
+use sluice::instructions::{
+    market_signal, market_view, next_stage, plan_batch, plan_buyback, RebalanceAction, MAX_PUSH,
+};
 use sluice::state::{Stage, PARK_AFTER_SECS, QUEUE_CAPACITY};
 
 use crate::chain::{Chain, ChainError};
 use crate::client;
-use crate::ix::{self, AmmKeys, PoolKeys, QueueKeys};
+use crate::ix::{self, AmmKeys, BasketKeys, PoolKeys, QueueKeys};
 
 /// Where a request owner's claims are pushed: `None` leaves them for the owner to pull.
 pub type ClaimRoute = Box<dyn Fn(&Pubkey) -> Option<Pubkey> + Send + Sync>;
@@ -290,4 +293,131 @@ impl Keeper {
         }
         Ok(report)
     }
+}
+
+/// What tending one basket did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BasketReport {
+    /// Constituent pools repriced first because their NAV was due (pools the keeper does
+    /// not watch itself).
+    pub repriced: u32,
+    /// `rebalance` cranks that collected a paid request into the sleeve.
+    pub collected: u32,
+    /// Cranks that placed a redemption request for the sleeve.
+    pub requested: u32,
+    /// Cranks that deposited a sleeve surplus into a constituent.
+    pub deposited: u32,
+    /// Cranks the program refused (constituent index, error): logged and counted, never
+    /// stopping the other work.
+    pub failures: Vec<(u8, String)>,
+    /// Cranks another keeper did first.
+    pub raced: u32,
+    /// The basket is paused: it was only collected, its action skipped.
+    pub paused: bool,
+    /// A constituent's NAV is stale and could not be refreshed: nothing priced was sent.
+    pub stale: bool,
+    /// The sleeve as accounted, and the basket's value (when priced), after the tick.
+    pub sleeve_balance: u64,
+    pub value: Option<u64>,
+}
+
+/// Refusals of a `rebalance` that mean another keeper tended the basket in between.
+pub const BASKET_RACE_ERRORS: [SluiceError; 2] = [SluiceError::NothingToRebalance, SluiceError::WrongConstituent];
+
+/// One `rebalance` crank; a refusal is recorded in `report` (race or failure), not returned.
+async fn rebalance_crank<C: Chain>(
+    chain: &mut C,
+    wallet: &Keypair,
+    keys: &BasketKeys,
+    view: &client::BasketView,
+    index: u8,
+    report: &mut BasketReport,
+) -> Result<bool, ChainError> {
+    let crank = ix::rebalance(&wallet.pubkey(), keys, view, index);
+    match chain.send(&[crank], &[wallet]).await {
+        Ok(()) => Ok(true),
+        Err(e) if BASKET_RACE_ERRORS.iter().any(|r| e.is(*r)) || is_race(&e) => {
+            report.raced += 1;
+            Ok(false)
+        }
+        Err(ChainError::Transport(m)) => Err(ChainError::Transport(m)),
+        Err(e) => {
+            report.failures.push((index, e.explain()));
+            Ok(false)
+        }
+    }
+}
+
+/// Tends the basket at `address` as its `rebalance` rule asks, at the chain's current time:
+/// reprices any constituent pool whose NAV is due (the rule prices every constituent), then
+/// collects each open request with something to collect into the sleeve, re-reads the
+/// basket, and sends the planned request or deposit — unless the basket is paused, when the
+/// program only collects. A crank the program refuses (say `NotMember` or
+/// `SubordinationBreached` from a deposit) is recorded in the report and the rest goes on;
+/// only transport failures are returned as errors.
+pub async fn tend_basket<C: Chain>(
+    chain: &mut C,
+    wallet: &Keypair,
+    address: &Pubkey,
+) -> Result<BasketReport, ChainError> {
+    let mut report = BasketReport::default();
+    let now = chain.now().await?;
+    let mut view = client::basket_view(chain, address).await?;
+    let b = &view.basket;
+    let keys = BasketKeys::new(&b.creator, b.basket_id, b.base_mint);
+
+    // Fresh NAVs first: every crank prices the whole basket.
+    let mut repriced = false;
+    for pool in view.pools.clone() {
+        if !reprice_due(&pool, &client::oracle(chain, &pool.oracle).await?, now) {
+            continue;
+        }
+        let mut pool_report = TickReport::default();
+        if crank(chain, &[ix::reprice(&PoolKeys::of(&pool))], &[], &mut pool_report).await? {
+            report.repriced += 1;
+            repriced = true;
+        }
+        report.raced += pool_report.raced;
+    }
+    if repriced {
+        view = client::basket_view(chain, address).await?;
+    }
+    report.paused = view.basket.paused;
+    report.sleeve_balance = view.basket.sleeve_balance;
+    if view.pools.iter().any(|p| !p.nav_is_fresh(now)) {
+        report.stale = true;
+        return Ok(report);
+    }
+
+    // 1. Collect every request with something to collect (this works while paused).
+    for index in sluice::instructions::collectable(&view.basket, &view.flights) {
+        if rebalance_crank(chain, wallet, &keys, &view, index, &mut report).await? {
+            report.collected += 1;
+        }
+        view = client::basket_view(chain, address).await?;
+    }
+
+    // 2. Then the rule's action, planned after the collections changed the sleeve.
+    if !view.basket.paused {
+        match sluice::instructions::plan_rebalance(&view.basket, &view.pools, &view.flights, now) {
+            Ok(RebalanceAction::Request { index, .. }) => {
+                if rebalance_crank(chain, wallet, &keys, &view, index, &mut report).await? {
+                    report.requested += 1;
+                }
+            }
+            Ok(RebalanceAction::Deposit { index, .. }) => {
+                if rebalance_crank(chain, wallet, &keys, &view, index, &mut report).await? {
+                    report.deposited += 1;
+                }
+            }
+            Ok(RebalanceAction::Nothing) => {}
+            Err(e) => report.failures.push((u8::MAX, format!("planning: {e}"))),
+        }
+    }
+    if report.collected + report.requested + report.deposited > 0 {
+        view = client::basket_view(chain, address).await?;
+    }
+    report.sleeve_balance = view.basket.sleeve_balance;
+    report.value = view.value(now).ok().map(|(v, _)| v);
+    Ok(report)
 }

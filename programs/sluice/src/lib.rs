@@ -205,8 +205,8 @@ pub mod sluice {
         BasketExit::redeem_basket(ctx, args)
     }
 
-    pub fn rebalance<'info>(ctx: Context<'info, Rebalance<'info>>, index: u8) -> Result<()> {
-        Rebalance::rebalance(ctx, index)
+    pub fn rebalance<'info>(ctx: Context<'info, Rebalance<'info>>, index: u8, collect_only: bool) -> Result<()> {
+        Rebalance::rebalance(ctx, index, collect_only)
     }
 
     pub fn set_basket_params(ctx: Context<SetBasketParams>, params: BasketParams) -> Result<()> {

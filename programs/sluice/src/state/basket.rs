@@ -14,8 +14,11 @@ pub const MIN_JUNIOR_HAIRCUT_BPS: u16 = 2_000;
 pub const MAX_HAIRCUT_BPS: u16 = 5_000;
 /// Largest sleeve target (bps of basket value): the basket is backed by assets, not cash.
 pub const MAX_SLEEVE_TARGET_BPS: u16 = 5_000;
-/// Length of the sleeve-redemption window.
-pub const REDEEM_WINDOW_SECS: i64 = crate::math::time::SECONDS_PER_DAY;
+/// The sleeve-redemption window is rolling, kept in hourly buckets: a redemption counts
+/// what the sleeve paid in its own hour and the 24 before it, so any 24 hours hold at most
+/// the cap.
+pub const REDEEM_BUCKETS: usize = 25;
+pub const REDEEM_BUCKET_SECS: i64 = 3_600;
 
 /// The sleeve's policy, all in bps of basket value.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
@@ -107,9 +110,10 @@ pub struct Basket {
     pub constituent_count: u8,
     pub constituents: [Constituent; MAX_CONSTITUENTS],
     pub params: BasketParams,
-    /// Sleeve redemptions of the current 24 h window: when it started, value paid in it.
-    pub redeem_window_start: i64,
-    pub redeem_window_spent: u64,
+    /// Sleeve redemptions by hour: the newest bucket's hour (unix hours) and the value
+    /// paid in each of the last `REDEEM_BUCKETS` hours (slot = hour mod the count).
+    pub redeem_hour: i64,
+    pub redeem_buckets: [u64; REDEEM_BUCKETS],
     pub bump: u8,
 }
 
@@ -128,13 +132,28 @@ impl Basket {
         f(&[&seeds])
     }
 
-    /// Sleeve redemptions already paid in the window `now` falls in.
-    pub fn redeemed_in_window(&self, now: i64) -> u64 {
-        if now >= self.redeem_window_start.saturating_add(REDEEM_WINDOW_SECS) {
-            0
-        } else {
-            self.redeem_window_spent
+    /// The buckets as of `now`: those of the hours since the newest one emptied.
+    fn buckets_at(&self, now: i64) -> [u64; REDEEM_BUCKETS] {
+        let hour = now.div_euclid(REDEEM_BUCKET_SECS);
+        let mut buckets = self.redeem_buckets;
+        let passed = hour.saturating_sub(self.redeem_hour).clamp(0, REDEEM_BUCKETS as i64);
+        for k in 1..=passed {
+            buckets[(self.redeem_hour + k).rem_euclid(REDEEM_BUCKETS as i64) as usize] = 0;
         }
+        buckets
+    }
+
+    /// What the sleeve paid in `now`'s hour and the 24 before it.
+    pub fn redeemed_in_window(&self, now: i64) -> u64 {
+        self.buckets_at(now).iter().sum()
+    }
+
+    /// Books a sleeve redemption of `amount` at `now`.
+    pub fn record_redemption(&mut self, now: i64, amount: u64) {
+        let hour = now.div_euclid(REDEEM_BUCKET_SECS).max(self.redeem_hour);
+        self.redeem_buckets = self.buckets_at(now);
+        self.redeem_hour = hour;
+        self.redeem_buckets[hour.rem_euclid(REDEEM_BUCKETS as i64) as usize] += amount;
     }
 
     /// Constituents within bounds, each tranche at most once, targets (with the sleeve's)

@@ -74,8 +74,8 @@ impl CreateBasket<'_> {
             constituent_count: 0,
             constituents: [Constituent::default(); MAX_CONSTITUENTS],
             params: args.params,
-            redeem_window_start: 0,
-            redeem_window_spent: 0,
+            redeem_hour: 0,
+            redeem_buckets: [0; REDEEM_BUCKETS],
             bump: ctx.bumps.basket,
         });
         a.basket.invariant()

@@ -1,4 +1,5 @@
-//! Specification: `rebalance(index)` — permissionless keeper crank (`docs/basket.md`)
+//! Specification: `rebalance(index, collect_only)` — permissionless keeper crank
+//! (`docs/basket.md`)
 //! - The basket is an ordinary holder of each constituent's pool: it redeems through the
 //!   tranche's queue and deposits at NAV through the pool's own `deposit`, signing as its
 //!   PDA (calls into Sluice itself, so every rule of those instructions holds for it too).
@@ -8,16 +9,21 @@
 //!      from the pool's vault into the sleeve; a request with nothing left is closed.
 //!   2. then the rule (`plan_rebalance`, public for clients) decides, with fresh NAVs:
 //!      - sleeve plus value in flight below target − band: a request for the shortfall
-//!        (rounded up to whole tokens, at least the pool's minimum request, at most what
-//!        the vault holds) in the constituent furthest above its target weight that can
-//!        queue (no open request, pool not paused, redemption set up);
+//!        (rounded up to whole tokens, at least the pool's minimum request, at most half
+//!        of what the vault holds, so that exits in kind stay payable while it waits) in
+//!        the constituent furthest above its target weight that can queue (no open
+//!        request, pool not paused, redemption set up);
 //!      - sleeve above target + band and nothing in flight: a deposit of the surplus over
 //!        the target, at most the constituent's shortfall to its target weight and its
 //!        room under its cap, into the enabled constituent furthest below its target
 //!        weight whose pool is neither paused nor in Crisis.
 //!   3. the rule's constituent must be `index` (`WrongConstituent`); nothing to collect
 //!      and nothing to do: `NothingToRebalance`. While the basket is paused it only
-//!      collects.
+//!      collects; so it does while another constituent's NAV is stale (the rule cannot
+//!      run, but the collection frees the front of this queue).
+//! - `collect_only` stops after step 1: what a client bundles before an exit in kind, so
+//!   the exit's slices need no cash still in flight (nothing to collect:
+//!   `NothingToRebalance`).
 //! - Accounts: the constituent's pool, its vault, queue, escrow and tranche mint, the
 //!   basket's vault and holder record `["holder", pool, tranche, basket]` (created here, at
 //!   the cranker's expense, before the first request), the basket's member record where the
@@ -104,7 +110,7 @@ pub fn plan_rebalance(
                     && !pool.paused
                     && t.queue != Pubkey::default()
                     && t.value > 0
-                    && c.held >= pool.params.redemption.min_request
+                    && c.held / 2 >= pool.params.redemption.min_request
             })
             .max_by_key(|(j, c)| (weight_gap(*j, c), std::cmp::Reverse(*j)));
         if let Some((j, c)) = best {
@@ -113,7 +119,7 @@ pub fn plan_rebalance(
             let tokens = tokens_worth(shortfall, t.value, t.supply)
                 .ok_or(SluiceError::MathOverflow)?
                 .max(pool.params.redemption.min_request)
-                .min(c.held);
+                .min(c.held / 2);
             return Ok(RebalanceAction::Request { index: j as u8, tokens });
         }
         return Ok(RebalanceAction::Nothing);
@@ -323,11 +329,28 @@ impl<'info> Rebalance<'info> {
         self.invoke_as_basket(self.instruction(accounts.to_account_metas(None), data), &infos)
     }
 
+    /// Ends a call that only collected, without pricing the basket.
+    fn finish_unpriced(
+        &mut self,
+        key: Pubkey,
+        index: u8,
+        collected: u64,
+        flights: &[InFlight; MAX_CONSTITUENTS],
+        now: i64,
+    ) -> Result<()> {
+        self.sleeve.reload()?;
+        require!(self.sleeve.amount >= self.basket.sleeve_balance, SluiceError::InvariantViolated);
+        self.basket.invariant()?;
+        attest_basket(key, &self.basket, flights, [0; MAX_CONSTITUENTS], 0, now);
+        emit!(BasketRebalanced { basket: key, index, collected, requested_tokens: 0, deposited: 0 });
+        Ok(())
+    }
+
     fn read_pool(&self) -> Result<Pool> {
         Pool::try_deserialize(&mut &self.pool.try_borrow_data()?[..])
     }
 
-    pub fn rebalance(ctx: Context<'info, Self>, index: u8) -> Result<()> {
+    pub fn rebalance(ctx: Context<'info, Self>, index: u8, collect_only: bool) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
         let key = a.basket.key();
@@ -365,7 +388,17 @@ impl<'info> Rebalance<'info> {
         // 2. Then what the rule asks of this constituent.
         let pools = constituent_pools(&a.basket, pool_infos)?;
         let mut flights = read_in_flight(&a.basket, &key, &queue_infos)?;
-        let action = plan_rebalance(&a.basket, &pools, &flights, now)?;
+        let planned =
+            if collect_only { Ok(RebalanceAction::Nothing) } else { plan_rebalance(&a.basket, &pools, &flights, now) };
+        let action = match planned {
+            Ok(RebalanceAction::Nothing) if collect_only && (collected > 0 || closed) => {
+                return a.finish_unpriced(key, index, collected, &flights, now);
+            }
+            Ok(action) => action,
+            // A collection needs no price: it stands even when the basket cannot be priced.
+            Err(_) if collected > 0 || closed => return a.finish_unpriced(key, index, collected, &flights, now),
+            Err(e) => return Err(e),
+        };
         let (mut requested, mut deposited) = (0, 0);
         match action {
             RebalanceAction::Request { index: j, tokens } if j == index => {

@@ -3,8 +3,9 @@
 //!   sleeve at once: the holder's share of the basket's value, priced like `exchange_in`
 //!   (same remaining accounts: every constituent's pool, then the open requests' queues;
 //!   fresh NAVs, `NavStale`).
-//! - Within the rolling 24 h window cap: what the sleeve paid in the window plus this at
-//!   most `redeem_cap_bps` of value (`RedeemWindowExceeded`); and above the floor: the sleeve
+//! - Within the rolling window cap: what the sleeve paid in this hour and the 24 before it,
+//!   plus this, at most `redeem_cap_bps` of value (`RedeemWindowExceeded`) — so no 24 hours
+//!   ever hold more than the cap; and above the floor: the sleeve
 //!   keeps at least `sleeve_floor_bps` of the value that remains (`SleeveBelowFloor`).
 //!   Beyond these the holder uses `exchange_out` (in kind) and the constituents' queues.
 //! - Refused: paused basket (`BasketPaused`); a constituent the basket holds value in whose
@@ -75,11 +76,7 @@ impl<'info> BasketExit<'info> {
         )?;
 
         let basket = &mut a.basket;
-        if now >= basket.redeem_window_start.saturating_add(REDEEM_WINDOW_SECS) {
-            basket.redeem_window_start = now;
-            basket.redeem_window_spent = 0;
-        }
-        basket.redeem_window_spent += out;
+        basket.record_redemption(now, out);
         basket.sleeve_balance -= out;
         basket.supply -= args.tokens;
         a.check_books()?;
