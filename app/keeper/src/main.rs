@@ -132,6 +132,36 @@ fn error_kind(e: &ChainError) -> &'static str {
     }
 }
 
+/// Backoff for transport failures: 0.5 s doubling up to 30 s, five retries.
+struct Backoff {
+    delay: Duration,
+    attempt: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Backoff {
+        Backoff { delay: Duration::from_millis(500), attempt: 0 }
+    }
+}
+
+impl Backoff {
+    /// Whether to try `address` (a `kind`: pool or basket) again after `error`; if so,
+    /// counts and logs the retry and waits first.
+    async fn again(&mut self, metrics: &metrics::Shared, kind: &str, address: &Pubkey, error: &str) -> bool {
+        if self.attempt >= 5 {
+            return false;
+        }
+        self.attempt += 1;
+        metrics.lock().expect("metrics").retries += 1;
+        let mut fields = json!({ "error": error, "attempt": self.attempt, "delay_ms": self.delay.as_millis() as u64 });
+        fields[kind] = json!(address.to_string());
+        log("warn", "transport error; retrying", fields);
+        tokio::time::sleep(self.delay).await;
+        self.delay = (self.delay * 2).min(Duration::from_secs(30));
+        true
+    }
+}
+
 struct Watcher {
     chain: RpcChain,
     wallet: Keypair,
@@ -177,21 +207,10 @@ impl Watcher {
 
     /// One pool, one pass; transport failures retried with backoff (0.5 s doubling, 5 tries).
     async fn tick_pool(&mut self, address: Pubkey) -> Result<TickReport, ChainError> {
-        let mut delay = Duration::from_millis(500);
-        let mut attempt = 0;
+        let mut backoff = Backoff::default();
         loop {
             match self.try_tick(address).await {
-                Err(ChainError::Transport(m)) if attempt < 5 => {
-                    attempt += 1;
-                    self.metrics.lock().expect("metrics").retries += 1;
-                    log(
-                        "warn",
-                        "transport error; retrying",
-                        json!({ "pool": address.to_string(), "error": m, "attempt": attempt, "delay_ms": delay.as_millis() as u64 }),
-                    );
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
+                Err(ChainError::Transport(m)) if backoff.again(&self.metrics, "pool", &address, &m).await => {}
                 other => return other,
             }
         }
@@ -275,9 +294,9 @@ impl Watcher {
     }
 
     /// One basket, one pass; transport failures retried as for a pool.
+    /// One basket, one pass; transport failures retried like a pool's.
     async fn tend_basket(&mut self, address: Pubkey) -> Result<(BasketReport, Vec<String>), ChainError> {
-        let mut delay = Duration::from_millis(500);
-        let mut attempt = 0;
+        let mut backoff = Backoff::default();
         loop {
             let result = if self.args.dry_run {
                 let mut dry = DryRun::new(&mut self.chain);
@@ -287,17 +306,7 @@ impl Watcher {
                 tend_basket(&mut self.chain, &self.wallet, &address).await.map(|r| (r, vec![]))
             };
             match result {
-                Err(ChainError::Transport(m)) if attempt < 5 => {
-                    attempt += 1;
-                    self.metrics.lock().expect("metrics").retries += 1;
-                    log(
-                        "warn",
-                        "transport error; retrying",
-                        json!({ "basket": address.to_string(), "error": m, "attempt": attempt, "delay_ms": delay.as_millis() as u64 }),
-                    );
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
+                Err(ChainError::Transport(m)) if backoff.again(&self.metrics, "basket", &address, &m).await => {}
                 other => return other,
             }
         }
