@@ -200,6 +200,24 @@ pub async fn basket_view<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<Ba
     Ok(BasketView { address: *address, basket, pools, flights })
 }
 
+pub async fn basket_market<C: Chain>(
+    chain: &mut C,
+    address: &Pubkey,
+) -> Result<sluice::state::BasketMarket, ChainError> {
+    typed(address, decode::basket_market(&data(chain, address).await?))
+}
+
+/// A basket's market with its two vault balances (the curve's reserves: basket tokens,
+/// base tokens).
+pub async fn basket_market_reserves<C: Chain>(
+    chain: &mut C,
+    address: &Pubkey,
+) -> Result<(sluice::state::BasketMarket, (u64, u64)), ChainError> {
+    let market = basket_market(chain, address).await?;
+    let reserves = (token_balance(chain, &market.token_vault).await?, token_balance(chain, &market.base_vault).await?);
+    Ok((market, reserves))
+}
+
 pub async fn amm<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<sluice::state::Amm, ChainError> {
     typed(address, decode::amm(&data(chain, address).await?))
 }

@@ -950,3 +950,124 @@ pub fn accept_basket_authority(new_authority: &Pubkey, b: &BasketKeys) -> Instru
         data::AcceptBasketAuthority {},
     )
 }
+
+/// A basket's market and its accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BasketMarketKeys {
+    pub market: Pubkey,
+    pub lp_mint: Pubkey,
+    pub token_vault: Pubkey,
+    pub base_vault: Pubkey,
+}
+
+impl BasketMarketKeys {
+    pub fn new(b: &BasketKeys) -> BasketMarketKeys {
+        let market = pda::basket_market(&b.basket);
+        let (lp_mint, token_vault, base_vault) = pda::basket_market_accounts(&market);
+        BasketMarketKeys { market, lp_mint, token_vault, base_vault }
+    }
+}
+
+pub fn create_basket_market(
+    authority: &Pubkey,
+    b: &BasketKeys,
+    m: &BasketMarketKeys,
+    params: sluice::state::BasketMarketParams,
+) -> Instruction {
+    build(
+        acc::CreateBasketMarket {
+            authority: *authority,
+            basket: b.basket,
+            market: m.market,
+            base_mint: b.base_mint,
+            mint: b.mint,
+            lp_mint: m.lp_mint,
+            token_vault: m.token_vault,
+            base_vault: m.base_vault,
+            token_program: spl_token::ID,
+            system_program: system_program::ID,
+        },
+        data::CreateBasketMarket { params },
+    )
+}
+
+/// The user's side of a basket-market trade: basket-token and base-token accounts, and the
+/// LP account (liquidity changes only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BasketTrader {
+    pub user: Pubkey,
+    pub token_account: Pubkey,
+    pub base_account: Pubkey,
+    pub lp_account: Option<Pubkey>,
+}
+
+fn basket_trade(b: &BasketKeys, m: &BasketMarketKeys, t: &BasketTrader) -> acc::BasketTrade {
+    acc::BasketTrade {
+        user: t.user,
+        basket: b.basket,
+        market: m.market,
+        mint: b.mint,
+        base_mint: b.base_mint,
+        lp_mint: m.lp_mint,
+        token_vault: m.token_vault,
+        base_vault: m.base_vault,
+        user_tokens: t.token_account,
+        user_base: t.base_account,
+        user_lp: t.lp_account,
+        token_program: spl_token::ID,
+    }
+}
+
+pub fn add_basket_liquidity(
+    b: &BasketKeys,
+    m: &BasketMarketKeys,
+    t: &BasketTrader,
+    lp: u64,
+    max_tokens: u64,
+    max_base: u64,
+) -> Instruction {
+    build(basket_trade(b, m, t), data::AddBasketLiquidity { lp, max_tokens, max_base })
+}
+
+pub fn remove_basket_liquidity(
+    b: &BasketKeys,
+    m: &BasketMarketKeys,
+    t: &BasketTrader,
+    lp: u64,
+    min_tokens: u64,
+    min_base: u64,
+) -> Instruction {
+    build(basket_trade(b, m, t), data::RemoveBasketLiquidity { lp, min_tokens, min_base })
+}
+
+/// `priced`: as for `exchange_in` (`BasketView::priced_accounts`): they price the basket.
+pub fn swap_basket(
+    b: &BasketKeys,
+    m: &BasketMarketKeys,
+    t: &BasketTrader,
+    priced: &[Pubkey],
+    args: sluice::instructions::BasketSwapArgs,
+) -> Instruction {
+    let mut ix = build(basket_trade(b, m, t), data::SwapBasket { args });
+    ix.accounts.extend(priced.iter().map(|p| anchor_lang::prelude::AccountMeta::new_readonly(*p, false)));
+    ix
+}
+
+/// The permissionless buy-back crank; `priced` as for `swap_basket`.
+pub fn basket_buyback(b: &BasketKeys, m: &BasketMarketKeys, priced: &[Pubkey], max_base: u64) -> Instruction {
+    let mut ix = build(
+        acc::BasketBuyback {
+            basket: b.basket,
+            market: m.market,
+            mint: b.mint,
+            base_mint: b.base_mint,
+            sleeve: b.sleeve,
+            token_vault: m.token_vault,
+            base_vault: m.base_vault,
+            token_program: spl_token::ID,
+        },
+        data::BasketBuyback { max_base },
+    );
+    ix.accounts.extend(priced.iter().map(|p| anchor_lang::prelude::AccountMeta::new_readonly(*p, false)));
+    ix
+}

@@ -84,3 +84,14 @@ pub fn basket_sleeve(basket: &Pubkey) -> Pubkey {
 pub fn basket_vault(basket: &Pubkey, mint: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[b"basket_vault", basket.as_ref(), mint.as_ref()], &sluice::ID).0
 }
+
+/// The basket token's market (`BasketMarket`).
+pub fn basket_market(basket: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[sluice::state::BasketMarket::SEED, basket.as_ref()], &sluice::ID).0
+}
+
+/// LP mint, basket-token vault and base vault of a basket's market.
+pub fn basket_market_accounts(market: &Pubkey) -> (Pubkey, Pubkey, Pubkey) {
+    let find = |seed: &[u8]| Pubkey::find_program_address(&[seed, market.as_ref()], &sluice::ID).0;
+    (find(b"basket_market_lp"), find(b"basket_market_tokens"), find(b"basket_market_base"))
+}

@@ -146,3 +146,37 @@ pub fn basket_rebalance(
     let action = sluice::instructions::plan_rebalance(&view.basket, &view.pools, &view.flights, now)?;
     Ok((collect, action))
 }
+
+/// The program's own quote for a swap on the basket's market, from the basket `view`, the
+/// market account and its vault balances `reserves` (basket tokens, base tokens); the
+/// program's refusal otherwise (stale NAV, empty market, zero amount).
+pub fn basket_swap_quote(
+    view: &crate::client::BasketView,
+    market: &sluice::state::BasketMarket,
+    reserves: (u64, u64),
+    buy_basket: bool,
+    amount_in: u64,
+    now: i64,
+) -> anchor_lang::Result<sluice::instructions::BasketSwapQuote> {
+    sluice::instructions::plan_basket_swap(
+        &view.basket,
+        market,
+        &view.pools,
+        &view.flights,
+        reserves,
+        buy_basket,
+        amount_in,
+        now,
+    )
+}
+
+/// What `basket_buyback(max_base)` would do now, or the program's refusal.
+pub fn basket_buyback(
+    view: &crate::client::BasketView,
+    market: &sluice::state::BasketMarket,
+    reserves: (u64, u64),
+    max_base: u64,
+    now: i64,
+) -> anchor_lang::Result<sluice::instructions::BasketBuybackPlan> {
+    sluice::instructions::plan_basket_buyback(&view.basket, market, &view.pools, &view.flights, reserves, max_base, now)
+}

@@ -35,6 +35,10 @@ pub fn basket(data: &[u8]) -> Result<sluice::state::Basket, DecodeError> {
     anchor(data, "Basket")
 }
 
+pub fn basket_market(data: &[u8]) -> Result<sluice::state::BasketMarket, DecodeError> {
+    anchor(data, "BasketMarket")
+}
+
 pub fn member(data: &[u8]) -> Result<Member, DecodeError> {
     anchor(data, "Member")
 }

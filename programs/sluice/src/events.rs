@@ -249,3 +249,37 @@ pub struct BasketRebalanced {
     pub requested_tokens: u64,
     pub deposited: u64,
 }
+
+/// A swap on the basket token's market, priced around the basket's DCF price.
+#[event]
+pub struct BasketSwapped {
+    pub market: Pubkey,
+    pub trader: Pubkey,
+    /// True when base tokens bought basket tokens.
+    pub buy_basket: bool,
+    pub amount_in: u64,
+    pub amount_out: u64,
+    pub fee: u64,
+    pub fee_bps: u32,
+    /// Market price after the trade and the basket's price, base units per token × 10¹².
+    pub price_e12: u64,
+    pub basket_price_e12: u64,
+    pub deviation_bps: u64,
+}
+
+/// The sleeve bought basket tokens on the market below the basket price and burned them.
+#[event]
+pub struct BasketBoughtBack {
+    pub basket: Pubkey,
+    pub market: Pubkey,
+    /// Base units the sleeve paid and basket tokens burned.
+    pub spent: u64,
+    pub burned: u64,
+    /// Market price after the buy-back, the trigger it may reach at most, and the basket
+    /// price before and after (× 10¹²).
+    pub price_e12: u64,
+    pub trigger_e12: u64,
+    pub basket_price_before_e12: u64,
+    pub basket_price_after_e12: u64,
+    pub supply: u64,
+}

@@ -221,6 +221,26 @@ pub mod sluice {
         AcceptBasketAuthority::accept_basket_authority(ctx)
     }
 
+    pub fn create_basket_market(ctx: Context<CreateBasketMarket>, params: state::BasketMarketParams) -> Result<()> {
+        CreateBasketMarket::create_basket_market(ctx, params)
+    }
+
+    pub fn add_basket_liquidity(ctx: Context<BasketTrade>, lp: u64, max_tokens: u64, max_base: u64) -> Result<()> {
+        BasketTrade::add_basket_liquidity(ctx, lp, max_tokens, max_base)
+    }
+
+    pub fn remove_basket_liquidity(ctx: Context<BasketTrade>, lp: u64, min_tokens: u64, min_base: u64) -> Result<()> {
+        BasketTrade::remove_basket_liquidity(ctx, lp, min_tokens, min_base)
+    }
+
+    pub fn swap_basket<'info>(ctx: Context<'info, BasketTrade<'info>>, args: BasketSwapArgs) -> Result<()> {
+        BasketTrade::swap_basket(ctx, args)
+    }
+
+    pub fn basket_buyback<'info>(ctx: Context<'info, BasketBuyback<'info>>, max_base: u64) -> Result<()> {
+        BasketBuyback::basket_buyback(ctx, max_base)
+    }
+
     pub fn force_crisis(ctx: Context<ForceCrisis>) -> Result<()> {
         ForceCrisis::force_crisis(ctx)
     }

@@ -177,3 +177,88 @@ impl Basket {
         Ok(())
     }
 }
+
+/// Fees and the buy-back trigger of the basket's own market (`docs/basket.md`, "Market").
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace, Default)]
+pub struct BasketMarketParams {
+    /// Charged on every swap.
+    pub base_fee_bps: u16,
+    /// Added per 1 % that the post-trade price stands away from the basket's DCF price …
+    pub band_fee_bps_per_pct: u16,
+    /// … up to this much.
+    pub band_fee_cap_bps: u16,
+    /// `basket_buyback` acts when the market price is more than this far below the basket
+    /// price, and lifts it back to that level at most.
+    pub buyback_discount_bps: u16,
+}
+
+impl BasketMarketParams {
+    /// 0.3 % base fee, 0.1 % per 1 % off the basket price up to 2 %, buy-backs 5 % under.
+    pub const RECOMMENDED: BasketMarketParams = BasketMarketParams {
+        base_fee_bps: 30,
+        band_fee_bps_per_pct: 10,
+        band_fee_cap_bps: 200,
+        buyback_discount_bps: 500,
+    };
+
+    /// The fee inputs of a swap (no stage surcharge: the basket has no stages).
+    pub fn fees(&self) -> crate::math::amm::FeeSchedule {
+        crate::math::amm::FeeSchedule {
+            base_fee_bps: self.base_fee_bps as u32,
+            band_fee_bps_per_pct: self.band_fee_bps_per_pct as u32,
+            band_fee_cap_bps: self.band_fee_cap_bps as u32,
+            surcharge_bps: 0,
+        }
+    }
+
+    /// The largest fee at most 10 % (a band fee can reach twice its cap at the margin); the
+    /// buy-back discount 1–50 % and above the largest fee a buy towards the basket price
+    /// pays (base + cap), so a buy-back's average price stays under the basket price.
+    pub fn validate(&self) -> Result<()> {
+        let max_fee = self.base_fee_bps as u32 + 2 * self.band_fee_cap_bps as u32;
+        let toward = self.base_fee_bps as u32 + self.band_fee_cap_bps as u32;
+        require!(
+            max_fee <= 1_000
+                && (1..=5_000).contains(&self.buyback_discount_bps)
+                && self.buyback_discount_bps as u32 > toward,
+            SluiceError::InvalidParams
+        );
+        Ok(())
+    }
+}
+
+/// The basket token's constant-product market against the base token, with the sleeve as
+/// its buy-back reserve: `["basket_market", basket]`. Its LP mint and vaults are the basket
+/// PDA's. Every fee stays in the curve (the LPs').
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct BasketMarket {
+    pub basket: Pubkey,
+    /// `["basket_market_lp", market]`.
+    pub lp_mint: Pubkey,
+    /// Basket tokens, `["basket_market_tokens", market]`.
+    pub token_vault: Pubkey,
+    /// Base tokens, `["basket_market_base", market]`.
+    pub base_vault: Pubkey,
+    pub params: BasketMarketParams,
+    /// LP tokens outstanding, counting the `MIN_LIQUIDITY` locked by the first deposit.
+    pub lp_supply: u64,
+    /// Basket tokens the sleeve has bought back and burned, and the base units it paid.
+    pub bought_back: u64,
+    pub buyback_spent: u64,
+    pub bump: u8,
+}
+
+impl BasketMarket {
+    pub const SEED: &'static [u8] = b"basket_market";
+
+    /// The LP supply is zero or at least the locked minimum; parameters valid.
+    pub fn invariant(&self) -> Result<()> {
+        require!(
+            self.lp_supply == 0 || self.lp_supply >= crate::math::amm::MIN_LIQUIDITY,
+            SluiceError::InvariantViolated
+        );
+        self.params.validate().map_err(|_| SluiceError::InvariantViolated)?;
+        Ok(())
+    }
+}

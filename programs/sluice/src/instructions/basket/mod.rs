@@ -4,7 +4,9 @@
 //! - `redeem`: basket tokens out for base tokens from the sleeve, within a window cap and a
 //!   floor;
 //! - `rebalance`: the permissionless crank that keeps the sleeve near its target through
-//!   the constituents' own queues and deposits.
+//!   the constituents' own queues and deposits;
+//! - `market`: the basket token's own market against the base token, with the sleeve as its
+//!   buy-back reserve.
 //!
 //! This file holds what they share: reading the constituents' pools and the basket's own
 //! requests, the valuation, the attestation, and the planning rules clients reuse.
@@ -16,11 +18,13 @@
 
 pub mod admin;
 pub mod exchange;
+pub mod market;
 pub mod rebalance;
 pub mod redeem;
 
 pub use admin::*;
 pub use exchange::*;
+pub use market::*;
 pub use rebalance::*;
 pub use redeem::*;
 
