@@ -442,3 +442,22 @@ async fn the_buyback_shares_the_daily_cap_with_redemptions_and_keeps_the_floor()
     // Nothing is left above the floor (up to one unit of rounding).
     assert!(sluice::instructions::sleeve_room_above_floor(b.sleeve_balance, value, 400) <= 1);
 }
+
+/// The keeper's pass (`sluice_sdk::keeper::tend_basket`) finds the market under the trigger
+/// and buys back with the plan's spend; at the basket price it sends nothing.
+#[tokio::test]
+async fn the_keeper_buys_back_when_the_market_trades_under_the_trigger() {
+    let mut mw = world(10).await;
+    mw.open(100_000 * UNIT).await;
+    let keeper = mw.keeper.0.insecure_clone();
+    let quiet = sluice_sdk::keeper::tend_basket(&mut mw.w.f.chain, &keeper, &mw.w.b.basket).await.unwrap();
+    assert_eq!(quiet.bought_back, 0);
+    mw.bob_swap(false, 8_000 * UNIT).await;
+    let plan = mw.buyback_plan(u64::MAX).await.unwrap();
+    let (supply, sleeve) = (mw.w.basket().await.supply, mw.w.basket().await.sleeve_balance);
+    let report = sluice_sdk::keeper::tend_basket(&mut mw.w.f.chain, &keeper, &mw.w.b.basket).await.unwrap();
+    assert_eq!(report.bought_back, plan.spend);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let b = mw.w.basket().await;
+    assert_eq!((b.supply, b.sleeve_balance), (supply - plan.quote.amount_out, sleeve - plan.spend));
+}

@@ -346,6 +346,9 @@ impl Watcher {
                 if r.repriced > 0 {
                     *m.cranks.entry("reprice").or_default() += r.repriced as u64;
                 }
+                if r.bought_back > 0 {
+                    *m.cranks.entry("basket_buyback").or_default() += 1;
+                }
                 m.basket_failures += r.failures.len() as u64;
                 m.raced += r.raced as u64;
                 let g = m.baskets.entry(key.clone()).or_default();
@@ -361,12 +364,12 @@ impl Watcher {
             if r.stale {
                 log("warn", "basket not tended: a constituent's NAV is stale", json!({ "basket": key }));
             }
-            if r.collected + r.requested + r.deposited + r.repriced + r.raced > 0 {
+            if r.collected + r.requested + r.deposited + r.repriced + r.raced > 0 || r.bought_back > 0 {
                 log(
                     "info",
                     "basket rebalanced",
                     json!({
-                        "basket": key, "collected": r.collected, "requested": r.requested, "deposited": r.deposited,
+                        "basket": key, "collected": r.collected, "requested": r.requested, "deposited": r.deposited, "bought_back": r.bought_back,
                         "repriced": r.repriced, "raced": r.raced, "paused": r.paused, "sleeve": r.sleeve_balance, "value": r.value,
                     }),
                 );

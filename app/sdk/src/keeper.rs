@@ -319,6 +319,9 @@ pub struct BasketReport {
     /// The sleeve as accounted, and the basket's value (when priced), after the tick.
     pub sleeve_balance: u64,
     pub value: Option<u64>,
+    /// Base units the sleeve spent buying basket tokens back on the basket's market (they
+    /// are burned), 0 without a market or a discount.
+    pub bought_back: u64,
 }
 
 /// Refusals of a `rebalance` that mean another keeper tended the basket in between.
@@ -416,6 +419,24 @@ pub async fn tend_basket<C: Chain>(
     }
     if report.collected + report.requested + report.deposited > 0 {
         view = client::basket_view(chain, address).await?;
+    }
+
+    // 3. Where the basket token trades below its price by more than the market's discount,
+    // the sleeve buys it back and burns it (within the daily cap and above the floor).
+    let market = crate::pda::basket_market(address);
+    if !view.basket.paused && client::exists(chain, &market).await? {
+        let (m, reserves) = client::basket_market_reserves(chain, &market).await?;
+        if let Ok(plan) = crate::preview::basket_buyback(&view, &m, reserves, u64::MAX, now) {
+            let buyback =
+                ix::basket_buyback(&keys, &ix::BasketMarketKeys::new(&keys), &view.priced_accounts(), plan.spend);
+            match chain.send(&[buyback], &[]).await {
+                Ok(()) => report.bought_back = plan.spend,
+                Err(e) if e.is(SluiceError::NothingToProcess) || is_race(&e) => report.raced += 1,
+                Err(ChainError::Transport(m)) => return Err(ChainError::Transport(m)),
+                Err(e) => report.failures.push((u8::MAX, e.explain())),
+            }
+            view = client::basket_view(chain, address).await?;
+        }
     }
     report.sleeve_balance = view.basket.sleeve_balance;
     report.value = view.value(now).ok().map(|(v, _)| v);
