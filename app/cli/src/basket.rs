@@ -12,13 +12,13 @@ use serde_json::{json, Value};
 
 use sluice::error::SluiceError;
 use sluice::instructions::{
-    constituent_value, plan_exchange_in, plan_exchange_out, ConstituentArgs, CreateBasketArgs, ExchangeInArgs,
-    ExchangeOutArgs, RebalanceAction, RedeemBasketArgs,
+    constituent_value, plan_exchange_in, plan_exchange_out, BasketSwapArgs, ConstituentArgs, CreateBasketArgs,
+    ExchangeInArgs, ExchangeOutArgs, RebalanceAction, RedeemBasketArgs,
 };
-use sluice::state::BasketParams;
+use sluice::state::{BasketMarketParams, BasketParams};
 use sluice_sdk::chain::Chain;
 use sluice_sdk::client::{self, BasketView};
-use sluice_sdk::ix::{self, BasketKeys, PoolKeys};
+use sluice_sdk::ix::{self, BasketKeys, BasketMarketKeys, BasketTrader, PoolKeys};
 use sluice_sdk::units::{format_amount, format_price};
 use sluice_sdk::{pda, preview};
 
@@ -57,6 +57,25 @@ pub enum BasketCommand {
     Position(BasketPosition),
     /// What the keeper does: collect paid requests into the sleeve, then the rule's request or deposit
     Rebalance(BasketOnly),
+    /// Basket authority: open the basket token's market against the base token (recommended fees)
+    CreateMarket(BasketOnly),
+    /// Trade on the basket's market: buy basket tokens with base tokens, or sell them
+    Swap(BasketSwap),
+    /// The sleeve buys basket tokens trading under the basket's price and burns them (anyone may)
+    Buyback(BasketOnly),
+}
+
+#[derive(Args, Debug)]
+pub struct BasketSwap {
+    /// The basket's address
+    #[arg(value_name = "BASKET")]
+    pub basket: String,
+    /// buy (pay base tokens) or sell (pay basket tokens)
+    #[arg(value_name = "buy|sell")]
+    pub side: String,
+    /// What you pay in
+    #[arg(value_name = "AMOUNT")]
+    pub amount: String,
 }
 
 #[derive(Args, Debug)]
@@ -166,6 +185,9 @@ pub(crate) async fn run(ctx: &mut Ctx, command: &BasketCommand) -> Outcome {
         BasketCommand::Redeem(a) => redeem(ctx, a).await,
         BasketCommand::Position(a) => position(ctx, a).await,
         BasketCommand::Rebalance(a) => rebalance(ctx, &a.basket).await,
+        BasketCommand::CreateMarket(a) => create_market(ctx, &a.basket).await,
+        BasketCommand::Swap(a) => swap(ctx, a).await,
+        BasketCommand::Buyback(a) => buyback(ctx, &a.basket).await,
     }
 }
 
@@ -681,5 +703,93 @@ async fn rebalance(ctx: &mut Ctx, address: &str) -> Outcome {
             "sleeve_balance": b.sleeve_balance,
         }),
         text,
+    ))
+}
+
+async fn create_market(ctx: &mut Ctx, address: &str) -> Outcome {
+    let l = load(ctx, address).await?;
+    let me = ctx.me();
+    let m = BasketMarketKeys::new(&l.keys);
+    let params = BasketMarketParams::RECOMMENDED;
+    ctx.send(&[ix::create_basket_market(&me, &l.keys, &m, params)]).await?;
+    Ok((
+        json!({
+            "basket": l.keys.basket.to_string(), "market": m.market.to_string(), "lp_mint": m.lp_mint.to_string(),
+            "base_fee_bps": params.base_fee_bps, "buyback_discount_bps": params.buyback_discount_bps,
+        }),
+        format!(
+            "market {} for basket {}: base fee {} bps, the sleeve buys back {} bps under the basket price",
+            m.market, l.keys.basket, params.base_fee_bps, params.buyback_discount_bps
+        ),
+    ))
+}
+
+async fn swap(ctx: &mut Ctx, a: &BasketSwap) -> Outcome {
+    let mut l = load(ctx, &a.basket).await?;
+    let buy = match a.side.as_str() {
+        "buy" => true,
+        "sell" => false,
+        s => return Err(Failure::usage(format!("buy or sell, not {s}"))),
+    };
+    let amount_in = amount(&a.amount, l.decimals, "AMOUNT")?;
+    let now = fresh(ctx, &mut l).await?;
+    let m = BasketMarketKeys::new(&l.keys);
+    let (market, reserves) = client::basket_market_reserves(&mut ctx.chain, &m.market).await?;
+    let plan = preview::basket_swap_quote(&l.view, &market, reserves, buy, amount_in, now).map_err(refused)?;
+    let me = ctx.me();
+    let t = BasketTrader {
+        user: me,
+        token_account: ix::token::associated(&me, &l.keys.mint),
+        base_account: ix::token::associated(&me, &l.keys.base_mint),
+        lp_account: None,
+    };
+    let args = BasketSwapArgs {
+        buy_basket: buy,
+        amount_in,
+        min_out: at_least(plan.quote.amount_out, ctx.slippage_bps).max(1),
+        deadline: now + 120,
+    };
+    let (receive, receive_mint) = if buy { (t.token_account, l.keys.mint) } else { (t.base_account, l.keys.base_mint) };
+    let before = ctx.balance(&receive).await?;
+    ctx.send(&[
+        ix::token::create_associated(&me, &me, &receive_mint),
+        ix::swap_basket(&l.keys, &m, &t, &l.view.priced_accounts(), args),
+    ])
+    .await?;
+    let out = ctx.balance(&receive).await? - before;
+    Ok((
+        json!({
+            "side": if buy { "buy" } else { "sell" }, "amount_in": amount_in, "amount_out": out,
+            "expected": plan.quote.amount_out, "fee_bps": plan.quote.fee_bps, "basket_price_e12": plan.basket_price_e12,
+        }),
+        format!(
+            "{} {} for {} (fee {} bps); the basket's price is {}",
+            if buy { "paid" } else { "sold" },
+            format_amount(amount_in, l.decimals),
+            format_amount(out, l.decimals),
+            plan.quote.fee_bps,
+            format_price(plan.basket_price_e12)
+        ),
+    ))
+}
+
+async fn buyback(ctx: &mut Ctx, address: &str) -> Outcome {
+    let mut l = load(ctx, address).await?;
+    let now = fresh(ctx, &mut l).await?;
+    let m = BasketMarketKeys::new(&l.keys);
+    let (market, reserves) = client::basket_market_reserves(&mut ctx.chain, &m.market).await?;
+    let plan = preview::basket_buyback(&l.view, &market, reserves, u64::MAX, now).map_err(refused)?;
+    let supply = l.view.basket.supply;
+    ctx.send(&[ix::basket_buyback(&l.keys, &m, &l.view.priced_accounts(), plan.spend)]).await?;
+    let b = client::basket(&mut ctx.chain, &l.keys.basket).await?;
+    let burned = supply - b.supply;
+    Ok((
+        json!({ "basket": l.keys.basket.to_string(), "spent": plan.spend, "burned": burned, "trigger_e12": plan.trigger_e12 }),
+        format!(
+            "the sleeve paid {} for {} basket tokens and burned them (trigger price {})",
+            format_amount(plan.spend, l.decimals),
+            format_amount(burned, l.decimals),
+            format_price(plan.trigger_e12)
+        ),
     ))
 }

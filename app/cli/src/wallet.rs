@@ -46,6 +46,7 @@ pub(crate) fn hint(name: &str) -> &'static str {
         "NotPublisher" => "sign with an oracle publisher's keypair (--keypair)",
         "DeadlinePassed" => "the cluster clock passed the deadline; retry",
         "EmptyAmm" => "the market has no liquidity yet",
+        "NothingToProcess" => "nothing is due now (a buy-back: the market is at or above its trigger)",
         "BelowMinimumRequest" => "queue at least the pool's minimum, or the whole balance",
         "CancelLocked" => "a request can be cancelled once it has waited one batch interval; retry later",
         "TrancheImpaired" => "the tranche carries a loss and takes no deposits until it recovers",

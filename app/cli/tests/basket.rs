@@ -16,6 +16,10 @@ use solana_signer::Signer;
 
 const UNIT: u64 = 1_000_000;
 
+fn view_keys(view: &client::BasketView) -> ix::BasketKeys {
+    ix::BasketKeys::new(&view.basket.creator, view.basket.basket_id, view.basket.base_mint)
+}
+
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
@@ -135,5 +139,38 @@ async fn a_basket_over_the_senior_tranche_through_the_cli() {
     let p = ok(&w, &alice_file, &["basket", "position", &basket]);
     assert_eq!(u(&p["tokens"]), basket_tokens - tokens - 10_000 * UNIT, "{p}");
     assert_eq!(p["share_bps"], 10_000, "{p}");
+
+    // The basket token's market: the issuer opens it, Alice seeds it at the basket price,
+    // buys through the CLI exactly as quoted; at the price the sleeve has nothing to buy back.
+    let opened = ok(&w, &w.issuer_file, &["basket", "create-market", &basket]);
+    let m = ix::BasketMarketKeys::new(&ix::BasketKeys::new(&w.issuer.pubkey(), 1, base_mint));
+    assert_eq!(opened["market"], m.market.to_string(), "{opened}");
+    let me = alice.pubkey();
+    let trader = ix::BasketTrader {
+        user: me,
+        token_account: ix::token::associated(&me, &pda::basket_mint(&basket_key)),
+        base_account: alice_base,
+        lp_account: Some(ix::token::associated(&me, &m.lp_mint)),
+    };
+    let view = client::basket_view(&mut chain, &basket_key).await.unwrap();
+    let now = chain.now().await.unwrap();
+    let seed = 5_000 * UNIT;
+    let seed_base = (seed as u128 * view.value(now).unwrap().0 as u128 / view.basket.supply as u128) as u64;
+    let mut alice_chain = RpcChain::new(&w.net.url, alice.insecure_clone());
+    alice_chain
+        .send(
+            &[
+                ix::token::create_associated(&me, &me, &m.lp_mint),
+                ix::add_basket_liquidity(&view_keys(&view), &m, &trader, 0, seed, seed_base),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    let (market, reserves) = client::basket_market_reserves(&mut chain, &m.market).await.unwrap();
+    let quote = preview::basket_swap_quote(&view, &market, reserves, true, 100 * UNIT, now).unwrap();
+    let bought = ok(&w, &alice_file, &["basket", "swap", &basket, "buy", "100"]);
+    assert_eq!(u(&bought["amount_out"]), quote.quote.amount_out, "{bought}");
+    refused(&w, &alice_file, &["basket", "buyback", &basket], "NothingToProcess");
     std::fs::remove_dir_all(&w.dir).ok();
 }
