@@ -84,8 +84,9 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use sluice::instruction as si;
 use sluice::instructions::{
-    buyback_price, instant_payout, open_requests, AddReceivableArgs, ConstituentArgs, CreateBasketArgs, DepositArgs,
-    ExchangeInArgs, ExchangeOutArgs, PublishRatesArgs, RebalanceAction, RedeemBasketArgs, RedeemInstantArgs, SwapArgs,
+    buyback_price, instant_payout, open_requests, AddReceivableArgs, BasketSwapArgs, ConstituentArgs, CreateBasketArgs,
+    DepositArgs, ExchangeInArgs, ExchangeOutArgs, PublishRatesArgs, RebalanceAction, RedeemBasketArgs,
+    RedeemInstantArgs, SwapArgs,
 };
 use sluice::math::allocation::{allocate, value_of};
 use sluice::math::amm::MIN_LIQUIDITY;
@@ -96,9 +97,9 @@ use sluice::state::{
     Amm, AmmParams, Basket, ParkedClaim, Pool, ReceivableStatus, RedemptionQueue, Request, Stage, PARK_AFTER_SECS,
     QUEUE_CAPACITY, RATE_WINDOW_SECS,
 };
-use sluice::state::{BasketParams, InFlight};
+use sluice::state::{BasketMarketParams, BasketParams, InFlight};
 use sluice_sdk::chain::{Chain, ChainError, DevChain, ERROR_OFFSET};
-use sluice_sdk::ix::{AmmKeys, BasketKeys, PoolKeys, Trader};
+use sluice_sdk::ix::{AmmKeys, BasketKeys, BasketMarketKeys, BasketTrader, PoolKeys, Trader};
 use sluice_sdk::{client, errors, ix, pda, preview};
 use sluice_tests::*;
 use solana_keypair::Keypair;
@@ -159,6 +160,8 @@ struct Venues {
     lp: Vec<Pubkey>,
     basket: BasketKeys,
     basket_accounts: Vec<Pubkey>,
+    /// The basket token's market, seeded by honest investor 1.
+    basket_market: BasketMarketKeys,
     /// The pool authority's senior account: the market's protocol fees in tranche tokens.
     protocol_tranche: Pubkey,
 }
@@ -383,6 +386,8 @@ struct Snapshot {
     amm: Amm,
     /// The market's tranche and base vaults, and its LP mint's supply.
     amm_vaults: (u64, u64),
+    /// The basket market's basket-token and base vaults.
+    basket_market_vaults: (u64, u64),
     lp_supply: u64,
     basket: Basket,
     /// The basket's vault of each constituent, its mint's supply, its sleeve.
@@ -557,6 +562,10 @@ async fn read_state(
         wallets: Vec::new(),
         amm: client::amm(&mut f.chain, &x.amm.amm).await.unwrap_or_else(|e| panic!("{ctx}: amm: {e}")),
         amm_vaults: (balance(f, &x.amm.tranche_vault, ctx).await, balance(f, &x.amm.base_vault, ctx).await),
+        basket_market_vaults: (
+            balance(f, &x.basket_market.token_vault, ctx).await,
+            balance(f, &x.basket_market.base_vault, ctx).await,
+        ),
         lp_supply: client::mint_supply(&mut f.chain, &x.amm.lp_mint).await.unwrap(),
         basket: client::basket(&mut f.chain, &x.basket.basket).await.unwrap_or_else(|e| panic!("{ctx}: basket: {e}")),
         basket_vaults: [0; 2],
@@ -682,7 +691,8 @@ impl Harness {
             lp.push(client::create_token_account(&mut f.chain, &amm.lp_mint, &owner).await.unwrap());
             basket_accounts.push(client::create_token_account(&mut f.chain, &basket.mint, &owner).await.unwrap());
         }
-        let v = Venues { amm, lp, basket, basket_accounts, protocol_tranche };
+        let basket_market = BasketMarketKeys::new(&basket);
+        let v = Venues { amm, lp, basket, basket_accounts, basket_market, protocol_tranche };
         let senior = f.pool().await.tranches[SENIOR as usize];
         let tokens = rng.range(50_000, 200_000) * UNIT;
         let base = value_of(tokens, senior.value, senior.supply);
@@ -690,6 +700,32 @@ impl Harness {
         f.chain.send(&[seed], &[&wallets[0].wallet]).await.unwrap();
         let args = ExchangeInArgs { index: 0, tokens: rng.range(10_000, 50_000) * UNIT, min_out: 0 };
         let seed = exchange_in_ix(&f.keys, &wallets[1], &v, 1, args, &[]);
+        f.chain.send(&[seed], &[&wallets[1].wallet]).await.unwrap();
+        // The basket token's market, seeded at the basket's price with half of those tokens.
+        let create =
+            ix::create_basket_market(&issuer.pubkey(), &basket, &basket_market, BasketMarketParams::RECOMMENDED);
+        f.chain.send(&[create], &[&issuer]).await.unwrap();
+        let owner = wallets[1].wallet.pubkey();
+        let lp = client::create_token_account(&mut f.chain, &basket_market.lp_mint, &owner).await.unwrap();
+        let b = client::basket(&mut f.chain, &basket.basket).await.unwrap();
+        let tokens = b.supply / 2;
+        let pool = f.pool().await;
+        let now = f.now().await;
+        let view = client::BasketView {
+            address: basket.basket,
+            basket: b.clone(),
+            pools: vec![pool.clone(), pool],
+            flights: Default::default(),
+        };
+        let value = view.value(now).expect("a fresh NAV at setup").0;
+        let base = (tokens as u128 * value as u128 / b.supply as u128) as u64;
+        let t = BasketTrader {
+            user: owner,
+            token_account: v.basket_accounts[1],
+            base_account: wallets[1].base,
+            lp_account: Some(lp),
+        };
+        let seed = ix::add_basket_liquidity(&basket, &basket_market, &t, 0, tokens, base);
         f.chain.send(&[seed], &[&wallets[1].wallet]).await.unwrap();
         v
     }
@@ -829,6 +865,7 @@ impl Harness {
             + after.issuer
             + after.others
             + after.amm_vaults.1
+            + after.basket_market_vaults.1
             + after.sleeve;
         if known != after.base_supply {
             v.push(format!("known base accounts hold {known} of {}", after.base_supply));
@@ -868,7 +905,7 @@ impl Harness {
         if after.basket_supply != basket.supply {
             v.push(format!("basket mint supply {} but the basket says {}", after.basket_supply, basket.supply));
         }
-        let held: u64 = after.wallets.iter().map(|w| w.basket).sum();
+        let held: u64 = after.wallets.iter().map(|w| w.basket).sum::<u64>() + after.basket_market_vaults.0;
         if held != after.basket_supply {
             v.push(format!("known accounts hold {held} of {} basket tokens", after.basket_supply));
         }
@@ -1207,6 +1244,7 @@ impl Harness {
                     }
                 }
             }
+            70..=79 => self.basket_market(h).await,
             60..=69 => {
                 // A keeper tends the basket: collect, or the rule's action; now and then a
                 // constituent the rule did not pick (refused).
@@ -1270,6 +1308,56 @@ impl Harness {
                 };
                 if let Some(p) = problem {
                     let v = format!("{}: basket round trip: {p}", self.context());
+                    self.report.violations.push(v);
+                }
+            }
+        }
+    }
+
+    /// Honest investor `h` trades on the basket's market both ways, or a keeper cranks the
+    /// sleeve's buy-back; k of the curve never falls, and a buy-back never lowers the
+    /// basket's price.
+    async fn basket_market(&mut self, h: usize) {
+        let signer = self.wallets[h].wallet.insecure_clone();
+        let view = self.last.basket_view(&self.venues);
+        let (b, m) = (self.venues.basket, self.venues.basket_market);
+        let now = self.f.now().await;
+        let before = self.last.basket_market_vaults;
+        let priced_before = self.last.basket_priced(&self.venues, now);
+        let (name, ix, signers): (&str, Instruction, Vec<&Keypair>) = if self.rng.chance(70) {
+            let me = self.last.wallets[h];
+            let buy = self.rng.chance(50);
+            let amount_in = if buy { self.rng.size(me.base.min(20_000 * UNIT)) } else { self.rng.size(me.basket / 4) };
+            if amount_in == 0 {
+                return;
+            }
+            let t = BasketTrader {
+                user: signer.pubkey(),
+                token_account: self.venues.basket_accounts[h],
+                base_account: self.wallets[h].base,
+                lp_account: None,
+            };
+            let args = BasketSwapArgs { buy_basket: buy, amount_in, min_out: 1, deadline: now + 60 };
+            ("swap_basket", ix::swap_basket(&b, &m, &t, &view.priced_accounts(), args), vec![&signer])
+        } else {
+            let market = client::basket_market(&mut self.f.chain, &m.market).await.unwrap();
+            let planned = sluice_sdk::preview::basket_buyback(&view, &market, before, u64::MAX, now);
+            let max_base = planned.map(|p| p.spend).unwrap_or(self.rng.size(10_000 * UNIT).max(1));
+            ("basket_buyback", ix::basket_buyback(&b, &m, &view.priced_accounts(), max_base), vec![])
+        };
+        if self.send(name, &[ix], &signers, Mode::Open, Effect::Market { h }).await != Sent::Accepted {
+            return;
+        }
+        let after = self.last.basket_market_vaults;
+        if (after.0 as u128) * (after.1 as u128) < (before.0 as u128) * (before.1 as u128) {
+            let v = format!("{}: {name}: the basket market's k fell: {before:?} -> {after:?}", self.context());
+            self.report.violations.push(v);
+        }
+        if name == "basket_buyback" {
+            let priced_after = self.last.basket_priced(&self.venues, now);
+            if let (Some((v0, s0)), Some((v1, s1))) = (priced_before, priced_after) {
+                if (v1 as u128) * (s0 as u128) < (v0 as u128) * (s1 as u128) {
+                    let v = format!("{}: basket_buyback lowered the price: {v0}/{s0} -> {v1}/{s1}", self.context());
                     self.report.violations.push(v);
                 }
             }
