@@ -66,12 +66,12 @@ async fn liquidity_and_swaps_keep_k_and_split_fees() {
     assert!(amm.reserve_fees_base.abs_diff(2 * amm.protocol_fees_base) <= 1, "{amm:?}");
 
     // Time-weighted price: an hour at the post-trade price accumulates into the next reading.
-    let p = amm.last_price_e12;
+    let p = amm.twap.last_price_e12;
     f.chain.advance_clock(3_600).await.unwrap();
     let now = f.now().await;
     f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(false, 1_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
     let later = client::amm(&mut f.chain, &m.amm).await.unwrap();
-    assert_eq!(later.price_cumulative - amm.price_cumulative, p as u128 * 3_600);
+    assert_eq!(later.twap.price_cumulative - amm.twap.price_cumulative, p as u128 * 3_600);
 
     // Withdraw everything Alice owns: the locked 1,000 LP stay.
     let mine = f.balance(&t.lp_account.unwrap()).await;
@@ -163,7 +163,7 @@ async fn reserve_buybacks_lift_a_discounted_price_back_to_the_trigger() {
     let now = f.now().await;
     f.chain.send(&[ix::swap(&f.keys, &m, &t, swap(false, 100_000 * UNIT, 0, now + 60))], &[&w]).await.unwrap();
     let nav_price = f.pool().await.tranches[0].price_e12;
-    let low = client::amm(&mut f.chain, &m.amm).await.unwrap().last_price_e12;
+    let low = client::amm(&mut f.chain, &m.amm).await.unwrap().twap.last_price_e12;
     assert!(low < nav_price / 100 * 85);
     // The reserve acts on the time-weighted price: a price of one moment is not bought on.
     f.expect_rejected(&[ix::reserve_buyback(&f.keys, &m)], &[], SluiceError::NothingToProcess, &[]).await;
@@ -177,7 +177,7 @@ async fn reserve_buybacks_lift_a_discounted_price_back_to_the_trigger() {
     let amm = client::amm(&mut f.chain, &m.amm).await.unwrap();
     assert_eq!(pool.reserve_balance, 150_000 * UNIT - 37_500 * UNIT);
     assert_eq!(pool.buyback_spent, 37_500 * UNIT);
-    assert!(amm.last_price_e12 > low && amm.last_price_e12 < nav_price / 100 * 97);
+    assert!(amm.twap.last_price_e12 > low && amm.twap.last_price_e12 < nav_price / 100 * 97);
     assert_eq!(f.balance(&sluice_sdk::pda::escrow(&f.keys.pool, 0)).await, pool.tranches[0].reserve_tokens);
     assert!(pool.tranches[0].reserve_tokens > 30_000 * UNIT);
     // Budget spent for today.
@@ -195,7 +195,7 @@ async fn reserve_buybacks_lift_a_discounted_price_back_to_the_trigger() {
         // A buy-back on a new day opens a new volume window, as any trade does.
         assert_eq!(amm.window_start, f.now().await);
         assert_eq!(amm.window_volume, f.pool().await.buyback_spent);
-        let price = amm.last_price_e12;
+        let price = amm.twap.last_price_e12;
         assert!(price <= target + target / 1_000, "day {day}: overshot {price} vs {target}");
         if price.abs_diff(target) <= target / 1_000 {
             // At the trigger: nothing more to buy until NAV moves.

@@ -83,6 +83,13 @@ impl MarketWorld {
         self.w.f.chain.send(&[add], &[&bob]).await.unwrap();
     }
 
+    /// Two hours pass (fresh rates and NAV): a price stands long enough for the market's
+    /// time-weighted price, which a buy-back needs under its trigger.
+    async fn let_it_stand(&mut self) {
+        self.w.f.chain.advance_clock(2 * 3_600).await.unwrap();
+        self.w.f.refresh().await;
+    }
+
     async fn market(&mut self) -> BasketMarket {
         client::basket_market(&mut self.w.f.chain, &self.m.market).await.unwrap()
     }
@@ -339,6 +346,10 @@ async fn a_buyback_below_the_basket_price_burns_and_raises_the_price_for_those_w
         (basket_price * (10_000 - BasketMarketParams::RECOMMENDED.buyback_discount_bps as u128) / 10_000) as u64;
     let dumped = mw.market_price().await;
     assert!(dumped < trigger, "{dumped} under {trigger}");
+    // At once it is not bought on: the time-weighted price has not seen the discount.
+    let at_once = mw.buyback_ix(u64::MAX).await;
+    mw.w.f.expect_rejected(&[at_once], &[], SluiceError::NothingToProcess, &mw.watched()).await;
+    mw.let_it_stand().await;
 
     // Not while the basket is paused.
     let guardian = mw.w.f.guardian.insecure_clone();
@@ -366,7 +377,8 @@ async fn a_buyback_below_the_basket_price_burns_and_raises_the_price_for_those_w
     let after_small = mw.reserves().await;
     assert_eq!(after_small, (x - capped.quote.amount_out, y + small));
 
-    // Then the rest, up to the trigger.
+    // Then the rest, up to the trigger, once the new price has stood.
+    mw.let_it_stand().await;
     let plan = mw.buyback_plan(u64::MAX).await.unwrap();
     let (x, y) = mw.reserves().await;
     let (b, supply_mint) = (mw.w.basket().await, client::mint_supply(&mut mw.w.f.chain, &mw.w.b.mint).await.unwrap());
@@ -408,6 +420,7 @@ async fn the_buyback_shares_the_daily_cap_with_redemptions_and_keeps_the_floor()
     mw.open(100_000 * UNIT).await;
     // A heavy dump: lifting back to the trigger would take more than the day's cap.
     mw.bob_swap(false, 40_000 * UNIT).await;
+    mw.let_it_stand().await;
     let now = mw.w.f.now().await;
     let (b, value) = (mw.w.basket().await, mw.w.value().await);
     let window_left = value / 20 - b.redeemed_in_window(now);
@@ -453,6 +466,7 @@ async fn the_keeper_buys_back_when_the_market_trades_under_the_trigger() {
     let quiet = sluice_sdk::keeper::tend_basket(&mut mw.w.f.chain, &keeper, &mw.w.b.basket).await.unwrap();
     assert_eq!(quiet.bought_back, 0);
     mw.bob_swap(false, 8_000 * UNIT).await;
+    mw.let_it_stand().await;
     let plan = mw.buyback_plan(u64::MAX).await.unwrap();
     let (supply, sleeve) = (mw.w.basket().await.supply, mw.w.basket().await.sleeve_balance);
     let report = sluice_sdk::keeper::tend_basket(&mut mw.w.f.chain, &keeper, &mw.w.b.basket).await.unwrap();

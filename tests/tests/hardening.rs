@@ -827,7 +827,7 @@ async fn hole_15_a_buyback_sandwich_finds_nothing_to_buy() {
     f.chain.send(&[buy], &[&mallory.wallet]).await.unwrap();
     let amm = client::amm(&mut f.chain, &m.keys.amm).await.unwrap();
     let twap = amm.twap_e12(f.now().await).unwrap();
-    assert!(amm.last_price_e12 > twap, "spot {} vs twap {twap}", amm.last_price_e12);
+    assert!(amm.twap.last_price_e12 > twap, "spot {} vs twap {twap}", amm.twap.last_price_e12);
     f.expect_rejected(std::slice::from_ref(&buyback), &[], SluiceError::NothingToProcess, &with_reserve).await;
     let held = f.balance(&mallory.tranches[0]).await;
     assert_eq!(held, bought);

@@ -571,7 +571,7 @@ async fn market_episode<C: DevChain>(d: &mut Demo<C>, holder: &Investor, mut kee
     let now = d.chain.now().await.map_err(describe)?;
     let dump = SwapArgs { buy_tranche: false, amount_in: 70_000 * UNIT, min_out: 0, deadline: now + 60 };
     d.send(&[ix::swap(&d.keys, &m, &trader, dump)], &[wallet]).await?;
-    let dumped_to = client::amm(&mut d.chain, &m.amm).await.map_err(describe)?.last_price_e12;
+    let dumped_to = client::amm(&mut d.chain, &m.amm).await.map_err(describe)?.twap.last_price_e12;
     for day in 0..6 {
         let mut events = Vec::new();
         if day > 0 {
@@ -601,12 +601,12 @@ async fn market_episode<C: DevChain>(d: &mut Demo<C>, holder: &Investor, mut kee
         // The spot discount, for the table; the stage and buy-backs act on the time-weighted one.
         let nav_price = pool.tranches[0].price_e12;
         let discount =
-            (nav_price.saturating_sub(amm.last_price_e12) as u128 * 10_000 / nav_price.max(1) as u128) as u64;
+            (nav_price.saturating_sub(amm.twap.last_price_e12) as u128 * 10_000 / nav_price.max(1) as u128) as u64;
         println!(
             "{:>4} {:>7} {:>10} {:>10} {:>8}% {:>14} {:>12} {:>8}bp  {}",
             day,
             format!("{:?}", pool.stage),
-            price(amm.last_price_e12),
+            price(amm.twap.last_price_e12),
             price(pool.tranches[0].price_e12),
             format!("{}.{:02}", discount / 100, discount % 100),
             usd(pool.reserve_balance),

@@ -1004,14 +1004,14 @@ async fn swap(ctx: &mut Ctx, a: &Swap) -> Outcome {
     let out = ctx.balance(&receive).await? - before;
     let after = client::amm(&mut ctx.chain, &m.amm).await?;
     Ok((
-        json!({ "side": if buy { "buy" } else { "sell" }, "amount_in": amount_in, "amount_out": out, "fee": quote.fee, "fee_bps": quote.fee_bps, "price_e12": after.last_price_e12 }),
+        json!({ "side": if buy { "buy" } else { "sell" }, "amount_in": amount_in, "amount_out": out, "fee": quote.fee, "fee_bps": quote.fee_bps, "price_e12": after.twap.last_price_e12 }),
         format!(
             "{} {} for {} (fee {} bps); market price now {}",
             if buy { "paid" } else { "sold" },
             format_amount(amount_in, l.decimals),
             format_amount(out, l.decimals),
             quote.fee_bps,
-            format_price(after.last_price_e12)
+            format_price(after.twap.last_price_e12)
         ),
     ))
 }

@@ -186,7 +186,10 @@ impl BasketView {
 }
 
 pub async fn basket_view<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<BasketView, ChainError> {
-    let basket = basket(chain, address).await?;
+    let mut basket = basket(chain, address).await?;
+    // The program takes the mint's supply as the basket's (a holder may burn its own tokens
+    // directly); so does the view, to price as the program will.
+    basket.supply = basket.supply.min(mint_supply(chain, &basket.mint).await?);
     let mut pools = Vec::new();
     for c in basket.active() {
         pools.push(pool(chain, &c.pool).await?);

@@ -71,18 +71,12 @@ impl CreateAmm<'_> {
             reserve_fees_tranche: 0,
             protocol_fees_base: 0,
             protocol_fees_tranche: 0,
-            price_cumulative: 0,
-            last_observation: 0,
-            last_price_e12: 0,
+            twap: TimeWeightedPrice::default(),
             window_start: 0,
             window_volume: 0,
             last_window_volume: 0,
             liquidity: LiquidityMetrics::default(),
             bump: ctx.bumps.amm,
-            twap_snapshot: 0,
-            twap_snapshot_time: 0,
-            twap_previous: 0,
-            twap_previous_time: 0,
         });
         a.pool.market_mask |= 1 << tranche;
         a.pool.invariant()?;

@@ -115,23 +115,73 @@ pub struct Amm {
     pub reserve_fees_tranche: u64,
     pub protocol_fees_base: u64,
     pub protocol_fees_tranche: u64,
-    /// Σ price_e12 × seconds since creation, and when it was last advanced: the difference
-    /// of two readings over their time gap is the time-weighted price.
-    pub price_cumulative: u128,
-    pub last_observation: i64,
-    pub last_price_e12: u64,
+    /// The market's time-weighted price.
+    pub twap: TimeWeightedPrice,
     /// Base-token volume in the current 24 h window, and in the last complete one.
     pub window_start: i64,
     pub window_volume: u64,
     pub last_window_volume: u64,
     pub liquidity: LiquidityMetrics,
     pub bump: u8,
+}
+
+/// A market's time-weighted price: Σ price × seconds, advanced at every trade, and two
+/// readings of it at least `TWAP_WINDOW_SECS` apart to measure from. Shared by the
+/// tranche markets and the basket token's market.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq, InitSpace)]
+pub struct TimeWeightedPrice {
+    /// Σ price_e12 × seconds since creation, and when it was last advanced: the difference
+    /// of two readings over their time gap is the time-weighted price.
+    pub price_cumulative: u128,
+    pub last_observation: i64,
+    pub last_price_e12: u64,
     /// Readings of `price_cumulative` kept for the time-weighted price: the latest one and
     /// the one before it, at least `TWAP_WINDOW_SECS` apart (time 0: none yet).
-    pub twap_snapshot: u128,
-    pub twap_snapshot_time: i64,
-    pub twap_previous: u128,
-    pub twap_previous_time: i64,
+    pub snapshot: u128,
+    pub snapshot_time: i64,
+    pub previous: u128,
+    pub previous_time: i64,
+}
+
+impl TimeWeightedPrice {
+    /// Advances the sum to `now` at the price that held until now, and rotates the
+    /// readings the time-weighted price is measured from.
+    pub fn observe(&mut self, now: i64, new_price_e12: u64) {
+        self.price_cumulative = self.cumulative_at(now);
+        if self.snapshot_time == 0 {
+            (self.snapshot, self.snapshot_time) = (self.price_cumulative, now);
+        } else if now - self.snapshot_time >= TWAP_WINDOW_SECS {
+            (self.previous, self.previous_time) = (self.snapshot, self.snapshot_time);
+            (self.snapshot, self.snapshot_time) = (self.price_cumulative, now);
+        }
+        self.last_observation = now;
+        self.last_price_e12 = new_price_e12;
+    }
+
+    /// `price_cumulative` advanced to `now` at the last price.
+    fn cumulative_at(&self, now: i64) -> u128 {
+        if self.last_observation > 0 && now > self.last_observation {
+            let dt = (now - self.last_observation) as u128;
+            self.price_cumulative.wrapping_add(self.last_price_e12 as u128 * dt)
+        } else {
+            self.price_cumulative
+        }
+    }
+
+    /// Time-weighted price (×10^12) over the most recent stretch of at least
+    /// `TWAP_WINDOW_SECS` that ends now; `None` for a market without that much history.
+    pub fn twap_e12(&self, now: i64) -> Option<u64> {
+        let (c0, t0) = if self.snapshot_time > 0 && now - self.snapshot_time >= TWAP_WINDOW_SECS {
+            (self.snapshot, self.snapshot_time)
+        } else {
+            (self.previous, self.previous_time)
+        };
+        if t0 == 0 || now - t0 < TWAP_WINDOW_SECS {
+            return None;
+        }
+        let sum = self.cumulative_at(now).wrapping_sub(c0);
+        u64::try_from(sum / (now - t0) as u128).ok()
+    }
 }
 
 /// The time-weighted price covers at least this long (and at most twice this while the
@@ -195,43 +245,14 @@ impl Amm {
         price
     }
 
-    /// Advances the time-weighted price to `now` at the price that held until now, and
-    /// rotates the readings the time-weighted price is measured from.
+    /// Advances the time-weighted price to `now`; see `TimeWeightedPrice::observe`.
     pub fn observe(&mut self, now: i64, new_price_e12: u64) {
-        self.price_cumulative = self.cumulative_at(now);
-        if self.twap_snapshot_time == 0 {
-            (self.twap_snapshot, self.twap_snapshot_time) = (self.price_cumulative, now);
-        } else if now - self.twap_snapshot_time >= TWAP_WINDOW_SECS {
-            (self.twap_previous, self.twap_previous_time) = (self.twap_snapshot, self.twap_snapshot_time);
-            (self.twap_snapshot, self.twap_snapshot_time) = (self.price_cumulative, now);
-        }
-        self.last_observation = now;
-        self.last_price_e12 = new_price_e12;
+        self.twap.observe(now, new_price_e12);
     }
 
-    /// `price_cumulative` advanced to `now` at the last price.
-    fn cumulative_at(&self, now: i64) -> u128 {
-        if self.last_observation > 0 && now > self.last_observation {
-            let dt = (now - self.last_observation) as u128;
-            self.price_cumulative.wrapping_add(self.last_price_e12 as u128 * dt)
-        } else {
-            self.price_cumulative
-        }
-    }
-
-    /// Time-weighted price (×10^12) over the most recent stretch of at least
-    /// `TWAP_WINDOW_SECS` that ends now; `None` for a market without that much history.
+    /// See `TimeWeightedPrice::twap_e12`.
     pub fn twap_e12(&self, now: i64) -> Option<u64> {
-        let (c0, t0) = if self.twap_snapshot_time > 0 && now - self.twap_snapshot_time >= TWAP_WINDOW_SECS {
-            (self.twap_snapshot, self.twap_snapshot_time)
-        } else {
-            (self.twap_previous, self.twap_previous_time)
-        };
-        if t0 == 0 || now - t0 < TWAP_WINDOW_SECS {
-            return None;
-        }
-        let sum = self.cumulative_at(now).wrapping_sub(c0);
-        u64::try_from(sum / (now - t0) as u128).ok()
+        self.twap.twap_e12(now)
     }
 
     pub fn invariant(&self) -> Result<()> {

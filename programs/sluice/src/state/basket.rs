@@ -132,6 +132,16 @@ impl Basket {
         f(&[&seeds])
     }
 
+    /// Takes the mint's supply as the basket's: a holder may burn its own basket tokens with
+    /// the token program directly, a gift to the holders who stay (the value is shared by
+    /// fewer tokens). Only the basket mints, so the mint never holds more than the basket
+    /// counts (`InvariantViolated`).
+    pub fn sync_supply(&mut self, mint_supply: u64) -> Result<()> {
+        require!(mint_supply <= self.supply, SluiceError::InvariantViolated);
+        self.supply = mint_supply;
+        Ok(())
+    }
+
     /// The buckets as of `now`: those of the hours since the newest one emptied.
     fn buckets_at(&self, now: i64) -> [u64; REDEEM_BUCKETS] {
         let hour = now.div_euclid(REDEEM_BUCKET_SECS);
@@ -247,6 +257,9 @@ pub struct BasketMarket {
     pub bought_back: u64,
     pub buyback_spent: u64,
     pub bump: u8,
+    /// The market's time-weighted price: a buy-back needs the price to have stood under its
+    /// trigger for a while, not just now.
+    pub twap: crate::state::TimeWeightedPrice,
 }
 
 impl BasketMarket {

@@ -119,6 +119,7 @@ impl ExchangeIn<'_> {
     pub fn exchange_in(ctx: Context<Self>, args: ExchangeInArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
+        a.basket.sync_supply(a.mint.supply)?;
         let i = args.index as usize;
         let (pools, flights) = read_priced(&a.basket, &a.basket.key(), ctx.remaining_accounts)?;
         let (out, mut values) = plan_exchange_in(&a.basket, &pools, &flights, args.index, args.tokens, now)?;
@@ -249,6 +250,7 @@ impl<'info> BasketExit<'info> {
     pub fn exchange_out(ctx: Context<'info, Self>, args: ExchangeOutArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
+        a.basket.sync_supply(a.mint.supply)?;
         let n = a.basket.constituent_count as usize;
         require!(args.tokens > 0, SluiceError::ZeroAmount);
         require!(args.min_outs.len() == n + 1, SluiceError::InvalidParams);

@@ -23,9 +23,15 @@
 //!   spend counts against the same cap as `redeem_basket`) — and the basket BURNS the
 //!   tokens it buys. The sleeve falls by what it paid, the supply by what it bought; the
 //!   average price paid is under the basket price, so the price of every token that stays
-//!   rises. Refused: paused basket (`BasketPaused`); a constituent holding value whose pool
-//!   is in Crisis (`WrongStage`, as for a sleeve redemption); nothing to do, or no
-//!   accretive trade left (`NothingToProcess`).
+//!   rises. Only against a discount that has stood: the spot price at or under the market's
+//!   time-weighted price (over at least an hour), and that under the trigger too — so a
+//!   front-run buy that would take part of the discount stops the crank, and a market
+//!   without an hour of history is not bought on. Refused: paused basket (`BasketPaused`);
+//!   a constituent holding value whose pool is in Crisis (`WrongStage`, as for a sleeve
+//!   redemption); nothing to do, or no accretive trade left (`NothingToProcess`).
+//! - Every basket-token amount is counted against the mint's supply as the basket reads it
+//!   at the start (`Basket::sync_supply`): tokens a holder burns directly are a gift to
+//!   those who stay, never a reason to refuse.
 //! - After every change the handler re-reads the vaults: k never falls, nor an LP share's
 //!   value (`AmmInvariantViolated`); the LP mint's supply plus the locked minimum is the
 //!   market's; the basket mint's supply equals `basket.supply`; `Basket::invariant` and
@@ -82,6 +88,7 @@ impl CreateBasketMarket<'_> {
             bought_back: 0,
             buyback_spent: 0,
             bump: ctx.bumps.market,
+            twap: TimeWeightedPrice::default(),
         });
         a.market.invariant()
     }
@@ -207,6 +214,11 @@ pub fn plan_basket_buyback(
     let trigger = (price as u128 * (BPS - p.buyback_discount_bps as u32) as u128 / BPS as u128) as u64;
     let market_price = price_e12(reserves.0, reserves.1).ok_or(SluiceError::EmptyAmm)?;
     require!(market_price < trigger, SluiceError::NothingToProcess);
+    // Not against a price someone has just pushed: the spot at or under the time-weighted
+    // price, and that under the trigger too (as the pool reserve's buy-back). A front-run
+    // buy that would share the discount lifts the spot over the average and stops the crank.
+    let twap = market.twap.twap_e12(now).ok_or(SluiceError::NothingToProcess)?;
+    require!(market_price <= twap && twap < trigger, SluiceError::NothingToProcess);
 
     // The curve's input that lifts the price to the trigger, grossed up for the fee: at the
     // fee the probe pays, unless that overshoots (a larger buy lands nearer the basket
@@ -322,6 +334,7 @@ impl<'info> BasketTrade<'info> {
         self.lp_mint.reload()?;
         self.mint.reload()?;
         let after = self.reserves();
+        self.market.twap.observe(Clock::get()?.unix_timestamp, price_e12(after.0, after.1).unwrap_or(0));
         let k_held = after.0 as u128 * after.1 as u128 >= before.0 as u128 * before.1 as u128;
         let share_held = supply_before == 0
             || share_value_held(before.0, before.1, supply_before, after.0, after.1, self.market.lp_supply);
@@ -348,6 +361,7 @@ impl<'info> BasketTrade<'info> {
 
     pub fn add_basket_liquidity(ctx: Context<Self>, lp: u64, max_tokens: u64, max_base: u64) -> Result<()> {
         let a = ctx.accounts;
+        a.basket.sync_supply(a.mint.supply)?;
         let user_lp = a.user_lp.as_ref().ok_or(SluiceError::WrongAccount)?.to_account_info();
         let before = a.reserves();
         let supply = a.market.lp_supply;
@@ -382,6 +396,7 @@ impl<'info> BasketTrade<'info> {
 
     pub fn remove_basket_liquidity(ctx: Context<Self>, lp: u64, min_tokens: u64, min_base: u64) -> Result<()> {
         let a = ctx.accounts;
+        a.basket.sync_supply(a.mint.supply)?;
         require!(lp > 0, SluiceError::ZeroAmount);
         let user_lp = a.user_lp.as_ref().ok_or(SluiceError::WrongAccount)?;
         let before = a.reserves();
@@ -411,6 +426,7 @@ impl<'info> BasketTrade<'info> {
     pub fn swap_basket(ctx: Context<'info, Self>, args: BasketSwapArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
+        a.basket.sync_supply(a.mint.supply)?;
         require!(now <= args.deadline, SluiceError::DeadlinePassed);
         require!(args.amount_in > 0, SluiceError::ZeroAmount);
         let (pools, flights) = read_priced(&a.basket, &a.basket.key(), ctx.remaining_accounts)?;
@@ -477,6 +493,7 @@ impl<'info> BasketBuyback<'info> {
     pub fn basket_buyback(ctx: Context<'info, Self>, max_base: u64) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
+        a.basket.sync_supply(a.mint.supply)?;
         let (pools, flights) = read_priced(&a.basket, &a.basket.key(), ctx.remaining_accounts)?;
         let before = (a.token_vault.amount, a.base_vault.amount);
         let plan = plan_basket_buyback(&a.basket, &a.market, &pools, &flights, before, max_base, now)?;
@@ -513,6 +530,7 @@ impl<'info> BasketBuyback<'info> {
         a.mint.reload()?;
         a.sleeve.reload()?;
         let after = (a.token_vault.amount, a.base_vault.amount);
+        a.market.twap.observe(now, price_e12(after.0, after.1).unwrap_or(0));
         require!(
             after.0 as u128 * after.1 as u128 >= before.0 as u128 * before.1 as u128,
             SluiceError::AmmInvariantViolated

@@ -61,6 +61,7 @@ impl<'info> BasketExit<'info> {
     pub fn redeem_basket(ctx: Context<'info, Self>, args: RedeemBasketArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
+        a.basket.sync_supply(a.mint.supply)?;
         let (pools, flights) = read_priced(&a.basket, &a.basket.key(), ctx.remaining_accounts)?;
         let (out, value, values) = plan_redeem(&a.basket, &pools, &flights, args.tokens, now)?;
         require!(out >= args.min_out, SluiceError::SlippageExceeded);
