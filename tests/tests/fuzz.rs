@@ -1009,6 +1009,9 @@ impl Harness {
             };
             self.f.chain.advance_clock(secs as i64).await.unwrap();
             self.refresh().await;
+            if secs >= 600 {
+                self.tend_basket().await;
+            }
         } else if self.rng.chance(2) {
             self.long_jump().await;
         }
@@ -1028,6 +1031,25 @@ impl Harness {
             78..=82 => self.basket(h).await,
             83..=85 => self.guardian().await,
             _ => self.attacker().await,
+        }
+    }
+
+    /// What a keeper does for the basket after time passes: collect what its requests were
+    /// paid, then the rule's request or deposit.
+    async fn tend_basket(&mut self) {
+        let keeper = self.keeper.0.insecure_clone();
+        let now = self.f.now().await;
+        let view = self.last.basket_view(&self.venues);
+        for index in sluice::instructions::collectable(&view.basket, &view.flights) {
+            let view = self.last.basket_view(&self.venues);
+            let ix = ix::collect(&keeper.pubkey(), &self.venues.basket, &view, index);
+            self.send("rebalance (collect)", &[ix], &[&keeper], Mode::Open, Effect::None).await;
+        }
+        let view = self.last.basket_view(&self.venues);
+        let planned = sluice::instructions::plan_rebalance(&view.basket, &view.pools, &view.flights, now);
+        if let Ok(RebalanceAction::Request { index, .. } | RebalanceAction::Deposit { index, .. }) = planned {
+            let ix = ix::rebalance(&keeper.pubkey(), &self.venues.basket, &view, index);
+            self.send("rebalance (keeper)", &[ix], &[&keeper], Mode::Open, Effect::None).await;
         }
     }
 
