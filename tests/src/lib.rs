@@ -7,6 +7,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 pub mod basket;
+pub mod market;
 
 pub use sluice::error::SluiceError;
 use sluice::instructions::*;

@@ -5,163 +5,23 @@
 
 use sluice::error::SluiceError;
 use sluice::instructions::BasketSwapArgs;
-use sluice::math::amm::{
-    deposit_for_lp, first_deposit_lp, isqrt, price_e12, share_value_held, withdraw_for_lp, MIN_LIQUIDITY,
-};
+use sluice::math::amm::{deposit_for_lp, first_deposit_lp, isqrt, share_value_held, withdraw_for_lp, MIN_LIQUIDITY};
 use sluice::math::basket::sleeve_above_floor;
-use sluice::state::{BasketMarket, BasketMarketParams, BasketParams};
+use sluice::state::{BasketMarketParams, BasketParams};
 use sluice_sdk::chain::{Chain, DevChain};
-use sluice_sdk::ix::{BasketMarketKeys, BasketTrader, QueueKeys};
-use sluice_sdk::{client, ix, preview, Pubkey};
-use solana_keypair::Keypair;
+use sluice_sdk::ix::BasketTrader;
+use sluice_sdk::{client, ix, preview};
 use solana_signer::Signer;
 
-use sluice_tests::basket::*;
+use sluice_tests::market::*;
 use sluice_tests::*;
 
 const DAY: i64 = 86_400;
 const E12: u128 = 1_000_000_000_000;
 
-struct MarketWorld {
-    w: BasketWorld,
-    m: BasketMarketKeys,
-    bob: BasketTrader,
-    queues: Vec<QueueKeys>,
-    keeper: (Keypair, Pubkey),
-}
-
-/// A new day: fresh rates and NAV, the batches run, the keeper tends the basket.
-async fn next_day(mw: &mut MarketWorld) {
-    mw.w.f.chain.advance_clock(DAY).await.unwrap();
-    mw.w.f.refresh().await;
-    let (keeper, queues) = (&mw.keeper, mw.queues.clone());
-    mw.w.run_batches(keeper, &queues).await;
-    let k = mw.keeper.0.insecure_clone();
-    mw.w.keep(&k).await;
-}
-
-/// Bob in the basket with 200,000 senior and 50,000 junior tokens, `days` of keeping (the
-/// sleeve fills through the queue), and the basket's market — not yet created.
-async fn world(days: u32) -> MarketWorld {
-    let (mut w, queues, keeper) = sleeve_world().await;
-    let bob_wallet = w.bob.wallet.insecure_clone();
-    let (senior, junior) = (
-        w.exchange_in(&w.bob, &w.bob_basket, 0, 200_000 * UNIT),
-        w.exchange_in(&w.bob, &w.bob_basket, 1, 50_000 * UNIT),
-    );
-    w.f.chain.send(&[senior, junior], &[&bob_wallet]).await.unwrap();
-    let m = BasketMarketKeys::new(&w.b);
-    let bob = BasketTrader {
-        user: w.bob.wallet.pubkey(),
-        token_account: w.bob_basket,
-        base_account: w.bob.base,
-        lp_account: None,
-    };
-    let mut mw = MarketWorld { w, m, bob, queues, keeper };
-    for _ in 0..days {
-        next_day(&mut mw).await;
-    }
-    mw
-}
-
-impl MarketWorld {
-    async fn create(&mut self) {
-        let issuer = self.w.f.issuer.insecure_clone();
-        let create = ix::create_basket_market(&issuer.pubkey(), &self.w.b, &self.m, BasketMarketParams::RECOMMENDED);
-        self.w.f.chain.send(&[create], &[&issuer]).await.unwrap();
-        let lp = client::create_token_account(&mut self.w.f.chain, &self.m.lp_mint, &self.bob.user).await.unwrap();
-        self.bob.lp_account = Some(lp);
-    }
-
-    /// The market opened by Bob with `tokens` basket tokens and their worth at the basket
-    /// price in base tokens.
-    async fn open(&mut self, tokens: u64) {
-        self.create().await;
-        let base = (tokens as u128 * self.w.price_e12().await / E12) as u64;
-        let add = ix::add_basket_liquidity(&self.w.b, &self.m, &self.bob, 0, tokens, base);
-        let bob = self.w.bob.wallet.insecure_clone();
-        self.w.f.chain.send(&[add], &[&bob]).await.unwrap();
-    }
-
-    /// Two hours pass (fresh rates and NAV): a price stands long enough for the market's
-    /// time-weighted price, which a buy-back needs under its trigger.
-    async fn let_it_stand(&mut self) {
-        self.w.f.chain.advance_clock(2 * 3_600).await.unwrap();
-        self.w.f.refresh().await;
-    }
-
-    async fn market(&mut self) -> BasketMarket {
-        client::basket_market(&mut self.w.f.chain, &self.m.market).await.unwrap()
-    }
-
-    async fn reserves(&mut self) -> (u64, u64) {
-        (self.w.f.balance(&self.m.token_vault).await, self.w.f.balance(&self.m.base_vault).await)
-    }
-
-    async fn market_price(&mut self) -> u64 {
-        let (x, y) = self.reserves().await;
-        price_e12(x, y).unwrap()
-    }
-
-    async fn swap_ix(
-        &mut self,
-        buy_basket: bool,
-        amount_in: u64,
-        min_out: u64,
-    ) -> anchor_lang::solana_program::instruction::Instruction {
-        let deadline = self.w.f.now().await + 60;
-        let priced = self.w.view().await.priced_accounts();
-        ix::swap_basket(
-            &self.w.b,
-            &self.m,
-            &self.bob,
-            &priced,
-            BasketSwapArgs { buy_basket, amount_in, min_out, deadline },
-        )
-    }
-
-    /// The program's own quote for a swap now.
-    async fn quote(&mut self, buy_basket: bool, amount_in: u64) -> sluice::instructions::BasketSwapQuote {
-        let (view, market, reserves, now) =
-            (self.w.view().await, self.market().await, self.reserves().await, self.w.f.now().await);
-        preview::basket_swap_quote(&view, &market, reserves, buy_basket, amount_in, now).unwrap()
-    }
-
-    async fn bob_swap(&mut self, buy_basket: bool, amount_in: u64) -> u64 {
-        let q = self.quote(buy_basket, amount_in).await.quote;
-        let ix = self.swap_ix(buy_basket, amount_in, q.amount_out).await;
-        let bob = self.w.bob.wallet.insecure_clone();
-        self.w.f.chain.send(&[ix], &[&bob]).await.unwrap();
-        q.amount_out
-    }
-
-    async fn buyback_ix(&mut self, max_base: u64) -> anchor_lang::solana_program::instruction::Instruction {
-        let priced = self.w.view().await.priced_accounts();
-        ix::basket_buyback(&self.w.b, &self.m, &priced, max_base)
-    }
-
-    async fn buyback_plan(&mut self, max_base: u64) -> anchor_lang::Result<sluice::instructions::BasketBuybackPlan> {
-        let (view, market, reserves, now) =
-            (self.w.view().await, self.market().await, self.reserves().await, self.w.f.now().await);
-        preview::basket_buyback(&view, &market, reserves, max_base, now)
-    }
-
-    fn watched(&self) -> Vec<Pubkey> {
-        let mut v = self.w.watched();
-        v.extend([self.m.market, self.m.lp_mint, self.m.token_vault, self.m.base_vault]);
-        v.extend(self.bob.lp_account);
-        v
-    }
-
-    async fn k(&mut self) -> u128 {
-        let (x, y) = self.reserves().await;
-        x as u128 * y as u128
-    }
-}
-
 #[tokio::test]
 async fn liquidity_and_swaps_both_ways_quote_exactly_and_never_lower_k_or_a_share() {
-    let mut mw = world(0).await;
+    let mut mw = market_world(0).await;
     let bob = mw.w.bob.wallet.insecure_clone();
 
     // Only the basket's authority opens its market; fees within bounds.
@@ -270,7 +130,7 @@ async fn liquidity_and_swaps_both_ways_quote_exactly_and_never_lower_k_or_a_shar
 
 #[tokio::test]
 async fn swaps_refuse_stale_navs_late_or_short_trades_and_foreign_accounts() {
-    let mut mw = world(0).await;
+    let mut mw = market_world(0).await;
     mw.open(100_000 * UNIT).await;
     let bob = mw.w.bob.wallet.insecure_clone();
     let watched = mw.watched();
@@ -330,7 +190,7 @@ async fn swaps_refuse_stale_navs_late_or_short_trades_and_foreign_accounts() {
 
 #[tokio::test]
 async fn a_buyback_below_the_basket_price_burns_and_raises_the_price_for_those_who_stay() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     let sleeve = mw.w.basket().await.sleeve_balance;
     assert!(sleeve > 0, "the sleeve filled");
@@ -416,7 +276,7 @@ async fn a_buyback_below_the_basket_price_burns_and_raises_the_price_for_those_w
 
 #[tokio::test]
 async fn the_buyback_shares_the_daily_cap_with_redemptions_and_keeps_the_floor() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     // A heavy dump: lifting back to the trigger would take more than the day's cap.
     mw.bob_swap(false, 40_000 * UNIT).await;
@@ -460,7 +320,7 @@ async fn the_buyback_shares_the_daily_cap_with_redemptions_and_keeps_the_floor()
 /// and buys back with the plan's spend; at the basket price it sends nothing.
 #[tokio::test]
 async fn the_keeper_buys_back_when_the_market_trades_under_the_trigger() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     let keeper = mw.keeper.0.insecure_clone();
     let quiet = sluice_sdk::keeper::tend_basket(&mut mw.w.f.chain, &keeper, &mw.w.b.basket).await.unwrap();

@@ -14,185 +14,20 @@
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use sluice::error::SluiceError;
 use sluice::instructions::{BasketSwapArgs, CreateBasketArgs};
-use sluice::math::amm::{price_e12, withdraw_for_lp, MIN_LIQUIDITY};
+use sluice::math::amm::{withdraw_for_lp, MIN_LIQUIDITY};
 use sluice::math::basket::sleeve_above_floor;
-use sluice::state::{BasketMarket, BasketMarketParams, BasketParams};
+use sluice::state::{BasketMarketParams, BasketParams};
 use sluice_sdk::chain::{Chain, DevChain};
-use sluice_sdk::ix::{BasketKeys, BasketMarketKeys, BasketTrader, QueueKeys};
-use sluice_sdk::{client, ix, preview, Pubkey};
+use sluice_sdk::ix::{BasketKeys, BasketMarketKeys, BasketTrader};
+use sluice_sdk::{client, ix, Pubkey};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use sluice_tests::basket::*;
+use sluice_tests::market::*;
 use sluice_tests::*;
 
-const DAY: i64 = 86_400;
 const E12: u128 = 1_000_000_000_000;
 const P: BasketMarketParams = BasketMarketParams::RECOMMENDED;
-
-struct MarketWorld {
-    w: BasketWorld,
-    m: BasketMarketKeys,
-    bob: BasketTrader,
-    queues: Vec<QueueKeys>,
-    keeper: (Keypair, Pubkey),
-}
-
-/// An attacker with base tokens, basket tokens (from Bob) and an LP account.
-struct Eve {
-    wallet: Keypair,
-    t: BasketTrader,
-}
-
-async fn next_day(mw: &mut MarketWorld) {
-    mw.w.f.chain.advance_clock(DAY).await.unwrap();
-    mw.w.f.refresh().await;
-    let (keeper, queues) = (&mw.keeper, mw.queues.clone());
-    mw.w.run_batches(keeper, &queues).await;
-    let k = mw.keeper.0.insecure_clone();
-    mw.w.keep(&k).await;
-}
-
-/// As `tests/basket_market.rs`: Bob in the basket with 200,000 senior and 50,000 junior
-/// tokens, `days` of keeping, the market not yet created.
-async fn world(days: u32) -> MarketWorld {
-    let (mut w, queues, keeper) = sleeve_world().await;
-    let bob_wallet = w.bob.wallet.insecure_clone();
-    let (senior, junior) = (
-        w.exchange_in(&w.bob, &w.bob_basket, 0, 200_000 * UNIT),
-        w.exchange_in(&w.bob, &w.bob_basket, 1, 50_000 * UNIT),
-    );
-    w.f.chain.send(&[senior, junior], &[&bob_wallet]).await.unwrap();
-    let m = BasketMarketKeys::new(&w.b);
-    let bob = BasketTrader {
-        user: w.bob.wallet.pubkey(),
-        token_account: w.bob_basket,
-        base_account: w.bob.base,
-        lp_account: None,
-    };
-    let mut mw = MarketWorld { w, m, bob, queues, keeper };
-    for _ in 0..days {
-        next_day(&mut mw).await;
-    }
-    mw
-}
-
-impl MarketWorld {
-    async fn create(&mut self) {
-        let issuer = self.w.f.issuer.insecure_clone();
-        let create = ix::create_basket_market(&issuer.pubkey(), &self.w.b, &self.m, P);
-        self.w.f.chain.send(&[create], &[&issuer]).await.unwrap();
-        let lp = client::create_token_account(&mut self.w.f.chain, &self.m.lp_mint, &self.bob.user).await.unwrap();
-        self.bob.lp_account = Some(lp);
-    }
-
-    async fn open(&mut self, tokens: u64) {
-        self.create().await;
-        let base = (tokens as u128 * self.w.price_e12().await / E12) as u64;
-        let add = ix::add_basket_liquidity(&self.w.b, &self.m, &self.bob, 0, tokens, base);
-        let bob = self.w.bob.wallet.insecure_clone();
-        self.w.f.chain.send(&[add], &[&bob]).await.unwrap();
-    }
-
-    /// Two hours pass (fresh rates and NAV): a price stands long enough for the market's
-    /// time-weighted price, which a buy-back needs under its trigger.
-    async fn let_it_stand(&mut self) {
-        self.w.f.chain.advance_clock(2 * 3_600).await.unwrap();
-        self.w.f.refresh().await;
-    }
-
-    async fn market(&mut self) -> BasketMarket {
-        client::basket_market(&mut self.w.f.chain, &self.m.market).await.unwrap()
-    }
-
-    async fn reserves(&mut self) -> (u64, u64) {
-        (self.w.f.balance(&self.m.token_vault).await, self.w.f.balance(&self.m.base_vault).await)
-    }
-
-    async fn market_price(&mut self) -> u64 {
-        let (x, y) = self.reserves().await;
-        price_e12(x, y).unwrap()
-    }
-
-    async fn k(&mut self) -> u128 {
-        let (x, y) = self.reserves().await;
-        x as u128 * y as u128
-    }
-
-    async fn swap_ix_for(&mut self, t: &BasketTrader, buy_basket: bool, amount_in: u64, min_out: u64) -> Instruction {
-        let deadline = self.w.f.now().await + 60;
-        let priced = self.w.view().await.priced_accounts();
-        ix::swap_basket(&self.w.b, &self.m, t, &priced, BasketSwapArgs { buy_basket, amount_in, min_out, deadline })
-    }
-
-    async fn quote(&mut self, buy_basket: bool, amount_in: u64) -> sluice::instructions::BasketSwapQuote {
-        let (view, market, reserves, now) =
-            (self.w.view().await, self.market().await, self.reserves().await, self.w.f.now().await);
-        preview::basket_swap_quote(&view, &market, reserves, buy_basket, amount_in, now).unwrap()
-    }
-
-    /// A swap by `t` signed by `signer`, at exactly the preview's output; returns it.
-    async fn swap_by(&mut self, t: BasketTrader, signer: &Keypair, buy_basket: bool, amount_in: u64) -> u64 {
-        let q = self.quote(buy_basket, amount_in).await.quote;
-        let ix = self.swap_ix_for(&t, buy_basket, amount_in, q.amount_out).await;
-        self.w.f.chain.send(&[ix], &[signer]).await.unwrap();
-        q.amount_out
-    }
-
-    async fn bob_swap(&mut self, buy_basket: bool, amount_in: u64) -> u64 {
-        let (t, bob) = (self.bob, self.w.bob.wallet.insecure_clone());
-        self.swap_by(t, &bob, buy_basket, amount_in).await
-    }
-
-    async fn buyback_ix(&mut self, max_base: u64) -> Instruction {
-        let priced = self.w.view().await.priced_accounts();
-        ix::basket_buyback(&self.w.b, &self.m, &priced, max_base)
-    }
-
-    async fn buyback_plan(&mut self, max_base: u64) -> anchor_lang::Result<sluice::instructions::BasketBuybackPlan> {
-        let (view, market, reserves, now) =
-            (self.w.view().await, self.market().await, self.reserves().await, self.w.f.now().await);
-        preview::basket_buyback(&view, &market, reserves, max_base, now)
-    }
-
-    fn watched(&self) -> Vec<Pubkey> {
-        let mut v = self.w.watched();
-        v.extend([self.m.market, self.m.lp_mint, self.m.token_vault, self.m.base_vault]);
-        v.extend(self.bob.lp_account);
-        v
-    }
-
-    /// An attacker with `base` base tokens and `tokens` basket tokens taken from Bob.
-    async fn eve(&mut self, tokens: u64, base: u64) -> Eve {
-        let inv = self.w.f.investor(base, false).await;
-        let wallet = inv.wallet.insecure_clone();
-        let token_account =
-            client::create_token_account(&mut self.w.f.chain, &self.w.b.mint, &wallet.pubkey()).await.unwrap();
-        let lp_account = match self.w.f.chain.account(&self.m.lp_mint).await.unwrap() {
-            Some(_) => Some(
-                client::create_token_account(&mut self.w.f.chain, &self.m.lp_mint, &wallet.pubkey()).await.unwrap(),
-            ),
-            None => None,
-        };
-        if tokens > 0 {
-            let bob = self.w.bob.wallet.insecure_clone();
-            let give = ix::token::transfer(&self.w.bob_basket, &token_account, &bob.pubkey(), tokens);
-            self.w.f.chain.send(&[give], &[&bob]).await.unwrap();
-        }
-        Eve { wallet, t: BasketTrader { user: inv.wallet.pubkey(), token_account, base_account: inv.base, lp_account } }
-    }
-
-    /// Value, supply and price ×10¹² of the basket now.
-    async fn books(&mut self) -> (u64, u64, u128) {
-        let value = self.w.value().await;
-        let supply = self.w.basket().await.supply;
-        (value, supply, value as u128 * E12 / supply as u128)
-    }
-
-    async fn mint_supply(&mut self) -> u64 {
-        client::mint_supply(&mut self.w.f.chain, &self.w.b.mint).await.unwrap()
-    }
-}
 
 fn trigger_of(price: u128) -> u128 {
     price * (10_000 - P.buyback_discount_bps as u128) / 10_000
@@ -227,7 +62,7 @@ fn spl_burn(account: &Pubkey, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Ins
 /// Bob dumps 8,000 tokens (the market falls under the trigger) and the dumped price stands
 /// long enough for the market's time-weighted price: the buy-back is due.
 async fn dumped_and_stood() -> MarketWorld {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     mw.bob_swap(false, 8_000 * UNIT).await;
     mw.let_it_stand().await;
@@ -403,7 +238,7 @@ async fn holding_the_price_up_for_an_hour_then_selling_before_the_crank_pays_no_
 /// sleeve's average is under the basket price.
 #[tokio::test]
 async fn dump_crank_and_buy_back_cheap_costs_the_dumper_and_raises_the_price() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     let eve = mw.eve(20_000 * UNIT, UNIT).await;
     let base0 = mw.w.f.balance(&eve.t.base_account).await;
@@ -440,7 +275,7 @@ async fn dump_crank_and_buy_back_cheap_costs_the_dumper_and_raises_the_price() {
 /// `NothingToProcess` and redemptions `RedeemWindowExceeded`.
 #[tokio::test]
 async fn buybacks_and_redemptions_interleaved_never_pay_more_than_one_daily_cap() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     mw.bob_swap(false, 40_000 * UNIT).await;
     mw.let_it_stand().await;
@@ -507,7 +342,7 @@ async fn buybacks_and_redemptions_interleaved_never_pay_more_than_one_daily_cap(
 /// left the crank is refused and so is a redemption.
 #[tokio::test]
 async fn splitting_buybacks_cannot_walk_the_sleeve_under_its_floor() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     let issuer = mw.w.f.issuer.insecure_clone();
     let strict = BasketParams { sleeve_floor_bps: 650, redeem_cap_bps: 10_000, ..BasketParams::DEFAULT };
     mw.w.f.chain.send(&[ix::set_basket_params(&issuer.pubkey(), &mw.w.b, strict)], &[&issuer]).await.unwrap();
@@ -558,7 +393,7 @@ async fn splitting_buybacks_cannot_walk_the_sleeve_under_its_floor() {
 /// donor recovers nothing (no LP).
 #[tokio::test]
 async fn donations_to_the_vaults_go_to_the_lps_and_the_holders_never_the_donor() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     let eve = mw.eve(15_000 * UNIT, 5_000 * UNIT).await;
     let lp_supply = mw.market().await.lp_supply;
@@ -610,7 +445,7 @@ async fn donations_to_the_vaults_go_to_the_lps_and_the_holders_never_the_donor()
 /// Eve recovers under 1 % of her donation (it accrues mostly to the locked shares).
 #[tokio::test]
 async fn a_tiny_first_deposit_and_a_donation_do_not_steal_a_later_deposit() {
-    let mut mw = world(0).await;
+    let mut mw = market_world(0).await;
     mw.create().await;
     let donation = 10_000 * UNIT;
     let eve = mw.eve(donation + 1_001, donation + 1_001 + UNIT).await;
@@ -658,7 +493,7 @@ async fn a_tiny_first_deposit_and_a_donation_do_not_steal_a_later_deposit() {
 /// swap that would give nothing is refused (`SlippageExceeded`).
 #[tokio::test]
 async fn dust_round_trips_extract_nothing() {
-    let mut mw = world(0).await;
+    let mut mw = market_world(0).await;
     mw.open(100_000 * UNIT).await;
     let eve = mw.eve(10 * UNIT, 10 * UNIT).await;
     let (t0, b0) = (mw.w.f.balance(&eve.t.token_account).await, mw.w.f.balance(&eve.t.base_account).await);
@@ -704,7 +539,7 @@ async fn dust_round_trips_extract_nothing() {
 /// away from the basket price and back loses.
 #[tokio::test]
 async fn splitting_a_sell_saves_no_band_fee_and_a_round_trip_loses() {
-    let mut mw = world(0).await;
+    let mut mw = market_world(0).await;
     mw.open(100_000 * UNIT).await;
     let eve = mw.eve(40_000 * UNIT, UNIT).await;
     let whole = mw.quote(false, 20_000 * UNIT).await.quote;
@@ -773,7 +608,7 @@ async fn refused(mw: &mut MarketWorld, bad: Instruction, signers: &[&Keypair], w
 /// Safe: `WrongAccount` (or `ConstituentPoolsMissing` for pricing), nothing changes.
 #[tokio::test]
 async fn foreign_accounts_in_every_slot_are_refused() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     mw.bob_swap(false, 8_000 * UNIT).await;
     let (b2, m2) = second_basket(&mut mw).await;
@@ -865,7 +700,7 @@ async fn foreign_accounts_in_every_slot_are_refused() {
 /// deadline goes through; swaps run while the basket is paused (documented), buy-backs don't.
 #[tokio::test]
 async fn stale_crisis_paused_and_late_are_refused() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     mw.bob_swap(false, 8_000 * UNIT).await;
     let bob = mw.w.bob.wallet.insecure_clone();
@@ -908,7 +743,7 @@ async fn stale_crisis_paused_and_late_are_refused() {
 /// tiny accretive buy-back.
 #[tokio::test]
 async fn buybacks_on_empty_one_sided_and_drained_markets() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.create().await;
     let eve = mw.eve(1_000 * UNIT, UNIT).await;
     let crank = mw.buyback_ix(u64::MAX).await;
@@ -968,7 +803,7 @@ async fn buybacks_on_empty_one_sided_and_drained_markets() {
 /// that writes the basket (the buy-back, the redemption) has run.
 #[tokio::test]
 async fn a_holder_burning_basket_tokens_outside_the_program_must_not_brick_the_market() {
-    let mut mw = world(10).await;
+    let mut mw = market_world(10).await;
     mw.open(100_000 * UNIT).await;
     mw.bob_swap(false, 8_000 * UNIT).await;
     let eve = mw.eve(4, UNIT).await;
