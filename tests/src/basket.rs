@@ -31,18 +31,24 @@ pub struct BasketWorld {
     pub bob_basket: Pubkey,
 }
 
+/// The issuer's basket 1 (default policy, the guardian's pause) over the fixture's base
+/// token, created in one transaction with `then` (e.g. its first constituents).
+pub async fn create_basket(f: &mut Fixture, then: &[Instruction]) -> BasketKeys {
+    let issuer = f.issuer.insecure_clone();
+    let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
+    let args = CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey(), params: BasketParams::DEFAULT };
+    let mut ixs = vec![ix::create_basket(&issuer.pubkey(), &b, args)];
+    ixs.extend_from_slice(then);
+    f.chain.send(&ixs, &[&issuer]).await.unwrap();
+    b
+}
+
 pub async fn basket_world() -> BasketWorld {
     let mut f = Fixture::new(false).await;
     let alice = f.investor(20_000_000 * UNIT, false).await;
     f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
     let issuer = f.issuer.insecure_clone();
-    let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
-    let create = ix::create_basket(
-        &issuer.pubkey(),
-        &b,
-        CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey(), params: BasketParams::DEFAULT },
-    );
-    f.chain.send(&[create], &[&issuer]).await.unwrap();
+    let b = create_basket(&mut f, &[]).await;
     for (tranche, terms) in [(SENIOR, SENIOR_TERMS), (JUNIOR, JUNIOR_TERMS)] {
         let add = ix::add_constituent(&issuer.pubkey(), &b, &f.keys, tranche, terms);
         f.chain.send(&[add], &[&issuer]).await.unwrap();

@@ -178,16 +178,9 @@ async fn a_permissioned_constituent_takes_only_members() {
     let alice = f.investor(20_000_000 * UNIT, true).await;
     f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
     let issuer = f.issuer.insecure_clone();
-    let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
-    let create = ix::create_basket(
-        &issuer.pubkey(),
-        &b,
-        CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey(), params: BasketParams::DEFAULT },
-    );
-    f.chain
-        .send(&[create, ix::add_constituent(&issuer.pubkey(), &b, &f.keys, SENIOR, SENIOR_TERMS)], &[&issuer])
-        .await
-        .unwrap();
+    let keys = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
+    let add = ix::add_constituent(&issuer.pubkey(), &keys, &f.keys, SENIOR, SENIOR_TERMS);
+    let b = create_basket(&mut f, &[add]).await;
     // Alice's tokens, moved to a wallet the issuer never admitted.
     let outsider = f.investor(0, false).await;
     let moved = ix::token::transfer(&alice.tranches[0], &outsider.tranches[0], &alice.wallet.pubkey(), 1_000 * UNIT);

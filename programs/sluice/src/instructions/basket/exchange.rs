@@ -223,6 +223,18 @@ impl<'info> BasketExit<'info> {
         })
     }
 
+    /// Pays `amount` base tokens from the sleeve to the holder.
+    pub(super) fn pay_from_sleeve(&self, amount: u64) -> Result<()> {
+        let decimals = self.base_mint.decimals;
+        self.pay(
+            self.sleeve.to_account_info(),
+            self.base_mint.to_account_info(),
+            self.holder_base.to_account_info(),
+            amount,
+            decimals,
+        )
+    }
+
     /// Burns the holder's `tokens` basket tokens.
     pub(super) fn burn(&self, tokens: u64) -> Result<()> {
         token::burn(
@@ -276,14 +288,7 @@ impl<'info> BasketExit<'info> {
             }
         }
         if sleeve_out > 0 {
-            let decimals = a.base_mint.decimals;
-            a.pay(
-                a.sleeve.to_account_info(),
-                a.base_mint.to_account_info(),
-                a.holder_base.to_account_info(),
-                sleeve_out,
-                decimals,
-            )?;
+            a.pay_from_sleeve(sleeve_out)?;
         }
         let basket = &mut a.basket;
         basket.sleeve_balance -= sleeve_out;

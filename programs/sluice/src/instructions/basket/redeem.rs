@@ -67,14 +67,7 @@ impl<'info> BasketExit<'info> {
         require!(out >= args.min_out, SluiceError::SlippageExceeded);
 
         a.burn(args.tokens)?;
-        let decimals = a.base_mint.decimals;
-        a.pay(
-            a.sleeve.to_account_info(),
-            a.base_mint.to_account_info(),
-            a.holder_base.to_account_info(),
-            out,
-            decimals,
-        )?;
+        a.pay_from_sleeve(out)?;
 
         let basket = &mut a.basket;
         basket.record_redemption(now, out);
