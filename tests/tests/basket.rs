@@ -207,3 +207,29 @@ async fn a_permissioned_constituent_takes_only_members() {
     f.chain.send(&[accepted], &[&alice.wallet]).await.unwrap();
     assert!(f.balance(&alice_account).await > 0);
 }
+
+#[tokio::test]
+async fn the_basket_changes_hands_in_two_steps() {
+    let mut w = basket_world().await;
+    let issuer = w.f.issuer.insecure_clone();
+    let heir = w.f.investor(UNIT, false).await.wallet;
+    let stranger = w.f.investor(UNIT, false).await.wallet;
+    let basket = [w.b.basket];
+    // Nothing proposed yet; only the authority proposes; only the proposed key accepts.
+    let accept = ix::accept_basket_authority(&heir.pubkey(), &w.b);
+    w.f.expect_rejected(&[accept.clone()], &[&heir], SluiceError::NoPendingAuthority, &basket).await;
+    let hijack = ix::propose_basket_authority(&stranger.pubkey(), &w.b, stranger.pubkey());
+    w.f.expect_rejected(&[hijack], &[&stranger], SluiceError::NotAuthority, &basket).await;
+    let propose = ix::propose_basket_authority(&issuer.pubkey(), &w.b, heir.pubkey());
+    w.f.chain.send(&[propose], &[&issuer]).await.unwrap();
+    assert_eq!(w.basket().await.authority, issuer.pubkey(), "a proposal changes nothing yet");
+    let early = ix::accept_basket_authority(&stranger.pubkey(), &w.b);
+    w.f.expect_rejected(&[early], &[&stranger], SluiceError::NotPendingAuthority, &basket).await;
+    w.f.chain.send(&[accept], &[&heir]).await.unwrap();
+    let b = w.basket().await;
+    assert_eq!((b.authority, b.pending_authority), (heir.pubkey(), Pubkey::default()));
+    // The old authority is now a stranger to the basket.
+    let old = ix::set_basket_params(&issuer.pubkey(), &w.b, BasketParams::DEFAULT);
+    w.f.expect_rejected(&[old], &[&issuer], SluiceError::NotAuthority, &basket).await;
+    w.f.chain.send(&[ix::set_basket_params(&heir.pubkey(), &w.b, BasketParams::DEFAULT)], &[&heir]).await.unwrap();
+}
