@@ -217,7 +217,7 @@ async fn the_basket_changes_hands_in_two_steps() {
     let basket = [w.b.basket];
     // Nothing proposed yet; only the authority proposes; only the proposed key accepts.
     let accept = ix::accept_basket_authority(&heir.pubkey(), &w.b);
-    w.f.expect_rejected(&[accept.clone()], &[&heir], SluiceError::NoPendingAuthority, &basket).await;
+    w.f.expect_rejected(std::slice::from_ref(&accept), &[&heir], SluiceError::NoPendingAuthority, &basket).await;
     let hijack = ix::propose_basket_authority(&stranger.pubkey(), &w.b, stranger.pubkey());
     w.f.expect_rejected(&[hijack], &[&stranger], SluiceError::NotAuthority, &basket).await;
     let propose = ix::propose_basket_authority(&issuer.pubkey(), &w.b, heir.pubkey());
