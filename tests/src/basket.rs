@@ -35,7 +35,7 @@ pub struct BasketWorld {
 /// token, created in one transaction with `then` (e.g. its first constituents).
 pub async fn create_basket(f: &mut Fixture, then: &[Instruction]) -> BasketKeys {
     let issuer = f.issuer.insecure_clone();
-    let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
+    let b = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint, f.keys.base_token_program);
     let args = CreateBasketArgs { basket_id: 1, guardian: f.guardian.pubkey(), params: BasketParams::DEFAULT };
     let mut ixs = vec![ix::create_basket(&issuer.pubkey(), &b, args)];
     ixs.extend_from_slice(then);
@@ -44,16 +44,31 @@ pub async fn create_basket(f: &mut Fixture, then: &[Instruction]) -> BasketKeys 
 }
 
 pub async fn basket_world() -> BasketWorld {
-    let mut f = Fixture::new(false).await;
-    let alice = f.investor(20_000_000 * UNIT, false).await;
+    basket_world_in(false).await
+}
+
+/// The same world in a permissioned pool or not. Permissioned: Alice, Bob and the basket
+/// are members, and the basket's vaults are thawed.
+pub async fn basket_world_in(permissioned: bool) -> BasketWorld {
+    let mut f = Fixture::new(permissioned).await;
+    let alice = f.investor(20_000_000 * UNIT, permissioned).await;
     f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
     let issuer = f.issuer.insecure_clone();
     let b = create_basket(&mut f, &[]).await;
+    if permissioned {
+        let expires = f.now().await + 730 * 86_400;
+        f.set_member(&b.basket, expires).await.unwrap();
+    }
     for (tranche, terms) in [(SENIOR, SENIOR_TERMS), (JUNIOR, JUNIOR_TERMS)] {
         let add = ix::add_constituent(&issuer.pubkey(), &b, &f.keys, tranche, terms);
         f.chain.send(&[add], &[&issuer]).await.unwrap();
+        if permissioned {
+            let vault = pda::basket_vault(&b.basket, &f.keys.tranche_mint(tranche));
+            let thaw = ix::thaw_holder(&issuer.pubkey(), &f.keys.pool, tranche, &vault, &b.basket);
+            f.chain.send(&[thaw], &[&issuer]).await.unwrap();
+        }
     }
-    let bob = f.investor(1_000_000 * UNIT, false).await;
+    let bob = f.investor(1_000_000 * UNIT, permissioned).await;
     f.deposit(&bob, JUNIOR, 100_000 * UNIT).await.unwrap();
     f.deposit(&bob, SENIOR, 200_000 * UNIT).await.unwrap();
     let bob_basket = client::create_token_account(&mut f.chain, &b.mint, &bob.wallet.pubkey()).await.unwrap();
@@ -75,7 +90,8 @@ impl BasketWorld {
             &self.f.keys.tranche_mint(tranche),
             &inv.tranches[tranche as usize],
             basket_account,
-            None,
+            // Checked only where the pool is permissioned.
+            Some(pda::member(&self.f.keys.pool, &inv.wallet.pubkey())),
             &[self.f.keys.pool, self.f.keys.pool],
             ExchangeInArgs { index, tokens, min_out: 0 },
         )
@@ -151,7 +167,12 @@ impl BasketWorld {
 /// A basket world whose pool has redemption set up, and a keeper: the basket can refill
 /// its sleeve through the queues.
 pub async fn sleeve_world() -> (BasketWorld, Vec<QueueKeys>, (Keypair, Pubkey)) {
-    let mut w = basket_world().await;
+    sleeve_world_in(false).await
+}
+
+/// The sleeve world in a permissioned pool or not (see `basket_world_in`).
+pub async fn sleeve_world_in(permissioned: bool) -> (BasketWorld, Vec<QueueKeys>, (Keypair, Pubkey)) {
+    let mut w = basket_world_in(permissioned).await;
     let queues = w.f.init_redemption().await;
     let keeper = w.f.keeper().await;
     (w, queues, keeper)

@@ -95,7 +95,7 @@ pub async fn pool_without_subordination() -> (Fixture, Investor, Vec<QueueKeys>)
     let keys = f.another_pool(2).await;
     let issuer = f.issuer.insecure_clone();
     for (i, coupon_bps) in [800u16, 1_200, 0].into_iter().enumerate() {
-        let args = AddTrancheArgs { coupon_bps, min_subordination_bps: 0 };
+        let args = AddTrancheArgs { coupon_bps, min_subordination_bps: 0, metadata: tranche_metadata(i as u8) };
         f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &keys, i as u8, args)], &[&issuer]).await.unwrap();
     }
     f.keys = keys;
@@ -105,6 +105,15 @@ pub async fn pool_without_subordination() -> (Fixture, Investor, Vec<QueueKeys>)
     f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
     let queues = f.init_redemption().await;
     (f, alice, queues)
+}
+
+/// What wallets show for the fixture's tranche `i`.
+pub fn tranche_metadata(i: u8) -> TrancheMetadata {
+    let (name, symbol) = [("Harbor Trade 2027-A Senior", "HT27A-S"), ("Harbor Trade 2027-A Mezzanine", "HT27A-M")]
+        .get(i as usize)
+        .copied()
+        .unwrap_or(("Harbor Trade 2027-A Junior", "HT27A-J"));
+    TrancheMetadata { name: name.into(), symbol: symbol.into(), uri: format!("https://harbor.example/2027-a/{i}.json") }
 }
 
 /// An instant redemption of `tokens` of `tranche` by `inv`, with no payout floor.
@@ -176,8 +185,8 @@ impl Fixture {
         .await
         .unwrap();
         for (i, (coupon_bps, min_subordination_bps)) in [(800, 2_000), (1_200, 1_000), (0, 0)].into_iter().enumerate() {
-            let ix =
-                ix::add_tranche(&issuer.pubkey(), &keys, i as u8, AddTrancheArgs { coupon_bps, min_subordination_bps });
+            let args = AddTrancheArgs { coupon_bps, min_subordination_bps, metadata: tranche_metadata(i as u8) };
+            let ix = ix::add_tranche(&issuer.pubkey(), &keys, i as u8, args);
             chain.send(&[ix], &[&issuer]).await.unwrap();
         }
         let issuer_base = client::create_token_account(&mut chain, &base_mint, &issuer.pubkey()).await.unwrap();
@@ -237,11 +246,25 @@ impl Fixture {
                 .await
                 .unwrap();
         }
+        let inv = Investor { wallet, base, tranches };
         if member {
             let expires = self.now().await + 730 * SECONDS_PER_DAY;
-            self.set_member(&wallet.pubkey(), expires).await.unwrap();
+            self.set_member(&inv.wallet.pubkey(), expires).await.unwrap();
+            self.thaw(&inv).await;
         }
-        Investor { wallet, base, tranches }
+        inv
+    }
+
+    /// Thaws `inv`'s tranche accounts where the pool is permissioned (they start frozen);
+    /// `inv` must be a live member.
+    pub async fn thaw(&mut self, inv: &Investor) {
+        if !self.pool().await.params.permissioned {
+            return;
+        }
+        let owner = inv.wallet.pubkey();
+        let ixs: Vec<_> =
+            (0..3u8).map(|i| ix::thaw_holder(&owner, &self.keys.pool, i, &inv.tranches[i as usize], &owner)).collect();
+        self.chain.send(&ixs, &[&inv.wallet]).await.unwrap();
     }
 
     pub async fn set_member(&mut self, wallet: &Pubkey, expires_at: i64) -> Result<(), ChainError> {

@@ -181,7 +181,7 @@ impl MarketWorld {
         };
         if tokens > 0 {
             let bob = self.w.bob.wallet.insecure_clone();
-            let give = ix::token::transfer(&self.w.bob_basket, &token_account, &bob.pubkey(), tokens);
+            let give = ix::token::transfer(&ix::TOKEN_2022, &self.w.bob_basket, &token_account, &bob.pubkey(), tokens);
             self.w.f.chain.send(&[give], &[&bob]).await.unwrap();
         }
         Eve { wallet, t: BasketTrader { user: inv.wallet.pubkey(), token_account, base_account: inv.base, lp_account } }

@@ -246,6 +246,12 @@ async fn fee_shares_are_swept_to_the_reserve_and_the_protocol() {
     let issuer = f.issuer.pubkey();
     let proto_base = client::create_token_account(&mut f.chain, &f.keys.base_mint, &issuer).await.unwrap();
     let proto_tranche = client::create_token_account(&mut f.chain, &f.keys.tranche_mint(0), &issuer).await.unwrap();
+    if f.pool().await.params.permissioned {
+        // The pool authority counts as admitted: anyone thaws its account.
+        let thaw = ix::thaw_holder(&issuer, &f.keys.pool, 0, &proto_tranche, &issuer);
+        let signer = f.issuer.insecure_clone();
+        f.chain.send(&[thaw], &[&signer]).await.unwrap();
+    }
     // The protocol's share goes only to the pool authority.
     let wrong = ix::sweep_market_fees(&f.keys, &m, &alice.base, &proto_tranche);
     f.expect_rejected(&[wrong], &[], SluiceError::WrongAccount, &[alice.base]).await;

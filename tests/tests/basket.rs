@@ -143,7 +143,7 @@ async fn constituents_are_admitted_only_within_their_rules() {
     let issuer = w.f.issuer.insecure_clone();
     let basket = [w.b.basket];
     // A junior needs explicit permission and at least a 20 % haircut.
-    let b2 = BasketKeys::new(&issuer.pubkey(), 2, w.f.keys.base_mint);
+    let b2 = BasketKeys::new(&issuer.pubkey(), 2, w.f.keys.base_mint, w.f.keys.base_token_program);
     let args = CreateBasketArgs { basket_id: 2, guardian: w.f.guardian.pubkey(), params: BasketParams::DEFAULT };
     w.f.chain.send(&[ix::create_basket(&issuer.pubkey(), &b2, args)], &[&issuer]).await.unwrap();
     for terms in [
@@ -164,11 +164,11 @@ async fn constituents_are_admitted_only_within_their_rules() {
     let mallory = w.f.investor(0, false).await;
     let theirs = ix::add_constituent(&mallory.wallet.pubkey(), &w.b, &w.f.keys, MEZZANINE, SENIOR_TERMS);
     w.f.expect_rejected(&[theirs], &[&mallory.wallet], SluiceError::NotAuthority, &basket).await;
-    // A mint that is not the named pool's tranche (here its base token).
-    let base = w.f.keys.base_mint;
+    // A mint that is not the named pool's tranche (here the basket's own token).
+    let foreign_mint = w.b.mint;
     let mut foreign = ix::add_constituent(&issuer.pubkey(), &w.b, &w.f.keys, MEZZANINE, SENIOR_TERMS);
-    foreign.accounts[3].pubkey = base;
-    foreign.accounts[4].pubkey = pda::basket_vault(&w.b.basket, &base);
+    foreign.accounts[3].pubkey = foreign_mint;
+    foreign.accounts[4].pubkey = pda::basket_vault(&w.b.basket, &foreign_mint);
     w.f.expect_rejected(&[foreign], &[&issuer], SluiceError::UnknownTranche, &basket).await;
 }
 
@@ -178,13 +178,27 @@ async fn a_permissioned_constituent_takes_only_members() {
     let alice = f.investor(20_000_000 * UNIT, true).await;
     f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
     let issuer = f.issuer.insecure_clone();
-    let keys = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
+    let keys = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint, f.keys.base_token_program);
     let add = ix::add_constituent(&issuer.pubkey(), &keys, &f.keys, SENIOR, SENIOR_TERMS);
     let b = create_basket(&mut f, &[add]).await;
-    // Alice's tokens, moved to a wallet the issuer never admitted.
+    // Alice's tokens cannot even reach a wallet the issuer never admitted: its account is
+    // frozen, and only a member's is thawed.
     let outsider = f.investor(0, false).await;
-    let moved = ix::token::transfer(&alice.tranches[0], &outsider.tranches[0], &alice.wallet.pubkey(), 1_000 * UNIT);
-    f.chain.send(&[moved], &[&alice.wallet]).await.unwrap();
+    let moved = ix::token::transfer(
+        &ix::TOKEN_2022,
+        &alice.tranches[0],
+        &outsider.tranches[0],
+        &alice.wallet.pubkey(),
+        1_000 * UNIT,
+    );
+    assert!(f.chain.send(&[moved], &[&alice.wallet]).await.is_err(), "a non-member's tranche account is frozen");
+    // The basket holds tranche tokens like any holder: the issuer admits it, then anyone
+    // thaws its vault.
+    let expires = f.now().await + 365 * 86_400;
+    f.set_member(&b.basket, expires).await.unwrap();
+    let vault = pda::basket_vault(&b.basket, &f.keys.tranche_mint(SENIOR));
+    let thaw = ix::thaw_holder(&alice.wallet.pubkey(), &f.keys.pool, SENIOR, &vault, &b.basket);
+    f.chain.send(&[thaw], &[&alice.wallet]).await.unwrap();
     let account = client::create_token_account(&mut f.chain, &b.mint, &outsider.wallet.pubkey()).await.unwrap();
     let (keys, basket) = (f.keys, b);
     let exchange = move |inv: &Investor, to: &Pubkey, member: Option<Pubkey>| {

@@ -122,7 +122,7 @@ async fn exchange_out_accepts_only_the_baskets_own_triples_in_order() {
     w.f.chain.send(&[w.exchange_in(&w.bob, &bob_basket, 1, 20_000 * UNIT)], &[&bob]).await.unwrap();
     // A second basket of the same tranches, with tokens of its own in its vaults.
     let issuer = w.f.issuer.insecure_clone();
-    let b2 = BasketKeys::new(&issuer.pubkey(), 2, w.f.keys.base_mint);
+    let b2 = BasketKeys::new(&issuer.pubkey(), 2, w.f.keys.base_mint, w.f.keys.base_token_program);
     let create = ix::create_basket(
         &issuer.pubkey(),
         &b2,
@@ -136,21 +136,21 @@ async fn exchange_out_accepts_only_the_baskets_own_triples_in_order() {
     let tokens = w.f.balance(&bob_basket).await / 2;
 
     let mut foreign = w.exchange_out(&w.bob, &bob_basket, tokens);
-    foreign.accounts[8].pubkey = other_vault;
+    foreign.accounts[9].pubkey = other_vault;
     w.f.expect_rejected(&[foreign], &[&bob], SluiceError::WrongAccount, &watched).await;
     // Swapped order: the junior's triple where the senior's belongs.
     let mut swapped = w.exchange_out(&w.bob, &bob_basket, tokens);
-    let (first, second) = swapped.accounts[8..14].split_at_mut(3);
+    let (first, second) = swapped.accounts[9..15].split_at_mut(3);
     first.swap_with_slice(second);
     w.f.expect_rejected(&[swapped], &[&bob], SluiceError::WrongAccount, &watched).await;
     // The right vault with the other constituent's mint.
     let mut mint = w.exchange_out(&w.bob, &bob_basket, tokens);
-    mint.accounts[9].pubkey = w.f.keys.tranche_mint(JUNIOR);
+    mint.accounts[10].pubkey = w.f.keys.tranche_mint(JUNIOR);
     w.f.expect_rejected(&[mint], &[&bob], SluiceError::WrongAccount, &watched).await;
     // The senior's triple twice, or a third triple.
     let mut twice = w.exchange_out(&w.bob, &bob_basket, tokens);
-    let senior_triple: Vec<_> = twice.accounts[8..11].to_vec();
-    twice.accounts[11..14].clone_from_slice(&senior_triple);
+    let senior_triple: Vec<_> = twice.accounts[9..12].to_vec();
+    twice.accounts[12..15].clone_from_slice(&senior_triple);
     w.f.expect_rejected(&[twice], &[&bob], SluiceError::WrongAccount, &watched).await;
     let mut three = w.exchange_out(&w.bob, &bob_basket, tokens);
     three.accounts.extend(senior_triple);
@@ -185,13 +185,13 @@ async fn a_basket_vault_as_destination_takes_nothing_from_the_basket() {
     let watched = w.watched();
     let tokens = w.f.balance(&bob_basket).await / 4;
     let mut cross = w.exchange_out(&w.bob, &bob_basket, tokens);
-    cross.accounts[10].pubkey = w.vault(JUNIOR);
+    cross.accounts[11].pubkey = w.vault(JUNIOR);
     let err = expect_failed(&mut w.f, &[cross], &[&bob], &watched).await;
     println!("cross-vault destination: {err}");
 
     let (value, supply) = (w.value().await, w.basket().await.supply);
     let mut own = w.exchange_out(&w.bob, &bob_basket, tokens);
-    own.accounts[10].pubkey = w.vault(SENIOR);
+    own.accounts[11].pubkey = w.vault(SENIOR);
     w.f.chain.send(&[own], &[&bob]).await.unwrap();
     let basket = w.basket().await;
     assert!(w.f.balance(&w.vault(SENIOR)).await >= basket.constituents[0].held);
@@ -216,8 +216,9 @@ async fn donations_and_an_emptied_basket_move_no_price() {
     let (eve, eve_basket) = w.newcomer(50_000 * UNIT, 0).await;
     w.f.chain.send(&[w.exchange_in(&eve, &eve_basket, 0, 2)], &[&eve.wallet]).await.unwrap();
     assert_eq!(w.basket().await.supply, 1);
-    let donate = ix::token::transfer(&eve.tranches[0], &w.vault(SENIOR), &eve.wallet.pubkey(), 10_000 * UNIT);
-    let donate_base = ix::token::transfer(&eve.base, &w.b.sleeve, &eve.wallet.pubkey(), UNIT / 2);
+    let donate =
+        ix::token::transfer(&ix::TOKEN_2022, &eve.tranches[0], &w.vault(SENIOR), &eve.wallet.pubkey(), 10_000 * UNIT);
+    let donate_base = ix::token::transfer(&ix::SPL_TOKEN, &eve.base, &w.b.sleeve, &eve.wallet.pubkey(), UNIT / 2);
     w.f.chain.send(&[donate, donate_base], &[&eve.wallet]).await.unwrap();
     assert_eq!(w.basket().await.sleeve_balance, 0);
     let value = w.value().await;
@@ -469,7 +470,7 @@ async fn the_junior_rule_cannot_be_dodged_with_a_foreign_pool() {
     let basket = [w.b.basket];
     let other = w.f.another_pool(9).await;
     for i in 0..3u8 {
-        let args = AddTrancheArgs { coupon_bps: 500, min_subordination_bps: 0 };
+        let args = AddTrancheArgs { coupon_bps: 500, min_subordination_bps: 0, metadata: tranche_metadata(0) };
         w.f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &other, i, args)], &[&issuer]).await.unwrap();
     }
     let loose = ConstituentArgs { haircut_bps: 0, cap_bps: 10_000, target_bps: 0, allow_junior: false, enabled: true };
@@ -506,7 +507,7 @@ async fn a_pool_on_another_base_token_cannot_join() {
     let args =
         CreatePoolArgs { pool_id: 42, guardian: w.f.guardian.pubkey(), publishers, params: default_params(false) };
     let other = client::create_pool(&mut w.f.chain, &issuer, &other_mint, args).await.unwrap();
-    let t = AddTrancheArgs { coupon_bps: 500, min_subordination_bps: 0 };
+    let t = AddTrancheArgs { coupon_bps: 500, min_subordination_bps: 0, metadata: tranche_metadata(0) };
     w.f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &other, 0, t.clone())], &[&issuer]).await.unwrap();
     w.f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &other, 1, t.clone())], &[&issuer]).await.unwrap();
     let add = ix::add_constituent(&issuer.pubkey(), &w.b, &other, SENIOR, SENIOR_TERMS);

@@ -38,10 +38,10 @@ fn price_held(v0: u64, s0: u64, v1: u64, s1: u64) -> bool {
     v1 as u128 * s0 as u128 >= v0 as u128 * s1 as u128
 }
 
-/// SPL Token `Burn` (instruction 8) of `amount` from `account`, signed by its owner: any
+/// Token-2022 `Burn` (instruction 8) of `amount` from `account`, signed by its owner: any
 /// holder may burn its own tokens without the program.
 fn spl_burn(account: &Pubkey, mint: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
-    let token_program = ix::token::transfer(account, account, owner, 0).program_id;
+    let token_program = ix::TOKEN_2022;
     let mut data = vec![8u8];
     data.extend_from_slice(&amount.to_le_bytes());
     Instruction {
@@ -400,7 +400,8 @@ async fn donations_to_the_vaults_go_to_the_lps_and_the_holders_never_the_donor()
     let (x0, y0) = mw.reserves().await;
     let (_, _, p0) = mw.books().await;
 
-    let donate = ix::token::transfer(&eve.t.token_account, &mw.m.token_vault, &eve.t.user, 15_000 * UNIT);
+    let donate =
+        ix::token::transfer(&ix::TOKEN_2022, &eve.t.token_account, &mw.m.token_vault, &eve.t.user, 15_000 * UNIT);
     mw.w.f.chain.send(&[donate], &[&eve.wallet]).await.unwrap();
     assert!((mw.market_price().await as u128) < trigger_of(p0));
     assert_eq!(mw.market().await.lp_supply, lp_supply);
@@ -422,7 +423,7 @@ async fn donations_to_the_vaults_go_to_the_lps_and_the_holders_never_the_donor()
     assert_eq!(mw.mint_supply().await, s1);
     assert_eq!(mw.reserves().await, (x - plan.quote.amount_out, y + plan.spend));
 
-    let donate = ix::token::transfer(&eve.t.base_account, &mw.m.base_vault, &eve.t.user, 5_000 * UNIT);
+    let donate = ix::token::transfer(&ix::SPL_TOKEN, &eve.t.base_account, &mw.m.base_vault, &eve.t.user, 5_000 * UNIT);
     mw.w.f.chain.send(&[donate], &[&eve.wallet]).await.unwrap();
     assert_eq!(mw.market().await.lp_supply, lp_supply);
     // Eve has no LP: she cannot take anything out.
@@ -453,8 +454,8 @@ async fn a_tiny_first_deposit_and_a_donation_do_not_steal_a_later_deposit() {
     mw.w.f.chain.send(&[seed], &[&eve.wallet]).await.unwrap();
     assert_eq!(mw.w.f.balance(&eve.t.lp_account.unwrap()).await, 1);
     assert_eq!(mw.market().await.lp_supply, 1_001);
-    let d1 = ix::token::transfer(&eve.t.token_account, &mw.m.token_vault, &eve.t.user, donation);
-    let d2 = ix::token::transfer(&eve.t.base_account, &mw.m.base_vault, &eve.t.user, donation);
+    let d1 = ix::token::transfer(&ix::TOKEN_2022, &eve.t.token_account, &mw.m.token_vault, &eve.t.user, donation);
+    let d2 = ix::token::transfer(&ix::SPL_TOKEN, &eve.t.base_account, &mw.m.base_vault, &eve.t.user, donation);
     mw.w.f.chain.send(&[d1, d2], &[&eve.wallet]).await.unwrap();
 
     // Bob deposits 50,000 of each at the share price: lp = ⌊budget · S / x⌋.
@@ -568,7 +569,7 @@ async fn splitting_a_sell_saves_no_band_fee_and_a_round_trip_loses() {
 
 async fn second_basket(mw: &mut MarketWorld) -> (BasketKeys, BasketMarketKeys) {
     let issuer = mw.w.f.issuer.insecure_clone();
-    let b2 = BasketKeys::new(&issuer.pubkey(), 2, mw.w.f.keys.base_mint);
+    let b2 = BasketKeys::new(&issuer.pubkey(), 2, mw.w.f.keys.base_mint, mw.w.f.keys.base_token_program);
     let args = CreateBasketArgs { basket_id: 2, guardian: mw.w.f.guardian.pubkey(), params: BasketParams::DEFAULT };
     mw.w.f.chain.send(&[ix::create_basket(&issuer.pubkey(), &b2, args)], &[&issuer]).await.unwrap();
     let m2 = BasketMarketKeys::new(&b2);
@@ -749,7 +750,8 @@ async fn buybacks_on_empty_one_sided_and_drained_markets() {
     let crank = mw.buyback_ix(u64::MAX).await;
     mw.w.f.expect_rejected(&[crank], &[], SluiceError::EmptyAmm, &mw.watched()).await;
     // One-sided: basket tokens donated into the empty market.
-    let donate = ix::token::transfer(&eve.t.token_account, &mw.m.token_vault, &eve.t.user, 1_000 * UNIT);
+    let donate =
+        ix::token::transfer(&ix::TOKEN_2022, &eve.t.token_account, &mw.m.token_vault, &eve.t.user, 1_000 * UNIT);
     mw.w.f.chain.send(&[donate], &[&eve.wallet]).await.unwrap();
     let crank = mw.buyback_ix(u64::MAX).await;
     mw.w.f.expect_rejected(&[crank], &[], SluiceError::EmptyAmm, &mw.watched()).await;

@@ -30,11 +30,11 @@ const TRANCHE_MINT: usize = 8;
 const VAULT: usize = 9;
 const HOLDER: usize = 10;
 const MEMBER: usize = 11;
-const SLUICE_PROGRAM: usize = 15;
+const SLUICE_PROGRAM: usize = 16;
 /// First remaining account (the first constituent's pool); the open queues follow the pools.
-const PRICED: usize = 16;
+const PRICED: usize = 17;
 /// First remaining account of `redeem_basket`.
-const REDEEM_PRICED: usize = 8;
+const REDEEM_PRICED: usize = 9;
 
 type Keeper = (Keypair, Pubkey);
 
@@ -81,7 +81,11 @@ async fn with_request() -> (BasketWorld, Vec<QueueKeys>, Keeper) {
 
 /// Bob in, and ten days of keeping: the sleeve is at its target, no request open.
 async fn filled() -> (BasketWorld, Vec<QueueKeys>, Keeper) {
-    let (mut w, queues, keeper) = sleeve_world().await;
+    filled_in(false).await
+}
+
+async fn filled_in(permissioned: bool) -> (BasketWorld, Vec<QueueKeys>, Keeper) {
+    let (mut w, queues, keeper) = sleeve_world_in(permissioned).await;
     bob_exchanges_in(&mut w).await;
     for _ in 0..10 {
         next_day(&mut w, &keeper, &queues).await;
@@ -382,9 +386,9 @@ async fn donations_to_the_sleeve_and_vaults_change_neither_value_price_nor_plan(
     w.f.deposit(&eve, JUNIOR, 100_000 * UNIT).await.unwrap();
     let e = eve.wallet.pubkey();
     let donations = [
-        ix::token::transfer(&eve.base, &w.b.sleeve, &e, 500_000 * UNIT),
-        ix::token::transfer(&eve.tranches[0], &w.vault(SENIOR), &e, 50_000 * UNIT),
-        ix::token::transfer(&eve.tranches[2], &w.vault(JUNIOR), &e, 50_000 * UNIT),
+        ix::token::transfer(&ix::SPL_TOKEN, &eve.base, &w.b.sleeve, &e, 500_000 * UNIT),
+        ix::token::transfer(&ix::TOKEN_2022, &eve.tranches[0], &w.vault(SENIOR), &e, 50_000 * UNIT),
+        ix::token::transfer(&ix::TOKEN_2022, &eve.tranches[2], &w.vault(JUNIOR), &e, 50_000 * UNIT),
     ];
     w.f.chain.send(&donations, &[&eve.wallet]).await.unwrap();
     let raw = w.f.chain.account(&w.b.basket).await.unwrap();
@@ -622,13 +626,15 @@ async fn redeem_refuses_stale_paused_and_crisis_and_a_paused_crank_only_collects
 /// issuer admits the basket, the deposit goes through at NAV.
 #[tokio::test]
 async fn a_deposit_into_a_permissioned_pool_needs_the_basket_to_be_a_member() {
-    let (mut w, queues, keeper) = filled().await;
+    let (mut w, queues, keeper) = filled_in(true).await;
     let issuer = w.f.issuer.insecure_clone();
     set_params(&mut w, BasketParams { sleeve_target_bps: 500, sleeve_band_bps: 100, ..BasketParams::DEFAULT }).await;
     let junior = ConstituentArgs { target_bps: 3_000, ..JUNIOR_TERMS };
     let tune = ix::update_constituent(&issuer.pubkey(), &w.b, &w.f.keys.pool, 1, junior);
     w.f.chain.send(&[tune], &[&issuer]).await.unwrap();
-    w.f.change_params(|p| p.permissioned = true).await;
+    // The issuer revokes the basket's membership.
+    let revoke = ix::revoke_member(&issuer.pubkey(), &w.f.keys.pool, &w.b.basket);
+    w.f.chain.send(&[revoke], &[&issuer]).await.unwrap();
     let now = w.f.now().await;
     let (_, action) = preview::basket_rebalance(&w.view().await, now).unwrap();
     assert!(matches!(action, RebalanceAction::Deposit { index: 1, .. }), "{action:?}");
@@ -792,7 +798,7 @@ async fn a_stale_constituent_elsewhere_cannot_pin_the_baskets_request_at_the_fro
     let issuer = w.f.issuer.insecure_clone();
     let other = w.f.another_pool(9).await;
     for i in 0..2u8 {
-        let t = AddTrancheArgs { coupon_bps: 500, min_subordination_bps: 0 };
+        let t = AddTrancheArgs { coupon_bps: 500, min_subordination_bps: 0, metadata: tranche_metadata(0) };
         w.f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &other, i, t)], &[&issuer]).await.unwrap();
     }
     let terms = ConstituentArgs { target_bps: 0, ..SENIOR_TERMS };

@@ -674,7 +674,7 @@ impl Harness {
         let senior_mint = f.keys.tranche_mint(SENIOR);
         let protocol_tranche =
             client::create_token_account(&mut f.chain, &senior_mint, &issuer.pubkey()).await.unwrap();
-        let basket = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint);
+        let basket = BasketKeys::new(&issuer.pubkey(), 1, f.keys.base_mint, f.keys.base_token_program);
         let create = ix::create_basket(
             &issuer.pubkey(),
             &basket,
@@ -1658,7 +1658,13 @@ impl Harness {
         }
         let amount = short + 1_000_000 * UNIT;
         let issuer = self.f.issuer.insecure_clone();
-        let ix = ix::token::mint_to(&self.f.keys.base_mint, &self.f.issuer_base, &issuer.pubkey(), amount);
+        let ix = ix::token::mint_to(
+            &self.f.keys.base_token_program,
+            &self.f.keys.base_mint,
+            &self.f.issuer_base,
+            &issuer.pubkey(),
+            amount,
+        );
         self.send("harness mint_to", &[ix], &[&issuer], Mode::Open, Effect::Mint { amount }).await;
     }
 
@@ -1747,7 +1753,7 @@ impl Harness {
                     if self.rng.chance(50) { (keys.vault, "donate to vault") } else { (reserve, "donate to reserve") };
                 self.send(
                     name,
-                    &[ix::token::transfer(&base, &to, &m.pubkey(), amount)],
+                    &[ix::token::transfer(&self.f.keys.base_token_program, &base, &to, &m.pubkey(), amount)],
                     &[&m],
                     Mode::Open,
                     Effect::None,
@@ -1759,14 +1765,16 @@ impl Harness {
                 if amount == 0 || amount > me.held[t] {
                     return;
                 }
-                let ix = ix::token::transfer(&tranches[t], &self.queues[t].escrow, &m.pubkey(), amount);
+                let ix =
+                    ix::token::transfer(&ix::TOKEN_2022, &tranches[t], &self.queues[t].escrow, &m.pubkey(), amount);
                 self.send("donate to escrow", &[ix], &[&m], Mode::Open, Effect::Donate { tranche: t, amount }).await;
             }
             3 if me.held[t] > 0 => {
                 // The dust wallet receives 1 raw unit and queues its whole balance.
                 let dust = self.wallets[DUST].wallet.insecure_clone();
                 let whole = self.last.wallets[DUST].held[t] + 1;
-                let give = ix::token::transfer(&tranches[t], &self.wallets[DUST].tranches[t], &m.pubkey(), 1);
+                let give =
+                    ix::token::transfer(&ix::TOKEN_2022, &tranches[t], &self.wallets[DUST].tranches[t], &m.pubkey(), 1);
                 let ixs = [give, self.request_ix(DUST, t, whole)];
                 self.send("1-unit request", &ixs, &[&m, &dust], Mode::Open, Effect::None).await;
             }

@@ -27,7 +27,8 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 const DAY: i64 = SECONDS_PER_DAY;
-const TOKEN_PROGRAM: Pubkey = anchor_lang::pubkey!("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
+/// Token-2022, the tranche mints' program.
+const TOKEN_PROGRAM: Pubkey = ix::TOKEN_2022;
 /// The fixture's tranches: (coupon, minimum subordination), senior first.
 const FIXTURE_TRANCHES: [(u16, u16); 3] = [(800, 2_000), (1_200, 1_000), (0, 0)];
 
@@ -112,7 +113,7 @@ async fn twin_pool(f: &mut Fixture, pool_id: u64) -> PoolKeys {
     let issuer = f.issuer.insecure_clone();
     let publisher = f.publisher.insecure_clone();
     for (i, (coupon_bps, min_subordination_bps)) in FIXTURE_TRANCHES.into_iter().enumerate() {
-        let args = AddTrancheArgs { coupon_bps, min_subordination_bps };
+        let args = AddTrancheArgs { coupon_bps, min_subordination_bps, metadata: tranche_metadata(0) };
         f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &keys, i as u8, args)], &[&issuer]).await.unwrap();
     }
     f.chain.send(&[ix::publish_rates(&publisher.pubkey(), &keys, rates(1, 800))], &[&publisher]).await.unwrap();
@@ -654,7 +655,7 @@ async fn hole_9_an_unowned_residual_goes_to_the_reserve_not_the_first_depositor(
     // A second pool whose senior needs no subordination, so its junior may leave entirely.
     let keys = f.another_pool(9).await;
     for (i, coupon_bps) in [800u16, 0].into_iter().enumerate() {
-        let args = AddTrancheArgs { coupon_bps, min_subordination_bps: 0 };
+        let args = AddTrancheArgs { coupon_bps, min_subordination_bps: 0, metadata: tranche_metadata(0) };
         f.chain.send(&[ix::add_tranche(&issuer.pubkey(), &keys, i as u8, args)], &[&issuer]).await.unwrap();
     }
     f.chain.send(&[ix::publish_rates(&publisher.pubkey(), &keys, rates(1, 800))], &[&publisher]).await.unwrap();

@@ -18,7 +18,8 @@ const DAY: i64 = SECONDS_PER_DAY;
 
 /// Moves `amount` raw tokens between two token accounts, signed by the source's owner.
 async fn transfer(f: &mut Fixture, owner: &Keypair, from: &sluice_sdk::Pubkey, to: &sluice_sdk::Pubkey, amount: u64) {
-    let ix = ix::token::transfer(from, to, &owner.pubkey(), amount);
+    let program = f.chain.account(from).await.unwrap().expect("token account").owner;
+    let ix = ix::token::transfer(&program, from, to, &owner.pubkey(), amount);
     f.chain.send(&[ix], &[owner]).await.unwrap();
 }
 

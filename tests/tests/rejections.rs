@@ -165,6 +165,8 @@ async fn deposit_membership_guards() {
     // Renewed, then revoked.
     let later = f.now().await + 1_000;
     f.set_member(&w.pubkey(), later).await.unwrap();
+    // Admitted after its accounts were made: they are thawed once, by anyone.
+    f.thaw(&bob).await;
     f.deposit(&bob, JUNIOR, UNIT).await.unwrap();
     let issuer = f.issuer.insecure_clone();
     f.chain.send(&[ix::revoke_member(&issuer.pubkey(), &f.keys.pool, &w.pubkey())], &[&issuer]).await.unwrap();
@@ -211,7 +213,12 @@ async fn authority_instructions_refuse_other_signers() {
     let receivable =
         AddReceivableArgs { face_value: UNIT, funded: UNIT, due_ts: due, risk_class: 0, document_hash: [0; 32] };
     let cases = vec![
-        ix::add_tranche(&m, &f.keys, 3, AddTrancheArgs { coupon_bps: 0, min_subordination_bps: 0 }),
+        ix::add_tranche(
+            &m,
+            &f.keys,
+            3,
+            AddTrancheArgs { coupon_bps: 0, min_subordination_bps: 0, metadata: tranche_metadata(0) },
+        ),
         ix::set_member(&m, &f.keys.pool, &m, due),
         ix::revoke_member(&m, &f.keys.pool, &alice.wallet.pubkey()),
         ix::add_receivable(&m, &f.keys, 1, &mallory_base, receivable),
@@ -310,7 +317,7 @@ async fn a_receivable_of_another_pool_is_refused() {
 async fn tranche_and_params_guards() {
     let (mut f, _) = funded().await;
     let issuer = f.issuer.insecure_clone();
-    let args = AddTrancheArgs { coupon_bps: 100, min_subordination_bps: 0 };
+    let args = AddTrancheArgs { coupon_bps: 100, min_subordination_bps: 0, metadata: tranche_metadata(0) };
     // Full (3 tranches) — and frozen by deposits; the count check comes first.
     f.expect_rejected(
         &[ix::add_tranche(&issuer.pubkey(), &f.keys, 3, args.clone())],

@@ -2,10 +2,11 @@
 //! the tests share.
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use sluice::instructions::CreatePoolArgs;
+use sluice::instructions::{CreatePoolArgs, TrancheMetadata};
 use sluice::state::{Book, Pool, RateOracle, Receivable, RedemptionQueue};
 
 use crate::chain::{Chain, ChainError};
@@ -82,26 +83,56 @@ pub async fn mint_supply<C: Chain>(chain: &mut C, mint: &Pubkey) -> Result<u64, 
     Ok(typed(mint, decode::mint(&data(chain, mint).await?))?.supply)
 }
 
-/// Creates an SPL mint controlled by `authority`; returns its address.
+/// The token program `mint` belongs to (classic SPL Token or Token-2022).
+pub async fn token_program_of<C: Chain>(chain: &mut C, mint: &Pubkey) -> Result<Pubkey, ChainError> {
+    match chain.account(mint).await? {
+        Some(a) if a.owner == ix::SPL_TOKEN || a.owner == ix::TOKEN_2022 => Ok(a.owner),
+        Some(_) => Err(ChainError::Decode(*mint, DecodeError::WrongType("mint"))),
+        None => Err(ChainError::MissingAccount(*mint)),
+    }
+}
+
+/// Creates a classic SPL mint controlled by `authority`; returns its address.
 pub async fn create_mint<C: Chain>(chain: &mut C, authority: &Pubkey, decimals: u8) -> Result<Pubkey, ChainError> {
+    create_mint_of(chain, &ix::SPL_TOKEN, authority, decimals).await
+}
+
+/// Creates a mint without extensions under `program`; returns its address.
+pub async fn create_mint_of<C: Chain>(
+    chain: &mut C,
+    program: &Pubkey,
+    authority: &Pubkey,
+    decimals: u8,
+) -> Result<Pubkey, ChainError> {
     let mint = Keypair::new();
     let lamports = chain.rent_exempt_minimum(ix::token::MINT_LEN).await?;
     let payer = chain.payer().pubkey();
-    chain.send(&ix::token::create_mint(&payer, &mint.pubkey(), authority, decimals, lamports), &[&mint]).await?;
+    let ixs = ix::token::create_mint(program, &payer, &mint.pubkey(), authority, decimals, lamports);
+    chain.send(&ixs, &[&mint]).await?;
     Ok(mint.pubkey())
 }
 
-/// Creates a token account for `mint` owned by `owner`; returns its address.
+/// Creates a token account for `mint` owned by `owner`, under the mint's program and with
+/// the extensions its mint requires; returns its address.
 pub async fn create_token_account<C: Chain>(
     chain: &mut C,
     mint: &Pubkey,
     owner: &Pubkey,
 ) -> Result<Pubkey, ChainError> {
+    let (program, space) = token_account_layout(chain, mint).await?;
     let account = Keypair::new();
-    let lamports = chain.rent_exempt_minimum(ix::token::ACCOUNT_LEN).await?;
+    let lamports = chain.rent_exempt_minimum(space).await?;
     let payer = chain.payer().pubkey();
-    chain.send(&ix::token::create_account(&payer, &account.pubkey(), mint, owner, lamports), &[&account]).await?;
+    let ixs = ix::token::create_account(&program, &payer, &account.pubkey(), mint, owner, space, lamports);
+    chain.send(&ixs, &[&account]).await?;
     Ok(account.pubkey())
+}
+
+/// The program and size of a new token account of `mint`.
+pub async fn token_account_layout<C: Chain>(chain: &mut C, mint: &Pubkey) -> Result<(Pubkey, usize), ChainError> {
+    let program = token_program_of(chain, mint).await?;
+    let extensions = typed(mint, decode::mint_extensions(&data(chain, mint).await?))?;
+    Ok((program, ix::token::account_len(&program, &extensions)))
 }
 
 pub async fn mint_to<C: Chain>(
@@ -111,7 +142,101 @@ pub async fn mint_to<C: Chain>(
     authority: &Keypair,
     amount: u64,
 ) -> Result<(), ChainError> {
-    chain.send(&[ix::token::mint_to(mint, to, &authority.pubkey(), amount)], &[authority]).await
+    let program = token_program_of(chain, mint).await?;
+    chain.send(&[ix::token::mint_to(&program, mint, to, &authority.pubkey(), amount)], &[authority]).await
+}
+
+/// The token metadata (name, symbol, URI) of a Sluice mint.
+pub async fn mint_metadata<C: Chain>(chain: &mut C, mint: &Pubkey) -> Result<TrancheMetadata, ChainError> {
+    typed(mint, decode::mint_metadata(&data(chain, mint).await?))
+}
+
+/// Whether a token account is frozen (a permissioned tranche account not yet thawed, or
+/// one whose owner's membership lapsed).
+pub async fn is_frozen<C: Chain>(chain: &mut C, account: &Pubkey) -> Result<bool, ChainError> {
+    Ok(typed(account, decode::token_account(&data(chain, account).await?))?.state == decode::AccountState::Frozen)
+}
+
+/// Whether `wallet` holds a live member record of `pool` at the chain's current time.
+pub async fn is_live_member<C: Chain>(chain: &mut C, pool: &Pubkey, wallet: &Pubkey) -> Result<bool, ChainError> {
+    let now = chain.now().await?;
+    Ok(member(chain, pool, wallet).await?.is_some_and(|m| m.is_live(now)))
+}
+
+/// What makes `account` (a token account of tranche `tranche` of `pool`, owned by `owner`,
+/// existing or created earlier in the same transaction) usable: `thaw_holder` when the pool
+/// is permissioned, the account is frozen or not there yet (new accounts start frozen) and
+/// `owner` is a live member; nothing otherwise (a permissionless pool's accounts are never
+/// frozen, and a lapsed owner's thaw would be refused: the instruction that needs the
+/// account then names the reason).
+pub async fn thaw_if_needed<C: Chain>(
+    chain: &mut C,
+    caller: &Pubkey,
+    pool: &Pool,
+    tranche: u8,
+    account: &Pubkey,
+    owner: &Pubkey,
+) -> Result<Vec<Instruction>, ChainError> {
+    if !pool.params.permissioned {
+        return Ok(vec![]);
+    }
+    let frozen = match chain.account(account).await? {
+        Some(a) => typed(account, decode::token_account(&a.data))?.state == decode::AccountState::Frozen,
+        None => true,
+    };
+    let address = PoolKeys::of(pool).pool;
+    if !frozen || !is_live_member(chain, &address, owner).await? {
+        return Ok(vec![]);
+    }
+    Ok(vec![ix::thaw_holder(caller, &address, tranche, account, owner)])
+}
+
+/// `owner`'s associated token account of tranche `tranche` (Token-2022), and the
+/// instructions that create it if missing (idempotently, `payer` pays) and thaw it when it
+/// needs it (`thaw_if_needed`).
+pub async fn tranche_account<C: Chain>(
+    chain: &mut C,
+    payer: &Pubkey,
+    pool: &Pool,
+    tranche: u8,
+    owner: &Pubkey,
+) -> Result<(Pubkey, Vec<Instruction>), ChainError> {
+    let mint = PoolKeys::of(pool).tranche_mint(tranche);
+    let account = ix::token::associated(&ix::TOKEN_2022, owner, &mint);
+    let mut ixs = vec![ix::token::create_associated(&ix::TOKEN_2022, payer, owner, &mint)];
+    ixs.extend(thaw_if_needed(chain, payer, pool, tranche, &account, owner).await?);
+    Ok((account, ixs))
+}
+
+/// `owner`'s frozen tranche token accounts in `pool`, as (tranche, account): its associated
+/// accounts and, when `owner` is a basket, its vaults of the pool's tranches.
+pub async fn frozen_tranche_accounts<C: Chain>(
+    chain: &mut C,
+    pool: &Pool,
+    owner: &Pubkey,
+) -> Result<Vec<(u8, Pubkey)>, ChainError> {
+    use anchor_lang::Discriminator;
+    let is_basket = chain
+        .account(owner)
+        .await?
+        .is_some_and(|a| a.owner == sluice::ID && a.data.starts_with(sluice::state::Basket::DISCRIMINATOR));
+    let keys = PoolKeys::of(pool);
+    let mut found = Vec::new();
+    for t in 0..pool.tranche_count {
+        let mint = keys.tranche_mint(t);
+        let mut candidates = vec![ix::token::associated(&ix::TOKEN_2022, owner, &mint)];
+        if is_basket {
+            candidates.push(crate::pda::basket_vault(owner, &mint));
+        }
+        for account in candidates {
+            if let Some(a) = chain.account(&account).await? {
+                if typed(&account, decode::token_account(&a.data))?.state == decode::AccountState::Frozen {
+                    found.push((t, account));
+                }
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Sets up redemption for `tranche`: allocates its queue and creates its escrow.
@@ -238,7 +363,8 @@ pub async fn create_pool<C: Chain>(
     args: CreatePoolArgs,
 ) -> Result<PoolKeys, ChainError> {
     let book = Keypair::new();
-    let keys = PoolKeys::new(&authority.pubkey(), args.pool_id, *base_mint, book.pubkey());
+    let base_token_program = token_program_of(chain, base_mint).await?;
+    let keys = PoolKeys::new(&authority.pubkey(), args.pool_id, *base_mint, base_token_program, book.pubkey());
     let lamports = chain.rent_exempt_minimum(Book::SPACE).await?;
     let payer = chain.payer().pubkey();
     chain

@@ -62,6 +62,7 @@ mod tests {
             &Default::default(),
             1,
             Default::default(),
+            crate::ix::SPL_TOKEN,
             Default::default(),
         ));
         assert_eq!(instruction_name(&reprice.data), Some("reprice"));

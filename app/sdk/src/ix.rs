@@ -13,6 +13,11 @@ use sluice::state::{Book, RedemptionQueue};
 
 use crate::pda;
 
+/// Token-2022: the program of every mint Sluice makes (tranches, basket tokens, LP tokens).
+pub const TOKEN_2022: Pubkey = anchor_spl::token_2022::ID;
+/// Classic SPL Token, the usual program of a base mint.
+pub const SPL_TOKEN: Pubkey = spl_token::ID;
+
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction { program_id: sluice::ID, accounts: accounts.to_account_metas(None), data: data.data() }
 }
@@ -22,20 +27,29 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
 pub struct PoolKeys {
     pub pool: Pubkey,
     pub base_mint: Pubkey,
+    /// The base mint's token program (classic SPL Token or Token-2022).
+    pub base_token_program: Pubkey,
     pub book: Pubkey,
     pub vault: Pubkey,
     pub oracle: Pubkey,
 }
 
 impl PoolKeys {
-    pub fn new(creator: &Pubkey, pool_id: u64, base_mint: Pubkey, book: Pubkey) -> PoolKeys {
+    /// The keys of a pool whose base mint belongs to `base_token_program`.
+    pub fn new(
+        creator: &Pubkey,
+        pool_id: u64,
+        base_mint: Pubkey,
+        base_token_program: Pubkey,
+        book: Pubkey,
+    ) -> PoolKeys {
         let pool = pda::pool(creator, pool_id);
-        PoolKeys { pool, base_mint, book, vault: pda::vault(&pool), oracle: pda::oracle(&pool) }
+        PoolKeys { pool, base_mint, base_token_program, book, vault: pda::vault(&pool), oracle: pda::oracle(&pool) }
     }
 
     /// The keys of a pool as read from its account.
     pub fn of(pool: &sluice::state::Pool) -> PoolKeys {
-        PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.book)
+        PoolKeys::new(&pool.creator, pool.pool_id, pool.base_mint, pool.base_token_program, pool.book)
     }
 
     pub fn tranche_mint(&self, index: u8) -> Pubkey {
@@ -58,7 +72,7 @@ pub fn create_pool(authority: &Pubkey, keys: &PoolKeys, args: CreatePoolArgs) ->
             vault: keys.vault,
             book: keys.book,
             oracle: keys.oracle,
-            token_program: spl_token::ID,
+            base_token_program: keys.base_token_program,
             system_program: system_program::ID,
         },
         data::CreatePool { args },
@@ -72,7 +86,7 @@ pub fn add_tranche(authority: &Pubkey, keys: &PoolKeys, index: u8, args: AddTran
             pool: keys.pool,
             base_mint: keys.base_mint,
             tranche_mint: keys.tranche_mint(index),
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
             system_program: system_program::ID,
         },
         data::AddTranche { args },
@@ -96,6 +110,52 @@ pub fn revoke_member(authority: &Pubkey, pool: &Pubkey, wallet: &Pubkey) -> Inst
         acc::RevokeMember { authority: *authority, pool: *pool, member: pda::member(pool, wallet) },
         data::RevokeMember {},
     )
+}
+
+pub fn set_tranche_metadata(
+    authority: &Pubkey,
+    keys: &PoolKeys,
+    tranche: u8,
+    metadata: TrancheMetadata,
+) -> Instruction {
+    build(
+        acc::SetTrancheMetadata {
+            authority: *authority,
+            pool: keys.pool,
+            tranche_mint: keys.tranche_mint(tranche),
+            token_program: TOKEN_2022,
+            system_program: system_program::ID,
+        },
+        data::SetTrancheMetadata { tranche, metadata },
+    )
+}
+
+fn holder_account(
+    caller: &Pubkey,
+    pool: &Pubkey,
+    tranche: u8,
+    account: &Pubkey,
+    owner: &Pubkey,
+) -> acc::SetHolderAccount {
+    acc::SetHolderAccount {
+        caller: *caller,
+        pool: *pool,
+        tranche_mint: pda::tranche_mint(pool, tranche),
+        holder_tokens: *account,
+        member: Some(pda::member(pool, owner)),
+        token_program: TOKEN_2022,
+    }
+}
+
+/// Thaws `account` (of tranche `tranche`, owned by `owner`) in a permissioned pool; anyone
+/// may send it once `owner` is a live member.
+pub fn thaw_holder(caller: &Pubkey, pool: &Pubkey, tranche: u8, account: &Pubkey, owner: &Pubkey) -> Instruction {
+    build(holder_account(caller, pool, tranche, account, owner), data::ThawHolder { tranche })
+}
+
+/// Freezes `account` once `owner`'s membership has lapsed; anyone may send it (keepers do).
+pub fn freeze_holder(caller: &Pubkey, pool: &Pubkey, tranche: u8, account: &Pubkey, owner: &Pubkey) -> Instruction {
+    build(holder_account(caller, pool, tranche, account, owner), data::FreezeHolder { tranche })
 }
 
 pub fn publish_rates(publisher: &Pubkey, keys: &PoolKeys, args: PublishRatesArgs) -> Instruction {
@@ -143,7 +203,7 @@ pub fn add_receivable(
             base_mint: keys.base_mint,
             vault: keys.vault,
             borrower_account: *borrower_account,
-            token_program: spl_token::ID,
+            base_token_program: keys.base_token_program,
             system_program: system_program::ID,
         },
         data::AddReceivable { args },
@@ -160,7 +220,7 @@ pub fn record_repayment(authority: &Pubkey, keys: &PoolKeys, index: u64, source:
             base_mint: keys.base_mint,
             vault: keys.vault,
             source: *source,
-            token_program: spl_token::ID,
+            base_token_program: keys.base_token_program,
         },
         data::RecordRepayment { args: RecordRepaymentArgs { amount } },
     )
@@ -213,7 +273,8 @@ pub fn deposit(
             member,
             escrow: reserve.map(|_| pda::escrow(&keys.pool, args.tranche)),
             reserve_vault: reserve,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
+            base_token_program: keys.base_token_program,
         },
         data::Deposit { args },
     )
@@ -259,7 +320,7 @@ pub fn init_redemption(authority: &Pubkey, keys: &PoolKeys, tranche: u8, queue: 
             tranche_mint: keys.tranche_mint(tranche),
             escrow: pda::escrow(&keys.pool, tranche),
             queue: *queue,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
             system_program: system_program::ID,
         },
         data::InitRedemption { tranche },
@@ -290,7 +351,7 @@ fn request_accounts(owner: &Pubkey, keys: &PoolKeys, q: &QueueKeys, owner_tokens
         tranche_mint: q.tranche_mint,
         owner_tokens: *owner_tokens,
         holder: pda::holder(&keys.pool, q.tranche, owner),
-        token_program: spl_token::ID,
+        token_program: TOKEN_2022,
         system_program: system_program::ID,
     }
 }
@@ -335,7 +396,8 @@ pub fn redeem_instant(
             holder_base: *holder_base,
             reserve_vault: reserve,
             holder_record: pda::holder(&keys.pool, args.tranche, holder),
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
+            base_token_program: keys.base_token_program,
             system_program: system_program::ID,
         },
         data::RedeemInstant { args },
@@ -362,7 +424,8 @@ pub fn process_batch(
             base_mint: keys.base_mint,
             vault: keys.vault,
             reserve_vault: reserve,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
+            base_token_program: keys.base_token_program,
         },
         data::ProcessBatch { tranche: q.tranche, max_requests },
     )
@@ -376,7 +439,7 @@ fn claim_accounts(caller: &Pubkey, keys: &PoolKeys, q: &QueueKeys, destination: 
         base_mint: keys.base_mint,
         vault: keys.vault,
         destination: *destination,
-        token_program: spl_token::ID,
+        base_token_program: keys.base_token_program,
     }
 }
 
@@ -417,7 +480,7 @@ pub fn claim_parked(
             base_mint: keys.base_mint,
             vault: keys.vault,
             destination: *destination,
-            token_program: spl_token::ID,
+            base_token_program: keys.base_token_program,
         },
         data::ClaimParked { tranche, id },
     )
@@ -447,7 +510,7 @@ pub fn init_reserve(authority: &Pubkey, keys: &PoolKeys) -> Instruction {
             pool: keys.pool,
             base_mint: keys.base_mint,
             reserve_vault: pda::reserve(&keys.pool),
-            token_program: spl_token::ID,
+            base_token_program: keys.base_token_program,
             system_program: system_program::ID,
         },
         data::InitReserve {},
@@ -461,7 +524,7 @@ fn move_reserve(authority: &Pubkey, keys: &PoolKeys, issuer_base: &Pubkey) -> ac
         base_mint: keys.base_mint,
         reserve_vault: pda::reserve(&keys.pool),
         issuer_base: *issuer_base,
-        token_program: spl_token::ID,
+        base_token_program: keys.base_token_program,
     }
 }
 
@@ -482,7 +545,8 @@ pub fn recycle_reserve(keys: &PoolKeys, q: &QueueKeys) -> Instruction {
             reserve_vault: pda::reserve(&keys.pool),
             escrow: q.escrow,
             tranche_mint: q.tranche_mint,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
+            base_token_program: keys.base_token_program,
         },
         data::RecycleReserve { tranche: q.tranche },
     )
@@ -517,7 +581,8 @@ pub fn create_amm(authority: &Pubkey, keys: &PoolKeys, m: &AmmKeys, params: slui
             lp_mint: m.lp_mint,
             tranche_vault: m.tranche_vault,
             base_vault: m.base_vault,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
+            base_token_program: keys.base_token_program,
             system_program: system_program::ID,
         },
         data::CreateAmm { tranche: m.tranche, params },
@@ -548,7 +613,8 @@ fn trade_accounts(keys: &PoolKeys, m: &AmmKeys, t: &Trader) -> acc::Trade {
         user_base: t.base_account,
         user_lp: t.lp_account,
         member: t.member,
-        token_program: spl_token::ID,
+        token_program: TOKEN_2022,
+        base_token_program: keys.base_token_program,
     }
 }
 
@@ -590,7 +656,8 @@ fn market_reserve(keys: &PoolKeys, m: &AmmKeys, protocol: Option<(Pubkey, Pubkey
         escrow: pda::escrow(&keys.pool, m.tranche),
         protocol_base: protocol.map(|p| p.0),
         protocol_tranche: protocol.map(|p| p.1),
-        token_program: spl_token::ID,
+        token_program: TOKEN_2022,
+        base_token_program: keys.base_token_program,
     }
 }
 
@@ -626,15 +693,37 @@ pub fn force_crisis(guardian: &Pubkey, pool: &Pubkey) -> Instruction {
     build(acc::ForceCrisis { guardian: *guardian, pool: *pool }, data::ForceCrisis {})
 }
 
-/// SPL Token helpers the pool's users need: a mint, token accounts, minting.
+/// Token helpers the pool's users need: mints, token accounts, minting, transfers. Each
+/// takes the token program of the mint it touches: `TOKEN_2022` for Sluice's own mints, the
+/// pool's `base_token_program` for the base.
 pub mod token {
     use super::*;
-    use anchor_spl::token::spl_token::instruction as spl;
+    use anchor_spl::token_2022::spl_token_2022::extension::ExtensionType;
+    use anchor_spl::token_2022::spl_token_2022::instruction as spl;
+    use anchor_spl::token_2022::spl_token_2022::state::{Account, Mint};
 
     pub const MINT_LEN: usize = 82;
     pub const ACCOUNT_LEN: usize = 165;
 
+    /// Bytes a token account of a mint with `mint_extensions` needs.
+    pub fn account_len(program: &Pubkey, mint_extensions: &[ExtensionType]) -> usize {
+        if *program == SPL_TOKEN {
+            return ACCOUNT_LEN;
+        }
+        let required = ExtensionType::get_required_init_account_extensions(mint_extensions);
+        ExtensionType::try_calculate_account_len::<Account>(&required).expect("known extensions")
+    }
+
+    /// Bytes a mint with `extensions` (initialized before the mint itself) needs.
+    pub fn mint_len(extensions: &[ExtensionType]) -> usize {
+        if extensions.is_empty() {
+            return MINT_LEN;
+        }
+        ExtensionType::try_calculate_account_len::<Mint>(extensions).expect("known extensions")
+    }
+
     pub fn create_mint(
+        program: &Pubkey,
         payer: &Pubkey,
         mint: &Pubkey,
         authority: &Pubkey,
@@ -642,50 +731,67 @@ pub mod token {
         lamports: u64,
     ) -> [Instruction; 2] {
         [
-            system_instruction::create_account(payer, mint, lamports, MINT_LEN as u64, &spl_token::ID),
-            spl::initialize_mint2(&spl_token::ID, mint, authority, None, decimals).expect("valid mint ix"),
+            system_instruction::create_account(payer, mint, lamports, MINT_LEN as u64, program),
+            spl::initialize_mint2(program, mint, authority, None, decimals).expect("valid mint ix"),
         ]
     }
 
+    /// Creates a token account of `space` bytes (see `account_len`).
     pub fn create_account(
+        program: &Pubkey,
         payer: &Pubkey,
         account: &Pubkey,
         mint: &Pubkey,
         owner: &Pubkey,
+        space: usize,
         lamports: u64,
     ) -> [Instruction; 2] {
         [
-            system_instruction::create_account(payer, account, lamports, ACCOUNT_LEN as u64, &spl_token::ID),
-            spl::initialize_account3(&spl_token::ID, account, mint, owner).expect("valid account ix"),
+            system_instruction::create_account(payer, account, lamports, space as u64, program),
+            spl::initialize_account3(program, account, mint, owner).expect("valid account ix"),
         ]
     }
 
-    pub fn mint_to(mint: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
-        spl::mint_to(&spl_token::ID, mint, to, authority, &[], amount).expect("valid mint_to ix")
+    pub fn mint_to(program: &Pubkey, mint: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {
+        spl::mint_to(program, mint, to, authority, &[], amount).expect("valid mint_to ix")
     }
 
-    /// A plain transfer between two accounts of one mint, signed by the source's owner.
-    pub fn transfer(from: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
-        spl::transfer(&spl_token::ID, from, to, owner, &[], amount).expect("valid transfer ix")
+    /// A plain transfer between two accounts of one mint, signed by the source's owner
+    /// (Sluice's mints and classic mints take it; a Token-2022 base may need `transfer_checked`).
+    pub fn transfer(program: &Pubkey, from: &Pubkey, to: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
+        #[allow(deprecated)]
+        spl::transfer(program, from, to, owner, &[], amount).expect("valid transfer ix")
     }
 
-    /// A wallet's associated token account for `mint`.
-    pub fn associated(wallet: &Pubkey, mint: &Pubkey) -> Pubkey {
-        anchor_spl::associated_token::get_associated_token_address(wallet, mint)
+    /// A transfer that names the mint and its decimals, as Token-2022 prefers.
+    #[allow(clippy::too_many_arguments)]
+    pub fn transfer_checked(
+        program: &Pubkey,
+        from: &Pubkey,
+        mint: &Pubkey,
+        to: &Pubkey,
+        owner: &Pubkey,
+        amount: u64,
+        decimals: u8,
+    ) -> Instruction {
+        spl::transfer_checked(program, from, mint, to, owner, &[], amount, decimals).expect("valid transfer ix")
+    }
+
+    /// A wallet's associated token account for `mint` under `program`.
+    pub fn associated(program: &Pubkey, wallet: &Pubkey, mint: &Pubkey) -> Pubkey {
+        anchor_spl::associated_token::get_associated_token_address_with_program_id(wallet, mint, program)
     }
 
     /// Creates `wallet`'s associated token account for `mint` unless it exists.
-    pub fn create_associated(payer: &Pubkey, wallet: &Pubkey, mint: &Pubkey) -> Instruction {
+    pub fn create_associated(program: &Pubkey, payer: &Pubkey, wallet: &Pubkey, mint: &Pubkey) -> Instruction {
         anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent(
-            payer,
-            wallet,
-            mint,
-            &spl_token::ID,
+            payer, wallet, mint, program,
         )
     }
 
-    /// A mint at an address derived from `base` and `seed`, so a re-run finds it again.
+    /// A classic SPL mint at an address derived from `base` and `seed`, so a re-run finds it.
     pub fn create_mint_with_seed(
+        program: &Pubkey,
         payer: &Pubkey,
         base: &Pubkey,
         seed: &str,
@@ -693,18 +799,10 @@ pub mod token {
         decimals: u8,
         lamports: u64,
     ) -> (Pubkey, [Instruction; 2]) {
-        let mint = Pubkey::create_with_seed(base, seed, &spl_token::ID).expect("seed within 32 bytes");
+        let mint = Pubkey::create_with_seed(base, seed, program).expect("seed within 32 bytes");
         let ixs = [
-            system_instruction::create_account_with_seed(
-                payer,
-                &mint,
-                base,
-                seed,
-                lamports,
-                MINT_LEN as u64,
-                &spl_token::ID,
-            ),
-            spl::initialize_mint2(&spl_token::ID, &mint, authority, None, decimals).expect("valid mint ix"),
+            system_instruction::create_account_with_seed(payer, &mint, base, seed, lamports, MINT_LEN as u64, program),
+            spl::initialize_mint2(program, &mint, authority, None, decimals).expect("valid mint ix"),
         ];
         (mint, ixs)
     }
@@ -717,12 +815,15 @@ pub struct BasketKeys {
     pub mint: Pubkey,
     pub sleeve: Pubkey,
     pub base_mint: Pubkey,
+    /// The base mint's token program (the basket's own mint is Token-2022).
+    pub base_token_program: Pubkey,
 }
 
 impl BasketKeys {
-    pub fn new(creator: &Pubkey, basket_id: u64, base_mint: Pubkey) -> BasketKeys {
+    pub fn new(creator: &Pubkey, basket_id: u64, base_mint: Pubkey, base_token_program: Pubkey) -> BasketKeys {
         let basket = pda::basket(creator, basket_id);
-        BasketKeys { basket, mint: pda::basket_mint(&basket), sleeve: pda::basket_sleeve(&basket), base_mint }
+        let (mint, sleeve) = (pda::basket_mint(&basket), pda::basket_sleeve(&basket));
+        BasketKeys { basket, mint, sleeve, base_mint, base_token_program }
     }
 }
 
@@ -734,7 +835,8 @@ pub fn create_basket(authority: &Pubkey, b: &BasketKeys, args: sluice::instructi
             base_mint: b.base_mint,
             basket_mint: b.mint,
             sleeve: b.sleeve,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
+            base_token_program: b.base_token_program,
             system_program: system_program::ID,
         },
         data::CreateBasket { args },
@@ -757,7 +859,7 @@ pub fn add_constituent(
             pool: keys.pool,
             tranche_mint: mint,
             vault: pda::basket_vault(&b.basket, &mint),
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
             system_program: system_program::ID,
         },
         data::AddConstituent { tranche, args },
@@ -804,7 +906,7 @@ pub fn exchange_in(
             holder_tranche: *holder_tranche,
             holder_basket: *holder_basket,
             member,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
         },
         data::ExchangeIn { args },
     );
@@ -822,7 +924,8 @@ fn basket_exit(holder: &Pubkey, b: &BasketKeys, holder_basket: &Pubkey, holder_b
         sleeve: b.sleeve,
         base_mint: b.base_mint,
         holder_base: *holder_base,
-        token_program: spl_token::ID,
+        token_program: TOKEN_2022,
+        base_token_program: b.base_token_program,
     }
 }
 
@@ -922,7 +1025,8 @@ fn rebalance_with(
             holder_record: pda::holder(&keys.pool, tranche, &b.basket),
             member,
             reserve_vault: reserve,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
+            base_token_program: keys.base_token_program,
             system_program: system_program::ID,
             sluice_program: sluice::ID,
         },
@@ -984,7 +1088,8 @@ pub fn create_basket_market(
             lp_mint: m.lp_mint,
             token_vault: m.token_vault,
             base_vault: m.base_vault,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
+            base_token_program: b.base_token_program,
             system_program: system_program::ID,
         },
         data::CreateBasketMarket { params },
@@ -1014,7 +1119,8 @@ fn basket_trade(b: &BasketKeys, m: &BasketMarketKeys, t: &BasketTrader) -> acc::
         user_tokens: t.token_account,
         user_base: t.base_account,
         user_lp: t.lp_account,
-        token_program: spl_token::ID,
+        token_program: TOKEN_2022,
+        base_token_program: b.base_token_program,
     }
 }
 
@@ -1064,7 +1170,8 @@ pub fn basket_buyback(b: &BasketKeys, m: &BasketMarketKeys, priced: &[Pubkey], m
             sleeve: b.sleeve,
             token_vault: m.token_vault,
             base_vault: m.base_vault,
-            token_program: spl_token::ID,
+            token_program: TOKEN_2022,
+            base_token_program: b.base_token_program,
         },
         data::BasketBuyback { max_base },
     );

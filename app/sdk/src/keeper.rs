@@ -96,7 +96,7 @@ impl Keeper {
         push_claims: bool,
     ) -> Keeper {
         let keys = PoolKeys::of(pool);
-        let base_mint = pool.base_mint;
+        let (base_mint, base_program) = (pool.base_mint, pool.base_token_program);
         let queues = pool
             .active_tranches()
             .iter()
@@ -104,10 +104,11 @@ impl Keeper {
             .filter(|(_, t)| t.queue != Pubkey::default())
             .map(|(i, t)| QueueKeys::new(&keys, i as u8, t.queue))
             .collect();
-        let claim_route = push_claims
-            .then(|| Box::new(move |owner: &Pubkey| Some(ix::token::associated(owner, &base_mint))) as ClaimRoute);
+        let claim_route = push_claims.then(|| {
+            Box::new(move |owner: &Pubkey| Some(ix::token::associated(&base_program, owner, &base_mint))) as ClaimRoute
+        });
         Keeper {
-            tip_account: ix::token::associated(&wallet.pubkey(), &pool.base_mint),
+            tip_account: ix::token::associated(&base_program, &wallet.pubkey(), &pool.base_mint),
             wallet,
             keys,
             queues,
@@ -139,7 +140,61 @@ pub fn overdue_due(pool: &sluice::state::Pool, receivables: &[sluice::state::Rec
     due
 }
 
+/// A tranche token account of a permissioned pool the keeper found: its tranche, address
+/// and owner, and whether it is frozen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HolderAccount {
+    pub tranche: u8,
+    pub account: Pubkey,
+    pub owner: Pubkey,
+    pub frozen: bool,
+}
+
+/// The holder accounts `freeze_holder` would freeze at `now`: in a permissioned pool, every
+/// thawed account whose owner has no live member record among `members` (the pool's member
+/// records: a revoked member has none, an expired one is no longer live). The pool's own
+/// accounts (escrows, market vaults) are never frozen; a permissionless pool has nothing to
+/// freeze.
+pub fn holders_to_freeze(
+    pool_address: &Pubkey,
+    pool: &sluice::state::Pool,
+    accounts: &[HolderAccount],
+    members: &[sluice::state::Member],
+    now: i64,
+) -> Vec<HolderAccount> {
+    if !pool.params.permissioned {
+        return vec![];
+    }
+    let live = |owner: &Pubkey| members.iter().any(|m| m.pool == *pool_address && m.wallet == *owner && m.is_live(now));
+    accounts.iter().filter(|a| !a.frozen && a.owner != *pool_address && !live(&a.owner)).copied().collect()
+}
+
+/// Refusals that mean a holder account changed between our read and our send: frozen by
+/// another keeper, or its owner admitted again.
+pub const FREEZE_RACE_ERRORS: [SluiceError; 2] = [SluiceError::HolderAlreadyFrozen, SluiceError::HolderStillMember];
+
 impl Keeper {
+    /// Sends `freeze_holder` for each lapsed holder account, one a transaction so an
+    /// account another keeper froze first (or whose owner was admitted again) costs only its
+    /// own crank. Returns (frozen, raced).
+    pub async fn freeze_holders<C: Chain>(
+        &self,
+        chain: &mut C,
+        lapsed: &[HolderAccount],
+    ) -> Result<(u32, u32), ChainError> {
+        let caller = self.wallet.pubkey();
+        let (mut frozen, mut raced) = (0, 0);
+        for h in lapsed {
+            let ix = ix::freeze_holder(&caller, &self.keys.pool, h.tranche, &h.account, &h.owner);
+            match chain.send(&[ix], &[&self.wallet]).await {
+                Ok(()) => frozen += 1,
+                Err(e) if FREEZE_RACE_ERRORS.iter().any(|r| e.is(*r)) || is_race(&e) => raced += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((frozen, raced))
+    }
+
     /// Sends `write_down_overdue` for each index, one a transaction so a receivable another
     /// keeper wrote down first costs only its own crank. Returns (sent, raced).
     pub async fn write_down_overdue<C: Chain>(&self, chain: &mut C, indices: &[u64]) -> Result<(u32, u32), ChainError> {
@@ -367,7 +422,8 @@ pub async fn tend_basket<C: Chain>(
     let now = chain.now().await?;
     let mut view = client::basket_view(chain, address).await?;
     let b = &view.basket;
-    let keys = BasketKeys::new(&b.creator, b.basket_id, b.base_mint);
+    let base_token_program = client::token_program_of(chain, &b.base_mint).await?;
+    let keys = BasketKeys::new(&b.creator, b.basket_id, b.base_mint, base_token_program);
 
     // Fresh NAVs first: every crank prices the whole basket.
     let mut repriced = false;

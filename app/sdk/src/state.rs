@@ -1,8 +1,11 @@
 //! Decoding of Sluice and SPL Token accounts from raw account data.
 
-use anchor_lang::solana_program::program_pack::Pack;
 use anchor_lang::{AccountDeserialize, Discriminator};
-use anchor_spl::token::spl_token;
+pub use anchor_spl::token_2022::spl_token_2022::extension::ExtensionType;
+use anchor_spl::token_2022::spl_token_2022::extension::{BaseStateWithExtensions, StateWithExtensions};
+pub use anchor_spl::token_2022::spl_token_2022::state::{Account as TokenAccount, AccountState, Mint};
+use anchor_spl::token_interface::spl_token_metadata_interface::state::TokenMetadata;
+use sluice::instructions::TrancheMetadata;
 use sluice::state::{Book, Member, Pool, RateOracle, Receivable, RedemptionQueue};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -67,12 +70,33 @@ pub fn book(data: &[u8]) -> Result<Box<Book>, DecodeError> {
     Ok(boxed_copy(&data[8..]))
 }
 
-pub fn token_account(data: &[u8]) -> Result<spl_token::state::Account, DecodeError> {
-    spl_token::state::Account::unpack(data).map_err(|_| DecodeError::WrongType("token account"))
+/// A token account of either token program (Token-2022 accounts may carry extensions).
+pub fn token_account(data: &[u8]) -> Result<TokenAccount, DecodeError> {
+    StateWithExtensions::<TokenAccount>::unpack(data)
+        .map(|s| s.base)
+        .map_err(|_| DecodeError::WrongType("token account"))
 }
 
-pub fn mint(data: &[u8]) -> Result<spl_token::state::Mint, DecodeError> {
-    spl_token::state::Mint::unpack(data).map_err(|_| DecodeError::WrongType("mint"))
+/// A mint of either token program.
+pub fn mint(data: &[u8]) -> Result<Mint, DecodeError> {
+    StateWithExtensions::<Mint>::unpack(data).map(|s| s.base).map_err(|_| DecodeError::WrongType("mint"))
+}
+
+/// The token metadata (name, symbol, URI) a Token-2022 mint holds in itself.
+pub fn mint_metadata(data: &[u8]) -> Result<TrancheMetadata, DecodeError> {
+    let state = StateWithExtensions::<Mint>::unpack(data).map_err(|_| DecodeError::WrongType("mint"))?;
+    let m =
+        state.get_variable_len_extension::<TokenMetadata>().map_err(|_| DecodeError::WrongType("token metadata"))?;
+    Ok(TrancheMetadata { name: m.name, symbol: m.symbol, uri: m.uri })
+}
+
+/// The extensions a Token-2022 mint carries (none for a classic mint).
+pub fn mint_extensions(data: &[u8]) -> Result<Vec<ExtensionType>, DecodeError> {
+    if data.len() <= 82 {
+        return Ok(vec![]);
+    }
+    let state = StateWithExtensions::<Mint>::unpack(data).map_err(|_| DecodeError::WrongType("mint"))?;
+    state.get_extension_types().map_err(|_| DecodeError::WrongType("mint"))
 }
 
 #[cfg(test)]

@@ -160,4 +160,32 @@ pub enum SluiceError {
     PullOnlyRequest,
     #[msg("The basket has tokens outstanding but no value")]
     BasketWorthless,
+    #[msg("Wrong token program: base tokens move under the base mint's program, Sluice's mints under Token-2022")]
+    WrongTokenProgram,
+    #[msg("The base mint charges (or can be set to charge) a transfer fee, which would break the pool's accounting")]
+    BaseMintTransferFee,
+    #[msg("The base mint has (or can be given) a transfer hook, which runs foreign code on every transfer")]
+    BaseMintTransferHook,
+    #[msg("The base mint allows confidential transfers or mints, which the pool cannot account for")]
+    BaseMintConfidential,
+    #[msg("The base mint is non-transferable")]
+    BaseMintNonTransferable,
+    #[msg("The base mint has a permanent delegate, who could move the pool's cash")]
+    BaseMintPermanentDelegate,
+    #[msg("The base mint's accounts start frozen")]
+    BaseMintDefaultFrozen,
+    #[msg("Tranche metadata: name 1-64 bytes, symbol 1-16 bytes, URI at most 200 bytes")]
+    InvalidMetadata,
+    #[msg("Whether a pool is permissioned is fixed once it has a tranche (its mints are made for it)")]
+    PermissionedFixed,
+    #[msg("Only a permissioned pool's tranche accounts are frozen and thawed")]
+    NotPermissioned,
+    #[msg("The token account is not frozen")]
+    HolderNotFrozen,
+    #[msg("The token account is already frozen")]
+    HolderAlreadyFrozen,
+    #[msg("The account's owner is a live member of the pool; it is not frozen")]
+    HolderStillMember,
+    #[msg("The pool's own accounts are never frozen")]
+    PoolAccountNotFreezable,
 }

@@ -17,6 +17,26 @@ pub struct TrancheAdded {
 }
 
 #[event]
+pub struct TrancheMetadataSet {
+    pub pool: Pubkey,
+    pub tranche: u8,
+    pub mint: Pubkey,
+    pub name: String,
+    pub symbol: String,
+    pub uri: String,
+}
+
+/// A permissioned tranche account was thawed (`frozen: false`) or frozen (`frozen: true`).
+#[event]
+pub struct HolderAccountSet {
+    pub pool: Pubkey,
+    pub tranche: u8,
+    pub account: Pubkey,
+    pub owner: Pubkey,
+    pub frozen: bool,
+}
+
+#[event]
 pub struct MemberSet {
     pub pool: Pubkey,
     pub wallet: Pubkey,

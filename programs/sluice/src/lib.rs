@@ -37,6 +37,22 @@ pub mod sluice {
         RevokeMember::revoke_member(ctx)
     }
 
+    pub fn set_tranche_metadata(
+        ctx: Context<SetTrancheMetadata>,
+        tranche: u8,
+        metadata: TrancheMetadata,
+    ) -> Result<()> {
+        SetTrancheMetadata::set_tranche_metadata(ctx, tranche, metadata)
+    }
+
+    pub fn thaw_holder(ctx: Context<SetHolderAccount>, tranche: u8) -> Result<()> {
+        SetHolderAccount::thaw_holder(ctx, tranche)
+    }
+
+    pub fn freeze_holder(ctx: Context<SetHolderAccount>, tranche: u8) -> Result<()> {
+        SetHolderAccount::freeze_holder(ctx, tranche)
+    }
+
     pub fn publish_rates(ctx: Context<PublishRates>, args: PublishRatesArgs) -> Result<()> {
         PublishRates::publish_rates(ctx, args)
     }

@@ -11,7 +11,7 @@
 //!   reprice, because funding swapped cash for a receivable only the DCF can value.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use super::token_moves;
 use crate::error::SluiceError;
@@ -50,12 +50,14 @@ pub struct AddReceivable<'info> {
         bump
     )]
     pub receivable: Box<Account<'info, Receivable>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = borrower_account.mint == base_mint.key() @ SluiceError::WrongAccount)]
-    pub borrower_account: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub borrower_account: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The base mint's token program (classic SPL Token or Token-2022).
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
@@ -108,7 +110,7 @@ impl AddReceivable<'_> {
 
         token_moves::pool_transfer(
             &accounts.pool,
-            &accounts.token_program,
+            accounts.base_token_program.key(),
             &accounts.vault,
             &accounts.base_mint,
             accounts.borrower_account.to_account_info(),

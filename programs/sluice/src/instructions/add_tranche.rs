@@ -4,11 +4,16 @@
 //! - Refused once any tranche has tokens out (`TranchesFrozen`), beyond three tranches
 //!   (`TooManyTranches`), or with a coupon above 50 % / subordination above 100 %
 //!   (`InvalidParams`).
-//! - Creates the tranche mint `["tranche_mint", pool, index]` with the base mint's
-//!   decimals and the pool PDA as mint authority.
+//! - Creates the tranche mint `["tranche_mint", pool, index]` under Token-2022 with the base
+//!   mint's decimals, the pool PDA as mint authority and the token metadata `args.metadata`
+//!   (`InvalidMetadata` beyond the lengths in `mints`); in a permissioned pool the mint is
+//!   frozen-by-default with the pool as freeze authority (see `mints::create_tranche_mint`).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::Mint;
+
+use super::mints::{self, NewTrancheMint, TrancheMetadata};
 
 use crate::error::SluiceError;
 use crate::events::TrancheAdded;
@@ -21,6 +26,7 @@ pub const MAX_COUPON_BPS: u16 = 5_000;
 pub struct AddTrancheArgs {
     pub coupon_bps: u16,
     pub min_subordination_bps: u16,
+    pub metadata: TrancheMetadata,
 }
 
 #[derive(Accounts)]
@@ -29,17 +35,12 @@ pub struct AddTranche<'info> {
     pub authority: Signer<'info>,
     #[account(mut, has_one = authority @ SluiceError::NotAuthority, has_one = base_mint @ SluiceError::WrongAccount)]
     pub pool: Box<Account<'info, Pool>>,
-    pub base_mint: Box<Account<'info, Mint>>,
-    #[account(
-        init,
-        payer = authority,
-        seeds = [b"tranche_mint", pool.key().as_ref(), &[pool.tranche_count]],
-        bump,
-        mint::decimals = base_mint.decimals,
-        mint::authority = pool,
-    )]
-    pub tranche_mint: Box<Account<'info, Mint>>,
-    pub token_program: Program<'info, Token>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
+    /// Created here (see `mints::create_tranche_mint`).
+    /// CHECK: the PDA address is checked by `seeds`; the account must still be empty.
+    #[account(mut, seeds = [b"tranche_mint", pool.key().as_ref(), &[pool.tranche_count]], bump)]
+    pub tranche_mint: UncheckedAccount<'info>,
+    pub token_program: Program<'info, Token2022>,
     pub system_program: Program<'info, System>,
 }
 
@@ -51,13 +52,29 @@ impl AddTranche<'_> {
             args.coupon_bps <= MAX_COUPON_BPS && args.min_subordination_bps as u32 <= crate::math::time::BPS,
             SluiceError::InvalidParams
         );
-        Ok(())
+        args.metadata.validate()
     }
 
     #[access_control(ctx.accounts.validate(&args))]
     pub fn add_tranche(ctx: Context<Self>, args: AddTrancheArgs) -> Result<()> {
+        let a = &ctx.accounts;
+        let index = a.pool.tranche_count;
+        let pool_key = a.pool.key();
+        let bump = [ctx.bumps.tranche_mint];
+        let seeds: [&[u8]; 4] = [b"tranche_mint", pool_key.as_ref(), &[index], &bump];
+        mints::create_tranche_mint(
+            NewTrancheMint {
+                payer: &a.authority.to_account_info(),
+                pool: &a.pool,
+                mint: &a.tranche_mint.to_account_info(),
+                mint_seeds: &seeds,
+                token_program: &a.token_program.to_account_info(),
+                system_program: &a.system_program.to_account_info(),
+            },
+            a.base_mint.decimals,
+            &args.metadata,
+        )?;
         let pool = &mut ctx.accounts.pool;
-        let index = pool.tranche_count;
         pool.tranches[index as usize] = Tranche {
             mint: ctx.accounts.tranche_mint.key(),
             coupon_bps: args.coupon_bps,

@@ -21,7 +21,8 @@
 //!   for liquidity changes, that an LP share's value did not fall (`AmmInvariantViolated`).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{self as token, Burn, Mint, TokenAccount, TokenInterface};
 
 use super::token_moves;
 use crate::error::SluiceError;
@@ -42,16 +43,18 @@ pub struct CreateAmm<'info> {
     pub pool: Box<Account<'info, Pool>>,
     #[account(init, payer = authority, space = 8 + Amm::INIT_SPACE, seeds = [Amm::SEED, pool.key().as_ref(), &[tranche]], bump)]
     pub amm: Box<Account<'info, Amm>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(constraint = pool.active_tranches().get(tranche as usize).map(|t| t.mint) == Some(tranche_mint.key()) @ SluiceError::UnknownTranche)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(init, payer = authority, seeds = [b"amm_lp", amm.key().as_ref()], bump, mint::decimals = base_mint.decimals, mint::authority = pool)]
-    pub lp_mint: Box<Account<'info, Mint>>,
+    pub lp_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(init, payer = authority, seeds = [b"amm_tranche", amm.key().as_ref()], bump, token::mint = tranche_mint, token::authority = pool)]
-    pub tranche_vault: Box<Account<'info, TokenAccount>>,
-    #[account(init, payer = authority, seeds = [b"amm_base", amm.key().as_ref()], bump, token::mint = base_mint, token::authority = pool)]
-    pub base_vault: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub tranche_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(init, payer = authority, seeds = [b"amm_base", amm.key().as_ref()], bump, token::mint = base_mint, token::authority = pool, token::token_program = base_token_program)]
+    pub base_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
@@ -79,6 +82,7 @@ impl CreateAmm<'_> {
             bump: ctx.bumps.amm,
         });
         a.pool.market_mask |= 1 << tranche;
+        token_moves::thaw_pool_account(&a.pool, a.token_program.key(), &a.tranche_vault, &a.tranche_mint)?;
         a.pool.invariant()?;
         a.amm.invariant()
     }
@@ -98,26 +102,28 @@ pub struct Trade<'info> {
         has_one = lp_mint @ SluiceError::WrongAccount,
     )]
     pub amm: Box<Account<'info, Amm>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(constraint = pool.tranches[amm.tranche as usize].mint == tranche_mint.key() @ SluiceError::WrongAccount)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub lp_mint: Box<Account<'info, Mint>>,
+    pub lp_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub tranche_vault: Box<Account<'info, TokenAccount>>,
+    pub tranche_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
-    pub base_vault: Box<Account<'info, TokenAccount>>,
+    pub base_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = user_tranche.mint == tranche_mint.key() && user_tranche.owner == user.key() @ SluiceError::WrongAccount)]
-    pub user_tranche: Box<Account<'info, TokenAccount>>,
+    pub user_tranche: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = user_base.mint == base_mint.key() && user_base.owner == user.key() @ SluiceError::WrongAccount)]
-    pub user_base: Box<Account<'info, TokenAccount>>,
+    pub user_base: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Needed for liquidity changes only.
     #[account(mut, constraint = user_lp.mint == lp_mint.key() && user_lp.owner == user.key() @ SluiceError::WrongAccount)]
-    pub user_lp: Option<Box<Account<'info, TokenAccount>>>,
+    pub user_lp: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     /// The user's member record in a permissioned pool.
     /// CHECK: verified by `Member::require_live`.
     pub member: Option<UncheckedAccount<'info>>,
-    pub token_program: Program<'info, Token>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -150,7 +156,7 @@ impl<'info> Trade<'info> {
         let user = self.user.to_account_info();
         if tranche_amount > 0 {
             token_moves::user_transfer(
-                &self.token_program,
+                self.token_program.key(),
                 user.clone(),
                 &self.user_tranche,
                 &self.tranche_mint,
@@ -160,7 +166,7 @@ impl<'info> Trade<'info> {
         }
         if base_amount > 0 {
             token_moves::user_transfer(
-                &self.token_program,
+                self.base_token_program.key(),
                 user,
                 &self.user_base,
                 &self.base_mint,
@@ -175,7 +181,7 @@ impl<'info> Trade<'info> {
         if tranche_amount > 0 {
             token_moves::pool_transfer(
                 &self.pool,
-                &self.token_program,
+                self.token_program.key(),
                 &self.tranche_vault,
                 &self.tranche_mint,
                 self.user_tranche.to_account_info(),
@@ -185,7 +191,7 @@ impl<'info> Trade<'info> {
         if base_amount > 0 {
             token_moves::pool_transfer(
                 &self.pool,
-                &self.token_program,
+                self.base_token_program.key(),
                 &self.base_vault,
                 &self.base_mint,
                 self.user_base.to_account_info(),
@@ -242,7 +248,7 @@ impl<'info> Trade<'info> {
             (x, y, lp)
         };
         a.pay_in(tranche_in, base_in)?;
-        token_moves::pool_mint(&a.pool, &a.token_program, &a.lp_mint, user_lp, minted)?;
+        token_moves::pool_mint(&a.pool, a.token_program.key(), &a.lp_mint, user_lp, minted)?;
         a.amm.lp_supply += if supply == 0 { minted + MIN_LIQUIDITY } else { minted };
         let after = a.check_after(before, Some(supply))?;
         let now = Clock::get()?.unix_timestamp;
@@ -358,24 +364,26 @@ pub struct MarketReserve<'info> {
         has_one = base_vault @ SluiceError::WrongAccount,
     )]
     pub amm: Box<Account<'info, Amm>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(constraint = pool.tranches[amm.tranche as usize].mint == tranche_mint.key() @ SluiceError::WrongAccount)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub tranche_vault: Box<Account<'info, TokenAccount>>,
+    pub tranche_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
-    pub base_vault: Box<Account<'info, TokenAccount>>,
+    pub base_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
-    pub reserve_vault: Box<Account<'info, TokenAccount>>,
+    pub reserve_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = escrow.key() == pool.tranches[amm.tranche as usize].escrow @ SluiceError::RedemptionNotReady)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
     /// For `sweep_market_fees`: the pool authority's token accounts that receive the
     /// protocol's fee shares.
     #[account(mut, constraint = protocol_base.owner == pool.authority && protocol_base.mint == base_mint.key() @ SluiceError::WrongAccount)]
-    pub protocol_base: Option<Box<Account<'info, TokenAccount>>>,
+    pub protocol_base: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     #[account(mut, constraint = protocol_tranche.owner == pool.authority && protocol_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount)]
-    pub protocol_tranche: Option<Box<Account<'info, TokenAccount>>>,
-    pub token_program: Program<'info, Token>,
+    pub protocol_tranche: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 /// What `reserve_buyback` would do now on a market with curve reserves `reserves`.
@@ -443,7 +451,7 @@ impl MarketReserve<'_> {
 
         token_moves::pool_transfer(
             &a.pool,
-            &a.token_program,
+            a.base_token_program.key(),
             &a.reserve_vault,
             &a.base_mint,
             a.base_vault.to_account_info(),
@@ -451,7 +459,7 @@ impl MarketReserve<'_> {
         )?;
         token_moves::pool_transfer(
             &a.pool,
-            &a.token_program,
+            a.token_program.key(),
             &a.tranche_vault,
             &a.tranche_mint,
             a.escrow.to_account_info(),
@@ -510,14 +518,14 @@ impl MarketReserve<'_> {
         let protocol_base = a.protocol_base.as_ref().ok_or(SluiceError::WrongAccount)?.to_account_info();
         let protocol_tranche = a.protocol_tranche.as_ref().ok_or(SluiceError::WrongAccount)?.to_account_info();
         let moves = [
-            (&a.base_vault, &a.base_mint, a.reserve_vault.to_account_info(), rb),
-            (&a.tranche_vault, &a.tranche_mint, a.escrow.to_account_info(), rt),
-            (&a.base_vault, &a.base_mint, protocol_base, pb),
-            (&a.tranche_vault, &a.tranche_mint, protocol_tranche, pt),
+            (a.base_token_program.key(), &a.base_vault, &a.base_mint, a.reserve_vault.to_account_info(), rb),
+            (a.token_program.key(), &a.tranche_vault, &a.tranche_mint, a.escrow.to_account_info(), rt),
+            (a.base_token_program.key(), &a.base_vault, &a.base_mint, protocol_base, pb),
+            (a.token_program.key(), &a.tranche_vault, &a.tranche_mint, protocol_tranche, pt),
         ];
-        for (from, mint, to, amount) in moves {
+        for (program, from, mint, to, amount) in moves {
             if amount > 0 {
-                token_moves::pool_transfer(&a.pool, &a.token_program, from, mint, to, amount)?;
+                token_moves::pool_transfer(&a.pool, program, from, mint, to, amount)?;
             }
         }
         let amm = &mut a.amm;

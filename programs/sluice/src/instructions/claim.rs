@@ -1,6 +1,7 @@
 //! Specification: `claim` / `push_claims`
 //! - `claim(tranche, id)`: the request's owner (`NotRequestOwner`) pulls its claimable
-//!   value to any base-token account it names. Nothing claimable: `NothingToClaim`.
+//!   value to any base-token account it names — in a permissioned pool only to one it owns
+//!   (`WrongAccount`), so value leaves a member's redemption only to that member. Nothing claimable: `NothingToClaim`.
 //! - `push_claims(tranche, ids)`: anyone (a keeper) pays out up to 24 requests; the
 //!   remaining accounts hold one destination per id. A destination that is missing, closed,
 //!   frozen, of another mint or not owned by the request's owner is skipped, never failing
@@ -8,8 +9,7 @@
 //! - Finished requests leave the front of the queue.
 
 use anchor_lang::prelude::*;
-use anchor_lang::solana_program::program_pack::Pack;
-use anchor_spl::token::{spl_token, Mint, Token, TokenAccount};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use super::request_redemption::tranche_of;
 use super::token_moves;
@@ -28,18 +28,24 @@ pub struct Claim<'info> {
     pub pool: Box<Account<'info, Pool>>,
     #[account(mut, constraint = queue.key() == tranche_of(&pool, tranche)?.queue @ SluiceError::WrongAccount)]
     pub queue: AccountLoader<'info, RedemptionQueue>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Destination for `claim`; ignored by `push_claims`.
-    #[account(mut, constraint = destination.mint == base_mint.key() @ SluiceError::WrongAccount)]
-    pub destination: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    #[account(
+        mut,
+        constraint = destination.mint == base_mint.key() @ SluiceError::WrongAccount,
+        constraint = !pool.params.permissioned || destination.owner == caller.key() @ SluiceError::WrongAccount,
+    )]
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The base mint's token program (classic SPL Token or Token-2022).
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 impl<'info> Claim<'info> {
     fn pay(&self, to: AccountInfo<'info>, amount: u64) -> Result<()> {
-        token_moves::pool_transfer(&self.pool, &self.token_program, &self.vault, &self.base_mint, to, amount)
+        token_moves::pool_transfer(&self.pool, self.base_token_program.key(), &self.vault, &self.base_mint, to, amount)
     }
 
     /// Zeroes the request's claimable value and books it out of the pool.
@@ -83,7 +89,7 @@ impl<'info> Claim<'info> {
                     _ => continue,
                 }
             };
-            if !payable(dest, &a.base_mint.key(), &owner) {
+            if !payable(dest, &a.pool.base_token_program, &a.base_mint.key(), &owner) {
                 continue;
             }
             let (_, amount) = a.take_claimable(tranche, *id, None)?;
@@ -98,14 +104,23 @@ impl<'info> Claim<'info> {
     }
 }
 
-/// A live, unfrozen token account of `mint` owned by `owner`: a transfer to it cannot fail.
-fn payable(info: &AccountInfo, mint: &Pubkey, owner: &Pubkey) -> bool {
-    if info.owner != &spl_token::ID || !info.is_writable {
+/// A live, unfrozen token account of `mint` owned by `owner` that takes transfers without a
+/// memo: a transfer to it cannot fail. Token-2022 accounts are read with their extensions.
+fn payable(info: &AccountInfo, token_program: &Pubkey, mint: &Pubkey, owner: &Pubkey) -> bool {
+    use anchor_spl::token_2022::spl_token_2022::extension::{memo_transfer, StateWithExtensions};
+    use anchor_spl::token_2022::spl_token_2022::state::{Account, AccountState};
+    if info.owner != token_program || !info.is_writable {
         return false;
     }
     let Ok(data) = info.try_borrow_data() else { return false };
-    match spl_token::state::Account::unpack(&data) {
-        Ok(acc) => acc.mint == *mint && acc.owner == *owner && acc.state == spl_token::state::AccountState::Initialized,
+    // The classic layout is the prefix of a Token-2022 account, so one parser reads both.
+    match StateWithExtensions::<Account>::unpack(&data) {
+        Ok(acc) => {
+            acc.base.mint == *mint
+                && acc.base.owner == *owner
+                && acc.base.state == AccountState::Initialized
+                && !memo_transfer::memo_required(&acc)
+        }
         Err(_) => false,
     }
 }

@@ -4,11 +4,16 @@
 //!   for `base_mint`, a rate oracle `["oracle", pool]`, and the pre-allocated, zeroed
 //!   book account (created by the client in the same transaction).
 //! - `params` must pass `PoolParams::validate`; otherwise `InvalidParams`.
+//! - `base_mint` may belong to classic SPL Token or Token-2022 (`base_token_program` is its
+//!   program, `WrongTokenProgram`); a Token-2022 mint whose extensions would break the books
+//!   is refused with the extension's own error (`mints::check_base_mint`).
 //! - The pool starts Normal, unpaused, with no tranches, no cash and a dirty NAV.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+use super::mints;
+use crate::error::SluiceError;
 use crate::events::PoolCreated;
 use crate::state::*;
 
@@ -33,7 +38,7 @@ pub struct CreatePool<'info> {
         bump
     )]
     pub pool: Box<Account<'info, Pool>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(
         init,
         payer = authority,
@@ -41,8 +46,9 @@ pub struct CreatePool<'info> {
         bump,
         token::mint = base_mint,
         token::authority = pool,
+        token::token_program = base_token_program,
     )]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(zero)]
     pub book: AccountLoader<'info, Book>,
     #[account(
@@ -53,12 +59,14 @@ pub struct CreatePool<'info> {
         bump
     )]
     pub oracle: Box<Account<'info, RateOracle>>,
-    pub token_program: Program<'info, Token>,
+    #[account(constraint = base_token_program.key() == *base_mint.to_account_info().owner @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
 impl CreatePool<'_> {
     fn validate(&self, args: &CreatePoolArgs) -> Result<()> {
+        mints::check_base_mint(&self.base_mint.to_account_info())?;
         args.params.validate()
     }
 
@@ -86,6 +94,7 @@ impl CreatePool<'_> {
             pending_authority: Pubkey::default(),
             guardian: args.guardian,
             base_mint: accounts.base_mint.key(),
+            base_token_program: accounts.base_token_program.key(),
             vault: accounts.vault.key(),
             book: accounts.book.key(),
             oracle: accounts.oracle.key(),

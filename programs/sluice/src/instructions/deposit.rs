@@ -23,7 +23,8 @@
 //!   minted. The pool's part raises the tranche's value, claim and principal, NAV and cash.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use super::token_moves;
 use crate::error::SluiceError;
@@ -49,17 +50,17 @@ pub struct Deposit<'info> {
         has_one = base_mint @ SluiceError::WrongAccount,
     )]
     pub pool: Box<Account<'info, Pool>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(
         mut,
         constraint = depositor_base.mint == base_mint.key() @ SluiceError::WrongAccount,
         constraint = depositor_base.owner == depositor.key() @ SluiceError::WrongAccount,
     )]
-    pub depositor_base: Box<Account<'info, TokenAccount>>,
+    pub depositor_base: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Where the tranche tokens go: any account of the tranche mint except the pool's own
     /// (escrow, market vaults), whose balances the pool accounts for.
     #[account(
@@ -67,7 +68,7 @@ pub struct Deposit<'info> {
         constraint = depositor_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount,
         constraint = depositor_tranche.owner != pool.key() @ SluiceError::WrongAccount,
     )]
-    pub depositor_tranche: Box<Account<'info, TokenAccount>>,
+    pub depositor_tranche: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Required when the pool is permissioned: `["member", pool, depositor]`. Checked by
     /// hand so that a missing or foreign record reads as `NotMember`, not a decoding error.
     /// CHECK: address, owner and contents are verified by `Member::require_live`.
@@ -75,10 +76,12 @@ pub struct Deposit<'info> {
     /// Required while the buy-back reserve holds tokens of this tranche: they are sold
     /// first, from the tranche escrow, and the reserve is paid for them.
     #[account(mut, constraint = Some(escrow.key()) == pool.active_tranches().get(args.tranche as usize).map(|t| t.escrow) @ SluiceError::WrongAccount)]
-    pub escrow: Option<Box<Account<'info, TokenAccount>>>,
+    pub escrow: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     #[account(mut, constraint = reserve_vault.key() == pool.reserve_vault @ SluiceError::WrongAccount)]
-    pub reserve_vault: Option<Box<Account<'info, TokenAccount>>>,
-    pub token_program: Program<'info, Token>,
+    pub reserve_vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 impl Deposit<'_> {
@@ -90,7 +93,13 @@ impl Deposit<'_> {
             _ => return err!(SluiceError::UnownedValue),
         };
         let orphan = self.pool.tranches[i].value;
-        token_moves::pool_mint(&self.pool, &self.token_program, &self.tranche_mint, escrow.to_account_info(), orphan)?;
+        token_moves::pool_mint(
+            &self.pool,
+            self.token_program.key(),
+            &self.tranche_mint,
+            escrow.to_account_info(),
+            orphan,
+        )?;
         let t = &mut self.pool.tranches[i];
         t.supply = orphan;
         t.reserve_tokens = t.reserve_tokens.checked_add(orphan).ok_or(SluiceError::MathOverflow)?;
@@ -160,7 +169,7 @@ impl Deposit<'_> {
         let (minted, to_pool) = (tokens - from_reserve, args.amount - to_reserve);
         let pay = |to, amount: u64| {
             token_moves::user_transfer(
-                &a.token_program,
+                a.base_token_program.key(),
                 a.depositor.to_account_info(),
                 &a.depositor_base,
                 &a.base_mint,
@@ -173,7 +182,7 @@ impl Deposit<'_> {
             let reserve = a.reserve_vault.as_ref().ok_or(SluiceError::WrongAccount)?;
             token_moves::pool_transfer(
                 &a.pool,
-                &a.token_program,
+                a.token_program.key(),
                 escrow,
                 &a.tranche_mint,
                 a.depositor_tranche.to_account_info(),
@@ -185,7 +194,7 @@ impl Deposit<'_> {
         if minted > 0 {
             token_moves::pool_mint(
                 &a.pool,
-                &a.token_program,
+                a.token_program.key(),
                 &a.tranche_mint,
                 a.depositor_tranche.to_account_info(),
                 minted,

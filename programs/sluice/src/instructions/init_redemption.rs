@@ -5,8 +5,10 @@
 //! - Unknown tranche (`UnknownTranche`); a tranche already set up (`AlreadySetUp`).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{Mint, TokenAccount};
 
+use super::token_moves;
 use crate::error::SluiceError;
 use crate::state::*;
 
@@ -18,7 +20,7 @@ pub struct InitRedemption<'info> {
     #[account(mut, has_one = authority @ SluiceError::NotAuthority)]
     pub pool: Box<Account<'info, Pool>>,
     #[account(constraint = pool.tranches.get(tranche as usize).map(|t| t.mint) == Some(tranche_mint.key()) @ SluiceError::WrongAccount)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
     /// `init_if_needed` so that a repeat reaches `validate` and reads as `AlreadySetUp`.
     #[account(
         init_if_needed,
@@ -28,10 +30,10 @@ pub struct InitRedemption<'info> {
         token::mint = tranche_mint,
         token::authority = pool,
     )]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(zero)]
     pub queue: AccountLoader<'info, RedemptionQueue>,
-    pub token_program: Program<'info, Token>,
+    pub token_program: Program<'info, Token2022>,
     pub system_program: Program<'info, System>,
 }
 
@@ -52,6 +54,7 @@ impl InitRedemption<'_> {
         let t = &mut a.pool.tranches[tranche as usize];
         t.queue = a.queue.key();
         t.escrow = a.escrow.key();
+        token_moves::thaw_pool_account(&a.pool, a.token_program.key(), &a.escrow, &a.tranche_mint)?;
         a.pool.invariant()
     }
 }

@@ -13,7 +13,7 @@
 //!   it names; the record closes and its rent returns to whoever parked it.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use super::request_redemption::tranche_of;
 use super::token_moves;
@@ -88,12 +88,18 @@ pub struct ClaimParked<'info> {
     /// CHECK: receives the record's rent; must be the recorded payer (`has_one`).
     #[account(mut)]
     pub payer: UncheckedAccount<'info>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = destination.mint == base_mint.key() @ SluiceError::WrongAccount)]
-    pub destination: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(
+        mut,
+        constraint = destination.mint == base_mint.key() @ SluiceError::WrongAccount,
+        constraint = !pool.params.permissioned || destination.owner == owner.key() @ SluiceError::WrongAccount,
+    )]
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The base mint's token program (classic SPL Token or Token-2022).
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 impl ClaimParked<'_> {
@@ -102,7 +108,7 @@ impl ClaimParked<'_> {
         let amount = a.parked.amount;
         token_moves::pool_transfer(
             &a.pool,
-            &a.token_program,
+            a.base_token_program.key(),
             &a.vault,
             &a.base_mint,
             a.destination.to_account_info(),

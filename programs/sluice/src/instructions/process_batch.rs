@@ -34,7 +34,8 @@
 //! - Each call emits `BatchProcessed`; the batch closes when every tranche is done.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use super::request_redemption::tranche_of;
 use super::token_moves;
@@ -55,22 +56,24 @@ pub struct ProcessBatch<'info> {
     pub cranker: Signer<'info>,
     /// Where the keeper tip goes.
     #[account(mut, constraint = cranker_base.mint == pool.base_mint @ SluiceError::WrongAccount)]
-    pub cranker_base: Box<Account<'info, TokenAccount>>,
+    pub cranker_base: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, has_one = vault @ SluiceError::WrongAccount, has_one = base_mint @ SluiceError::WrongAccount)]
     pub pool: Box<Account<'info, Pool>>,
     #[account(mut, constraint = queue.key() == tranche_of(&pool, tranche)?.queue @ SluiceError::WrongAccount)]
     pub queue: AccountLoader<'info, RedemptionQueue>,
     #[account(mut, constraint = escrow.key() == tranche_of(&pool, tranche)?.escrow @ SluiceError::WrongAccount)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = tranche_mint.key() == tranche_of(&pool, tranche)?.mint @ SluiceError::WrongAccount)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The buy-back reserve; needed when the batch has the reserve buy (Stress, Crisis).
     #[account(mut, constraint = reserve_vault.key() == pool.reserve_vault @ SluiceError::WrongAccount)]
-    pub reserve_vault: Option<Box<Account<'info, TokenAccount>>>,
-    pub token_program: Program<'info, Token>,
+    pub reserve_vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 /// What the reserve pays for tokens worth `value`: NAV less the buy-back discount, floored.
@@ -243,13 +246,13 @@ impl ProcessBatch<'_> {
         drop(queue);
 
         if f.tokens > 0 {
-            token_moves::pool_burn(&a.pool, &a.token_program, &a.tranche_mint, &a.escrow, f.tokens)?;
+            token_moves::pool_burn(&a.pool, a.token_program.key(), &a.tranche_mint, &a.escrow, f.tokens)?;
         }
         if f.cost > 0 {
             let reserve = a.reserve_vault.as_ref().ok_or(SluiceError::WrongAccount)?;
             token_moves::pool_transfer(
                 &a.pool,
-                &a.token_program,
+                a.base_token_program.key(),
                 reserve,
                 &a.base_mint,
                 a.vault.to_account_info(),
@@ -285,7 +288,7 @@ impl ProcessBatch<'_> {
             pool.batch.tip_paid += tip;
             token_moves::pool_transfer(
                 &a.pool,
-                &a.token_program,
+                a.base_token_program.key(),
                 &a.vault,
                 &a.base_mint,
                 a.cranker_base.to_account_info(),

@@ -8,7 +8,7 @@
 //! - Outstanding zero → `Repaid`. Cash rises; the NAV is marked dirty.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use super::token_moves;
 use crate::error::SluiceError;
@@ -35,12 +35,14 @@ pub struct RecordRepayment<'info> {
     pub book: AccountLoader<'info, Book>,
     #[account(mut, has_one = pool @ SluiceError::WrongAccount)]
     pub receivable: Box<Account<'info, Receivable>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = source.mint == base_mint.key() @ SluiceError::WrongAccount)]
-    pub source: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub source: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The base mint's token program (classic SPL Token or Token-2022).
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 impl RecordRepayment<'_> {
@@ -55,7 +57,7 @@ impl RecordRepayment<'_> {
     pub fn record_repayment(ctx: Context<Self>, args: RecordRepaymentArgs) -> Result<()> {
         let a = ctx.accounts;
         token_moves::user_transfer(
-            &a.token_program,
+            a.base_token_program.key(),
             a.authority.to_account_info(),
             &a.source,
             &a.base_mint,

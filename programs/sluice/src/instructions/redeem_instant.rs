@@ -11,9 +11,12 @@
 //!   spent; a junior exit that breaks a senior tranche's subordination once the open
 //!   batch's grants are paid too (`SubordinationBreached`); payout below `min_out`
 //!   (`PayoutBelowMinimum`).
+//! - A lapsed holder's frozen account (permissioned pool) still redeems: the pool thaws it
+//!   for the burn and freezes it again; base goes to `holder_base`, which the holder owns.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Burn, Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{self as token, Burn, Mint, TokenAccount, TokenInterface};
 
 use super::token_moves;
 use crate::error::SluiceError;
@@ -36,26 +39,31 @@ pub struct RedeemInstant<'info> {
     pub holder: Signer<'info>,
     #[account(mut, has_one = vault @ SluiceError::WrongAccount, has_one = base_mint @ SluiceError::WrongAccount)]
     pub pool: Box<Account<'info, Pool>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         constraint = pool.active_tranches().get(args.tranche as usize).map(|t| t.mint) == Some(tranche_mint.key())
             @ SluiceError::WrongAccount
     )]
-    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(
         mut,
         constraint = holder_tokens.mint == tranche_mint.key() @ SluiceError::WrongAccount,
         constraint = holder_tokens.owner == holder.key() @ SluiceError::WrongAccount,
     )]
-    pub holder_tokens: Box<Account<'info, TokenAccount>>,
-    #[account(mut, constraint = holder_base.mint == base_mint.key() @ SluiceError::WrongAccount)]
-    pub holder_base: Box<Account<'info, TokenAccount>>,
+    pub holder_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// Where the base goes; in a permissioned pool an account the holder owns.
+    #[account(
+        mut,
+        constraint = holder_base.mint == base_mint.key() @ SluiceError::WrongAccount,
+        constraint = !pool.params.permissioned || holder_base.owner == holder.key() @ SluiceError::WrongAccount,
+    )]
+    pub holder_base: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The buy-back reserve, which takes its share of the fee; required once it exists.
     #[account(mut, constraint = reserve_vault.key() == pool.reserve_vault @ SluiceError::WrongAccount)]
-    pub reserve_vault: Option<Box<Account<'info, TokenAccount>>>,
+    pub reserve_vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     /// The holder's limits in this tranche: the instant threshold holds per holder and 24 h.
     #[account(
         init_if_needed,
@@ -65,7 +73,9 @@ pub struct RedeemInstant<'info> {
         bump,
     )]
     pub holder_record: Box<Account<'info, HolderRecord>>,
-    pub token_program: Program<'info, Token>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
@@ -112,20 +122,22 @@ impl RedeemInstant<'_> {
         let (value, fee) = ctx.accounts.validate(&args)?;
         let now = Clock::get()?.unix_timestamp;
         let a = ctx.accounts;
-        token::burn(
-            CpiContext::new(
-                a.token_program.key(),
-                Burn {
-                    mint: a.tranche_mint.to_account_info(),
-                    from: a.holder_tokens.to_account_info(),
-                    authority: a.holder.to_account_info(),
-                },
-            ),
-            args.tokens,
-        )?;
+        token_moves::while_thawed(&a.pool, a.token_program.key(), &a.holder_tokens, &a.tranche_mint, || {
+            token::burn(
+                CpiContext::new(
+                    a.token_program.key(),
+                    Burn {
+                        mint: a.tranche_mint.to_account_info(),
+                        from: a.holder_tokens.to_account_info(),
+                        authority: a.holder.to_account_info(),
+                    },
+                ),
+                args.tokens,
+            )
+        })?;
         token_moves::pool_transfer(
             &a.pool,
-            &a.token_program,
+            a.base_token_program.key(),
             &a.vault,
             &a.base_mint,
             a.holder_base.to_account_info(),
@@ -141,7 +153,7 @@ impl RedeemInstant<'_> {
             if share > 0 {
                 token_moves::pool_transfer(
                     &a.pool,
-                    &a.token_program,
+                    a.base_token_program.key(),
                     &a.vault,
                     &a.base_mint,
                     reserve.to_account_info(),

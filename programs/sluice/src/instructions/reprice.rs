@@ -9,7 +9,7 @@
 //! - Cost does not depend on the number of receivables (`docs/compute-units.md`).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::TokenAccount;
+use anchor_spl::token_interface::TokenAccount;
 
 use crate::error::SluiceError;
 use crate::events::Repriced;
@@ -28,7 +28,7 @@ pub struct Reprice<'info> {
     pub pool: Box<Account<'info, Pool>>,
     pub book: AccountLoader<'info, Book>,
     pub oracle: Box<Account<'info, RateOracle>>,
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
 }
 
 impl Reprice<'_> {

@@ -11,6 +11,8 @@
 //!   threshold, and a holder's ninth request of a window counts as large in any case. Ten
 //!   requests of 10,000 are paid like one of 100,000. (Splitting across wallets is not
 //!   stopped here; in permissioned pools every wallet is a known member.)
+//! - In a permissioned pool a lapsed holder's frozen account still redeems: the pool thaws
+//!   it for the move into escrow (or a cancel's return) and freezes it again.
 //! - A request whose owner is a Sluice account (a basket, signing as its PDA) is
 //!   pull-only: `push_claims` skips it and `park_claim` refuses it; the owner collects.
 //! - `cancel_redemption(tranche, id)`: the owner (`NotRequestOwner`) takes back every token
@@ -22,7 +24,8 @@
 //!   grant the remaining requests share.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{Mint, TokenAccount};
 
 use super::token_moves;
 use crate::error::SluiceError;
@@ -40,16 +43,16 @@ pub struct RequestRedemption<'info> {
     #[account(mut, constraint = queue.key() == tranche_of(&pool, tranche)?.queue @ SluiceError::WrongAccount)]
     pub queue: AccountLoader<'info, RedemptionQueue>,
     #[account(mut, constraint = escrow.key() == tranche_of(&pool, tranche)?.escrow @ SluiceError::WrongAccount)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(constraint = tranche_mint.key() == tranche_of(&pool, tranche)?.mint @ SluiceError::WrongAccount)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
     /// The owner's tranche tokens: where they come from, and where a cancel returns them.
     #[account(
         mut,
         constraint = owner_tokens.mint == tranche_mint.key() @ SluiceError::WrongAccount,
         constraint = owner_tokens.owner == owner.key() @ SluiceError::WrongAccount,
     )]
-    pub owner_tokens: Box<Account<'info, TokenAccount>>,
+    pub owner_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The owner's limits in this tranche (created on first use, at the owner's expense).
     #[account(
         init_if_needed,
@@ -59,7 +62,7 @@ pub struct RequestRedemption<'info> {
         bump,
     )]
     pub holder: Box<Account<'info, HolderRecord>>,
-    pub token_program: Program<'info, Token>,
+    pub token_program: Program<'info, Token2022>,
     pub system_program: Program<'info, System>,
 }
 
@@ -85,14 +88,16 @@ impl RequestRedemption<'_> {
     #[access_control(ctx.accounts.validate(tranche, tokens))]
     pub fn request_redemption(ctx: Context<Self>, tranche: u8, tokens: u64) -> Result<()> {
         let a = ctx.accounts;
-        token_moves::user_transfer(
-            &a.token_program,
-            a.owner.to_account_info(),
-            &a.owner_tokens,
-            &a.tranche_mint,
-            a.escrow.to_account_info(),
-            tokens,
-        )?;
+        token_moves::while_thawed(&a.pool, a.token_program.key(), &a.owner_tokens, &a.tranche_mint, || {
+            token_moves::user_transfer(
+                a.token_program.key(),
+                a.owner.to_account_info(),
+                &a.owner_tokens,
+                &a.tranche_mint,
+                a.escrow.to_account_info(),
+                tokens,
+            )
+        })?;
 
         let now = Clock::get()?.unix_timestamp;
         let pool_key = a.pool.key();
@@ -193,14 +198,16 @@ impl RequestRedemption<'_> {
         queue.pop_done(t, 16);
         drop(queue);
 
-        token_moves::pool_transfer(
-            &a.pool,
-            &a.token_program,
-            &a.escrow,
-            &a.tranche_mint,
-            a.owner_tokens.to_account_info(),
-            returned,
-        )?;
+        token_moves::while_thawed(&a.pool, a.token_program.key(), &a.owner_tokens, &a.tranche_mint, || {
+            token_moves::pool_transfer(
+                &a.pool,
+                a.token_program.key(),
+                &a.escrow,
+                &a.tranche_mint,
+                a.owner_tokens.to_account_info(),
+                returned,
+            )
+        })?;
         a.pool.invariant()?;
         a.escrow.reload()?;
         a.pool.check_escrow(tranche as usize, a.escrow.amount)?;

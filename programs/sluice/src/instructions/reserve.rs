@@ -11,7 +11,8 @@
 //!   The reserve's buying happens in `process_batch` (Stress and Crisis).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use super::request_redemption::tranche_of;
 use super::token_moves;
@@ -37,7 +38,7 @@ pub struct InitReserve<'info> {
     pub authority: Signer<'info>,
     #[account(mut, has_one = authority @ SluiceError::NotAuthority, has_one = base_mint @ SluiceError::WrongAccount)]
     pub pool: Box<Account<'info, Pool>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(
         init,
         payer = authority,
@@ -45,9 +46,11 @@ pub struct InitReserve<'info> {
         bump,
         token::mint = base_mint,
         token::authority = pool,
+        token::token_program = base_token_program,
     )]
-    pub reserve_vault: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub reserve_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
@@ -71,13 +74,14 @@ pub struct MoveReserve<'info> {
         has_one = reserve_vault @ SluiceError::WrongAccount,
     )]
     pub pool: Box<Account<'info, Pool>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub reserve_vault: Box<Account<'info, TokenAccount>>,
+    pub reserve_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The issuer's base-token account: source of funding, destination of withdrawals.
     #[account(mut, constraint = issuer_base.mint == base_mint.key() @ SluiceError::WrongAccount)]
-    pub issuer_base: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub issuer_base: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 impl MoveReserve<'_> {
@@ -85,7 +89,7 @@ impl MoveReserve<'_> {
         require!(amount > 0, SluiceError::ZeroAmount);
         let a = ctx.accounts;
         token_moves::user_transfer(
-            &a.token_program,
+            a.base_token_program.key(),
             a.authority.to_account_info(),
             &a.issuer_base,
             &a.base_mint,
@@ -106,7 +110,7 @@ impl MoveReserve<'_> {
         require!(amount <= spare, SluiceError::ReserveBelowTarget);
         token_moves::pool_transfer(
             &a.pool,
-            &a.token_program,
+            a.base_token_program.key(),
             &a.reserve_vault,
             &a.base_mint,
             a.issuer_base.to_account_info(),
@@ -135,16 +139,18 @@ pub struct RecycleReserve<'info> {
         has_one = reserve_vault @ SluiceError::WrongAccount,
     )]
     pub pool: Box<Account<'info, Pool>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
-    pub reserve_vault: Box<Account<'info, TokenAccount>>,
+    pub reserve_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = escrow.key() == tranche_of(&pool, tranche)?.escrow @ SluiceError::WrongAccount)]
-    pub escrow: Box<Account<'info, TokenAccount>>,
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = tranche_mint.key() == tranche_of(&pool, tranche)?.mint @ SluiceError::WrongAccount)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
-    pub token_program: Program<'info, Token>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == pool.base_token_program @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 impl RecycleReserve<'_> {
@@ -163,10 +169,10 @@ impl RecycleReserve<'_> {
         let value = value_of(tokens, t.value, t.supply);
         require!(tokens > 0 && value > 0, SluiceError::NothingToProcess);
 
-        token_moves::pool_burn(&a.pool, &a.token_program, &a.tranche_mint, &a.escrow, tokens)?;
+        token_moves::pool_burn(&a.pool, a.token_program.key(), &a.tranche_mint, &a.escrow, tokens)?;
         token_moves::pool_transfer(
             &a.pool,
-            &a.token_program,
+            a.base_token_program.key(),
             &a.vault,
             &a.base_mint,
             a.reserve_vault.to_account_info(),

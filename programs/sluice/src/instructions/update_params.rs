@@ -1,6 +1,9 @@
 //! Specification: `update_params`
 //! - Pool authority only (`NotAuthority`); the new parameters must pass
 //!   `PoolParams::validate` (`InvalidParams`) and the cap may not fall below the current NAV.
+//! - `permissioned` cannot change once the pool has a tranche (`PermissionedFixed`): a
+//!   permissioned pool's tranche mints are made frozen-by-default with the pool as freeze
+//!   authority, a permissionless pool's without either.
 //! - Marks the NAV dirty, since the overdue schedule feeds the valuation.
 
 use anchor_lang::prelude::*;
@@ -25,6 +28,10 @@ impl UpdateParams<'_> {
     fn validate(&self, args: &UpdateParamsArgs) -> Result<()> {
         args.params.validate()?;
         require!(args.params.pool_cap >= self.pool.nav, SluiceError::InvalidParams);
+        require!(
+            self.pool.tranche_count == 0 || args.params.permissioned == self.pool.params.permissioned,
+            SluiceError::PermissionedFixed
+        );
         Ok(())
     }
 

@@ -285,6 +285,9 @@ pub struct Pool {
     /// May pause and unpause.
     pub guardian: Pubkey,
     pub base_mint: Pubkey,
+    /// The base mint's token program: classic SPL Token or Token-2022 (tranche mints are
+    /// always Token-2022).
+    pub base_token_program: Pubkey,
     pub vault: Pubkey,
     pub book: Pubkey,
     pub oracle: Pubkey,

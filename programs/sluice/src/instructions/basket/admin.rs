@@ -20,7 +20,8 @@
 //!   (`NotAuthority`, `NoPendingAuthority`, `NotPendingAuthority`).
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::error::SluiceError;
 use crate::math::time::BPS;
@@ -46,12 +47,14 @@ pub struct CreateBasket<'info> {
         bump,
     )]
     pub basket: Box<Account<'info, Basket>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(init, payer = authority, seeds = [b"basket_mint", basket.key().as_ref()], bump, mint::decimals = base_mint.decimals, mint::authority = basket)]
-    pub basket_mint: Box<Account<'info, Mint>>,
-    #[account(init, payer = authority, seeds = [b"basket_sleeve", basket.key().as_ref()], bump, token::mint = base_mint, token::authority = basket)]
-    pub sleeve: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub basket_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(init, payer = authority, seeds = [b"basket_sleeve", basket.key().as_ref()], bump, token::mint = base_mint, token::authority = basket, token::token_program = base_token_program)]
+    pub sleeve: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == *base_mint.to_account_info().owner @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
@@ -121,7 +124,7 @@ pub struct AddConstituent<'info> {
         constraint = pool.active_tranches().get(tranche as usize).map(|t| t.mint) == Some(tranche_mint.key())
             @ SluiceError::UnknownTranche,
     )]
-    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
     /// Created here; `init_if_needed` so that a second admission of the same tranche reads
     /// as `ConstituentExists` (checked by the handler) rather than an account-in-use error.
     #[account(
@@ -132,8 +135,8 @@ pub struct AddConstituent<'info> {
         token::mint = tranche_mint,
         token::authority = basket,
     )]
-    pub vault: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token2022>,
     pub system_program: Program<'info, System>,
 }
 

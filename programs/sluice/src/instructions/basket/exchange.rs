@@ -23,7 +23,8 @@
 //!   supply equals the basket's, `Basket::invariant`; `BasketAttested` is emitted.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Burn, Mint, MintTo, Token, TokenAccount, TransferChecked};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{self as token, Burn, Mint, MintTo, TokenAccount, TokenInterface, TransferChecked};
 
 use super::{attest_basket, basket_value, constituent_value, read_in_flight, read_priced};
 use crate::error::SluiceError;
@@ -45,23 +46,23 @@ pub struct ExchangeIn<'info> {
     #[account(mut, has_one = mint @ SluiceError::WrongAccount)]
     pub basket: Box<Account<'info, Basket>>,
     #[account(mut)]
-    pub mint: Box<Account<'info, Mint>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(constraint = basket.active().get(args.index as usize).map(|c| c.mint) == Some(tranche_mint.key()) @ SluiceError::UnknownConstituent)]
-    pub tranche_mint: Box<Account<'info, Mint>>,
+    pub tranche_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, constraint = basket.active().get(args.index as usize).map(|c| c.vault) == Some(vault.key()) @ SluiceError::WrongAccount)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(
         mut,
         constraint = holder_tranche.mint == tranche_mint.key() @ SluiceError::WrongAccount,
         constraint = holder_tranche.owner == holder.key() @ SluiceError::WrongAccount,
     )]
-    pub holder_tranche: Box<Account<'info, TokenAccount>>,
+    pub holder_tranche: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = holder_basket.mint == mint.key() @ SluiceError::WrongAccount)]
-    pub holder_basket: Box<Account<'info, TokenAccount>>,
+    pub holder_basket: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The holder's member record, where the constituent's pool requires membership.
     /// CHECK: verified by `Member::require_live`.
     pub member: Option<UncheckedAccount<'info>>,
-    pub token_program: Program<'info, Token>,
+    pub token_program: Program<'info, Token2022>,
 }
 
 /// What `exchange_in` of `tokens` of constituent `index` would mint now, with the basket's
@@ -185,25 +186,28 @@ pub struct BasketExit<'info> {
     #[account(mut, has_one = mint @ SluiceError::WrongAccount, has_one = sleeve @ SluiceError::WrongAccount, has_one = base_mint @ SluiceError::WrongAccount)]
     pub basket: Box<Account<'info, Basket>>,
     #[account(mut)]
-    pub mint: Box<Account<'info, Mint>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(
         mut,
         constraint = holder_basket.mint == mint.key() @ SluiceError::WrongAccount,
         constraint = holder_basket.owner == holder.key() @ SluiceError::WrongAccount,
     )]
-    pub holder_basket: Box<Account<'info, TokenAccount>>,
+    pub holder_basket: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
-    pub sleeve: Box<Account<'info, TokenAccount>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub sleeve: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, constraint = holder_base.mint == base_mint.key() @ SluiceError::WrongAccount)]
-    pub holder_base: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub holder_base: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == *base_mint.to_account_info().owner @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 impl<'info> BasketExit<'info> {
     /// Moves `amount` out of a basket-owned account.
     pub(super) fn pay(
         &self,
+        program: Pubkey,
         from: AccountInfo<'info>,
         mint: AccountInfo<'info>,
         to: AccountInfo<'info>,
@@ -213,7 +217,7 @@ impl<'info> BasketExit<'info> {
         self.basket.with_signer(|signer| {
             token::transfer_checked(
                 CpiContext::new_with_signer(
-                    self.token_program.key(),
+                    program,
                     TransferChecked { from, mint, to, authority: self.basket.to_account_info() },
                     signer,
                 ),
@@ -227,6 +231,7 @@ impl<'info> BasketExit<'info> {
     pub(super) fn pay_from_sleeve(&self, amount: u64) -> Result<()> {
         let decimals = self.base_mint.decimals;
         self.pay(
+            self.base_token_program.key(),
             self.sleeve.to_account_info(),
             self.base_mint.to_account_info(),
             self.holder_base.to_account_info(),
@@ -283,7 +288,7 @@ impl<'info> BasketExit<'info> {
             require!(out >= args.min_outs[j], SluiceError::SlippageExceeded);
             if out > 0 {
                 let decimals = Mint::try_deserialize(&mut &mint.try_borrow_data()?[..])?.decimals;
-                a.pay(vault.clone(), mint.clone(), to.clone(), out, decimals)?;
+                a.pay(a.token_program.key(), vault.clone(), mint.clone(), to.clone(), out, decimals)?;
                 a.basket.constituents[j].held -= out;
             }
         }

@@ -38,7 +38,8 @@
 //!   `BasketAttested` after a change of the basket's holdings.
 
 use anchor_lang::prelude::*;
-use anchor_spl::token::{self, Burn, Mint, MintTo, Token, TokenAccount, TransferChecked};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{self as token, Burn, Mint, MintTo, TokenAccount, TokenInterface, TransferChecked};
 
 use super::{attest_basket, basket_value, bps_of, read_priced};
 use crate::error::SluiceError;
@@ -61,16 +62,18 @@ pub struct CreateBasketMarket<'info> {
     pub basket: Box<Account<'info, Basket>>,
     #[account(init, payer = authority, space = 8 + BasketMarket::INIT_SPACE, seeds = [BasketMarket::SEED, basket.key().as_ref()], bump)]
     pub market: Box<Account<'info, BasketMarket>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     /// The basket token.
-    pub mint: Box<Account<'info, Mint>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(init, payer = authority, seeds = [b"basket_market_lp", market.key().as_ref()], bump, mint::decimals = base_mint.decimals, mint::authority = basket)]
-    pub lp_mint: Box<Account<'info, Mint>>,
+    pub lp_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(init, payer = authority, seeds = [b"basket_market_tokens", market.key().as_ref()], bump, token::mint = mint, token::authority = basket)]
-    pub token_vault: Box<Account<'info, TokenAccount>>,
-    #[account(init, payer = authority, seeds = [b"basket_market_base", market.key().as_ref()], bump, token::mint = base_mint, token::authority = basket)]
-    pub base_vault: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub token_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(init, payer = authority, seeds = [b"basket_market_base", market.key().as_ref()], bump, token::mint = base_mint, token::authority = basket, token::token_program = base_token_program)]
+    pub base_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == *base_mint.to_account_info().owner @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
 }
 
@@ -97,16 +100,16 @@ impl CreateBasketMarket<'_> {
 /// Moves `amount` out of a basket-owned token account.
 fn basket_transfer<'info>(
     basket: &Account<'info, Basket>,
-    token_program: &Program<'info, Token>,
+    token_program: Pubkey,
     from: AccountInfo<'info>,
-    mint: &Account<'info, Mint>,
+    mint: &InterfaceAccount<'info, Mint>,
     to: AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
     basket.with_signer(|signer| {
         token::transfer_checked(
             CpiContext::new_with_signer(
-                token_program.key(),
+                token_program,
                 TransferChecked { from, mint: mint.to_account_info(), to, authority: basket.to_account_info() },
                 signer,
             ),
@@ -118,15 +121,15 @@ fn basket_transfer<'info>(
 
 /// Moves `amount` out of an account `authority` owns and has signed for.
 fn user_transfer<'info>(
-    token_program: &Program<'info, Token>,
+    token_program: Pubkey,
     authority: AccountInfo<'info>,
     from: AccountInfo<'info>,
-    mint: &Account<'info, Mint>,
+    mint: &InterfaceAccount<'info, Mint>,
     to: AccountInfo<'info>,
     amount: u64,
 ) -> Result<()> {
     token::transfer_checked(
-        CpiContext::new(token_program.key(), TransferChecked { from, mint: mint.to_account_info(), to, authority }),
+        CpiContext::new(token_program, TransferChecked { from, mint: mint.to_account_info(), to, authority }),
         amount,
         mint.decimals,
     )
@@ -267,22 +270,24 @@ pub struct BasketTrade<'info> {
     )]
     pub market: Box<Account<'info, BasketMarket>>,
     /// The basket token.
-    pub mint: Box<Account<'info, Mint>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub lp_mint: Box<Account<'info, Mint>>,
+    pub lp_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub token_vault: Box<Account<'info, TokenAccount>>,
+    pub token_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
-    pub base_vault: Box<Account<'info, TokenAccount>>,
+    pub base_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = user_tokens.mint == mint.key() && user_tokens.owner == user.key() @ SluiceError::WrongAccount)]
-    pub user_tokens: Box<Account<'info, TokenAccount>>,
+    pub user_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut, constraint = user_base.mint == base_mint.key() && user_base.owner == user.key() @ SluiceError::WrongAccount)]
-    pub user_base: Box<Account<'info, TokenAccount>>,
+    pub user_base: Box<InterfaceAccount<'info, TokenAccount>>,
     /// Needed for liquidity changes only.
     #[account(mut, constraint = user_lp.mint == lp_mint.key() && user_lp.owner == user.key() @ SluiceError::WrongAccount)]
-    pub user_lp: Option<Box<Account<'info, TokenAccount>>>,
-    pub token_program: Program<'info, Token>,
+    pub user_lp: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == *base_mint.to_account_info().owner @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -305,11 +310,11 @@ impl<'info> BasketTrade<'info> {
         let user = self.user.to_account_info();
         if tokens > 0 {
             let (from, to) = (self.user_tokens.to_account_info(), self.token_vault.to_account_info());
-            user_transfer(&self.token_program, user.clone(), from, &self.mint, to, tokens)?;
+            user_transfer(self.token_program.key(), user.clone(), from, &self.mint, to, tokens)?;
         }
         if base > 0 {
             let (from, to) = (self.user_base.to_account_info(), self.base_vault.to_account_info());
-            user_transfer(&self.token_program, user, from, &self.base_mint, to, base)?;
+            user_transfer(self.base_token_program.key(), user, from, &self.base_mint, to, base)?;
         }
         Ok(())
     }
@@ -317,11 +322,11 @@ impl<'info> BasketTrade<'info> {
     fn pay_out(&self, tokens: u64, base: u64) -> Result<()> {
         if tokens > 0 {
             let (from, to) = (self.token_vault.to_account_info(), self.user_tokens.to_account_info());
-            basket_transfer(&self.basket, &self.token_program, from, &self.mint, to, tokens)?;
+            basket_transfer(&self.basket, self.token_program.key(), from, &self.mint, to, tokens)?;
         }
         if base > 0 {
             let (from, to) = (self.base_vault.to_account_info(), self.user_base.to_account_info());
-            basket_transfer(&self.basket, &self.token_program, from, &self.base_mint, to, base)?;
+            basket_transfer(&self.basket, self.base_token_program.key(), from, &self.base_mint, to, base)?;
         }
         Ok(())
     }
@@ -478,15 +483,17 @@ pub struct BasketBuyback<'info> {
     )]
     pub market: Box<Account<'info, BasketMarket>>,
     #[account(mut)]
-    pub mint: Box<Account<'info, Mint>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
-    pub sleeve: Box<Account<'info, TokenAccount>>,
+    pub sleeve: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
-    pub token_vault: Box<Account<'info, TokenAccount>>,
+    pub token_vault: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
-    pub base_vault: Box<Account<'info, TokenAccount>>,
-    pub token_program: Program<'info, Token>,
+    pub base_vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == *base_mint.to_account_info().owner @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
 }
 
 impl<'info> BasketBuyback<'info> {
@@ -500,7 +507,7 @@ impl<'info> BasketBuyback<'info> {
         let (spend, burned) = (plan.spend, plan.quote.amount_out);
 
         let (from, to) = (a.sleeve.to_account_info(), a.base_vault.to_account_info());
-        basket_transfer(&a.basket, &a.token_program, from, &a.base_mint, to, spend)?;
+        basket_transfer(&a.basket, a.base_token_program.key(), from, &a.base_mint, to, spend)?;
         a.basket.with_signer(|signer| {
             token::burn(
                 CpiContext::new_with_signer(

@@ -39,7 +39,8 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::program::invoke_signed;
 use anchor_lang::system_program;
 use anchor_lang::{InstructionData, ToAccountMetas};
-use anchor_spl::token::{Mint, Token, TokenAccount};
+use anchor_spl::token_2022::Token2022;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use super::{attest_basket, basket_value, bps_of, constituent_pools, open_requests, read_in_flight};
 use crate::error::SluiceError;
@@ -155,8 +156,8 @@ pub struct Rebalance<'info> {
     #[account(mut, has_one = sleeve @ SluiceError::WrongAccount, has_one = base_mint @ SluiceError::WrongAccount)]
     pub basket: Box<Account<'info, Basket>>,
     #[account(mut)]
-    pub sleeve: Box<Account<'info, TokenAccount>>,
-    pub base_mint: Box<Account<'info, Mint>>,
+    pub sleeve: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub base_mint: Box<InterfaceAccount<'info, Mint>>,
     /// The constituent's pool; read and changed only through the pool's own instructions.
     /// CHECK: address checked against the basket's constituent.
     #[account(mut, constraint = basket.active().get(index as usize).map(|c| c.pool) == Some(pool.key()) @ SluiceError::UnknownConstituent)]
@@ -174,7 +175,7 @@ pub struct Rebalance<'info> {
     #[account(mut, constraint = basket.active().get(index as usize).map(|c| c.mint) == Some(tranche_mint.key()) @ SluiceError::WrongAccount)]
     pub tranche_mint: UncheckedAccount<'info>,
     #[account(mut, constraint = basket.active().get(index as usize).map(|c| c.vault) == Some(vault.key()) @ SluiceError::WrongAccount)]
-    pub vault: Box<Account<'info, TokenAccount>>,
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     /// CHECK: `["holder", pool, tranche, basket]`, checked and created by `ensure_holder_record`.
     #[account(mut)]
     pub holder_record: UncheckedAccount<'info>,
@@ -183,7 +184,9 @@ pub struct Rebalance<'info> {
     /// CHECK: the pool's reserve vault where a deposit needs it (checked by `deposit`).
     #[account(mut)]
     pub reserve_vault: Option<UncheckedAccount<'info>>,
-    pub token_program: Program<'info, Token>,
+    pub token_program: Program<'info, Token2022>,
+    #[account(constraint = base_token_program.key() == *base_mint.to_account_info().owner @ SluiceError::WrongTokenProgram)]
+    pub base_token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
     pub sluice_program: Program<'info, crate::program::Sluice>,
 }
@@ -207,7 +210,7 @@ impl<'info> Rebalance<'info> {
             base_mint: self.base_mint.key(),
             vault: self.pool_vault.key(),
             destination: self.sleeve.key(),
-            token_program: self.token_program.key(),
+            base_token_program: self.base_token_program.key(),
         };
         let ix = self.instruction(accounts.to_account_metas(None), crate::instruction::Claim { tranche, id }.data());
         self.invoke_as_basket(
@@ -219,7 +222,7 @@ impl<'info> Rebalance<'info> {
                 self.base_mint.to_account_info(),
                 self.pool_vault.to_account_info(),
                 self.sleeve.to_account_info(),
-                self.token_program.to_account_info(),
+                self.base_token_program.to_account_info(),
             ],
         )
     }
@@ -310,6 +313,7 @@ impl<'info> Rebalance<'info> {
             escrow: Some(self.escrow.key()),
             reserve_vault: self.reserve_vault.as_ref().map(|r| r.key()),
             token_program: self.token_program.key(),
+            base_token_program: self.base_token_program.key(),
         };
         let data = crate::instruction::Deposit { args: DepositArgs { tranche, amount, min_tokens_out } }.data();
         let mut infos = vec![
@@ -322,6 +326,7 @@ impl<'info> Rebalance<'info> {
             self.vault.to_account_info(),
             self.escrow.to_account_info(),
             self.token_program.to_account_info(),
+            self.base_token_program.to_account_info(),
             self.sluice_program.to_account_info(),
         ];
         infos.extend(self.member.as_ref().map(|m| m.to_account_info()));
