@@ -156,6 +156,12 @@ impl Fixture {
     /// A pool with senior (8 % coupon, 20 % subordination), mezzanine (12 %, 10 %) and
     /// junior tranches, and rates published.
     pub async fn new(permissioned: bool) -> Fixture {
+        Fixture::with_base_program(permissioned, ix::SPL_TOKEN).await
+    }
+
+    /// The same pool with its base mint under `base_program` (classic SPL Token or
+    /// Token-2022, without extensions).
+    pub async fn with_base_program(permissioned: bool, base_program: Pubkey) -> Fixture {
         let mut chain = BankChain::start().await;
         // Start each test at 01:00 UTC: a NAV is stale after UTC midnight, and a test that
         // happened to run at 23:59 must not see one go stale between two instructions.
@@ -168,7 +174,7 @@ impl Fixture {
         for k in [&issuer, &guardian, &publisher] {
             chain.airdrop(&k.pubkey(), 100_000_000_000).await.unwrap();
         }
-        let base_mint = client::create_mint(&mut chain, &issuer.pubkey(), 6).await.unwrap();
+        let base_mint = client::create_mint_of(&mut chain, &base_program, &issuer.pubkey(), 6).await.unwrap();
         let mut publishers = [Pubkey::default(); MAX_PUBLISHERS];
         publishers[0] = publisher.pubkey();
         let keys = client::create_pool(
