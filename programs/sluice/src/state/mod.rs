@@ -38,7 +38,7 @@ mod tests {
             8 + Basket::INIT_SPACE,
             8 + BasketMarket::INIT_SPACE,
         ];
-        assert_eq!(sizes, [1_330, 601, 165, 81, 172, 1_393, 249]);
+        assert_eq!(sizes, [1_362, 601, 165, 81, 172, 1_393, 249]);
         assert_eq!(std::mem::size_of::<BookCell>(), 280);
         assert_eq!(Book::SPACE, 8 + 32 + 24 + BOOK_CELLS * 280);
         assert_eq!(std::mem::size_of::<Request>(), 80);
