@@ -158,6 +158,9 @@ async fn only_members_hold_tranche_tokens_in_a_permissioned_pool() {
     // Admitted, the holder thaws its own account and receives.
     let now = f.now().await;
     f.set_member(&o, now + 365 * DAY).await.unwrap();
+    // Until then a deposit into the frozen account is refused by name, changing nothing.
+    let early = f.deposit_ix(&outsider, SENIOR, UNIT, 0);
+    f.expect_rejected(&[early], &[&outsider.wallet], SluiceError::TrancheAccountFrozen, &[outsider.base]).await;
     f.chain.send(std::slice::from_ref(&thaw), &[&outsider.wallet]).await.unwrap();
     assert!(!client::is_frozen(&mut f.chain, &outsider.tranches[0]).await.unwrap());
     f.chain.send(&[give], &[&a]).await.unwrap();

@@ -188,4 +188,6 @@ pub enum SluiceError {
     HolderStillMember,
     #[msg("The pool's own accounts are never frozen")]
     PoolAccountNotFreezable,
+    #[msg("The tranche token account is frozen: in a permissioned pool its owner must be a member and thaw it with thaw_holder")]
+    TrancheAccountFrozen,
 }

@@ -139,7 +139,9 @@ pub struct SwapArgs {
 impl<'info> Trade<'info> {
     fn check_member(&self, now: i64) -> Result<()> {
         let member = self.member.as_ref().map(|m| m.to_account_info());
-        Member::require_live(self.pool.params.permissioned, &self.pool.key(), member.as_ref(), &self.user.key(), now)
+        Member::require_live(self.pool.params.permissioned, &self.pool.key(), member.as_ref(), &self.user.key(), now)?;
+        require!(!self.user_tranche.is_frozen(), SluiceError::TrancheAccountFrozen);
+        Ok(())
     }
 
     fn reserves(&self) -> Result<(u64, u64)> {

@@ -133,6 +133,7 @@ impl Deposit<'_> {
         require!(pool.nav_is_fresh(now), SluiceError::NavStale);
         let member = self.member.as_ref().map(|m| m.to_account_info());
         Member::require_live(pool.params.permissioned, &pool.key(), member.as_ref(), &self.depositor.key(), now)?;
+        require!(!self.depositor_tranche.is_frozen(), SluiceError::TrancheAccountFrozen);
         Ok(())
     }
 

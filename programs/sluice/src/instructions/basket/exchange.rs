@@ -127,6 +127,7 @@ impl ExchangeIn<'_> {
         let c = a.basket.constituents[i];
         let member = a.member.as_ref().map(|m| m.to_account_info());
         Member::require_live(pools[i].params.permissioned, &c.pool, member.as_ref(), &a.holder.key(), now)?;
+        require!(!a.holder_tranche.is_frozen(), SluiceError::TrancheAccountFrozen);
         require!(out >= args.min_out, SluiceError::SlippageExceeded);
 
         token::transfer_checked(
@@ -287,6 +288,10 @@ impl<'info> BasketExit<'info> {
             let out = slices[j];
             require!(out >= args.min_outs[j], SluiceError::SlippageExceeded);
             if out > 0 {
+                // A frozen destination (a non-member's, in a permissioned pool) is named, not
+                // left to fail inside the token program.
+                let destination = TokenAccount::try_deserialize(&mut &to.try_borrow_data()?[..])?;
+                require!(!destination.is_frozen(), SluiceError::TrancheAccountFrozen);
                 let decimals = Mint::try_deserialize(&mut &mint.try_borrow_data()?[..])?.decimals;
                 a.pay(a.token_program.key(), vault.clone(), mint.clone(), to.clone(), out, decimals)?;
                 a.basket.constituents[j].held -= out;
