@@ -14,7 +14,7 @@ use sluice_sdk::chain::{Chain, ChainError};
 use sluice_sdk::ix::{self, AmmKeys, BasketKeys, PoolKeys};
 use sluice_sdk::{client, pda, preview};
 
-use crate::spec::{BaseMint, Spec};
+use crate::spec::{token_program_name, BaseMint, Spec};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -68,6 +68,8 @@ pub struct Deployment {
     pub pool_id: u64,
     pub pool: String,
     pub base_mint: String,
+    /// The base mint's token program: "spl-token" or "token-2022".
+    pub base_token_program: String,
     pub vault: String,
     pub book: String,
     pub oracle: String,
@@ -105,6 +107,10 @@ pub struct TrancheRecord {
     pub index: u8,
     pub name: String,
     pub mint: String,
+    /// The mint's token metadata, as wallets show it.
+    pub token_name: String,
+    pub symbol: String,
+    pub uri: String,
     pub queue: Option<String>,
     pub escrow: Option<String>,
     pub market: Option<String>,
@@ -115,6 +121,9 @@ pub struct MemberRecord {
     pub wallet: String,
     pub member: String,
     pub expires_at: i64,
+    /// Its associated tranche token accounts, opened and thawed by the migration
+    /// (permissioned pools; empty otherwise).
+    pub tranche_accounts: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -147,12 +156,54 @@ pub fn base_mint_seed(pool_id: u64) -> String {
 /// The base mint the spec means, for `issuer`.
 pub fn base_mint_address(spec: &Spec, issuer: &Pubkey) -> Pubkey {
     match spec.base {
-        BaseMint::Existing(m) => m,
-        BaseMint::Create { .. } => {
-            Pubkey::create_with_seed(issuer, &base_mint_seed(spec.pool_id), &anchor_spl::token::spl_token::ID)
-                .expect("short seed")
+        BaseMint::Existing { mint, .. } => mint,
+        BaseMint::Create { token_program, .. } => {
+            Pubkey::create_with_seed(issuer, &base_mint_seed(spec.pool_id), &token_program).expect("short seed")
         }
     }
+}
+
+/// The base mint's token program: read from the chain for an existing mint (and checked
+/// against the one the spec names), the spec's for a mint it creates.
+async fn base_token_program<C: Chain>(chain: &mut C, spec: &Spec, mint: &Pubkey) -> Result<Pubkey, MigrateError> {
+    match spec.base {
+        BaseMint::Create { token_program, .. } => Ok(token_program),
+        BaseMint::Existing { token_program: expected, .. } => {
+            let program = client::token_program_of(chain, mint).await.map_err(read("base mint"))?;
+            match expected {
+                Some(e) if e != program => Err(MigrateError::Conflict(format!(
+                    "base mint {mint} belongs to {}, the spec says base.token_program = \"{}\"",
+                    token_program_name(&program),
+                    token_program_name(&e)
+                ))),
+                _ => Ok(program),
+            }
+        }
+    }
+}
+
+/// `wallet`'s associated token accounts of the pool's tranches, each with whether it is
+/// there and whether it is frozen.
+async fn tranche_accounts<C: Chain>(
+    chain: &mut C,
+    keys: &PoolKeys,
+    tranches: usize,
+    wallet: &Pubkey,
+) -> Result<Vec<(u8, Pubkey, Option<bool>)>, ChainError> {
+    let mut out = Vec::new();
+    for t in 0..tranches as u8 {
+        let account = ix::token::associated(&ix::TOKEN_2022, wallet, &keys.tranche_mint(t));
+        out.push((t, account, frozen(chain, &account).await?));
+    }
+    Ok(out)
+}
+
+/// Whether a token account is frozen; `None` when it does not exist.
+async fn frozen<C: Chain>(chain: &mut C, account: &Pubkey) -> Result<Option<bool>, ChainError> {
+    if !client::exists(chain, account).await? {
+        return Ok(None);
+    }
+    client::is_frozen(chain, account).await.map(Some)
 }
 
 struct Run<'a, C> {
@@ -210,18 +261,22 @@ pub async fn migrate<C: Chain>(
 
     // Base mint.
     let base_mint = base_mint_address(spec, &authority);
-    let issuer_base = ix::token::associated(&authority, &base_mint);
     let mint_present = client::exists(run.chain, &base_mint).await.map_err(read("base mint"))?;
-    match spec.base {
-        BaseMint::Existing(_) => {
-            if !mint_present {
-                return Err(MigrateError::Conflict(format!("base mint {base_mint} does not exist on this cluster")));
-            }
-            run.note(StepState::Present, format!("base mint {base_mint}"));
+    if let BaseMint::Existing { .. } = spec.base {
+        if !mint_present {
+            return Err(MigrateError::Conflict(format!("base mint {base_mint} does not exist on this cluster")));
         }
-        BaseMint::Create { mint_to_issuer } => {
+    }
+    let base_program = base_token_program(run.chain, spec, &base_mint).await?;
+    let issuer_base = ix::token::associated(&base_program, &authority, &base_mint);
+    match spec.base {
+        BaseMint::Existing { .. } => {
+            run.note(StepState::Present, format!("base mint {base_mint} ({})", token_program_name(&base_program)));
+        }
+        BaseMint::Create { mint_to_issuer, .. } => {
             let lamports = run.chain.rent_exempt_minimum(ix::token::MINT_LEN).await.map_err(read("rent"))?;
             let (_, create) = ix::token::create_mint_with_seed(
+                &base_program,
                 &payer,
                 &authority,
                 &base_mint_seed(spec.pool_id),
@@ -230,13 +285,14 @@ pub async fn migrate<C: Chain>(
                 lamports,
             );
             let mut ixs = create.to_vec();
-            ixs.push(ix::token::create_associated(&payer, &authority, &base_mint));
+            ixs.push(ix::token::create_associated(&base_program, &payer, &authority, &base_mint));
             if mint_to_issuer > 0 {
-                ixs.push(ix::token::mint_to(&base_mint, &issuer_base, &authority, mint_to_issuer));
+                ixs.push(ix::token::mint_to(&base_program, &base_mint, &issuer_base, &authority, mint_to_issuer));
             }
             run.step(
                 format!(
-                    "create base mint {base_mint} ({} decimals), mint {mint_to_issuer} to the issuer",
+                    "create base mint {base_mint} ({}, {} decimals), mint {mint_to_issuer} to the issuer",
+                    token_program_name(&base_program),
                     spec.decimals
                 ),
                 !mint_present,
@@ -268,11 +324,11 @@ pub async fn migrate<C: Chain>(
                 )));
             }
             run.note(StepState::Present, format!("pool {pool_address} (id {})", spec.pool_id));
-            PoolKeys::new(&authority, spec.pool_id, base_mint, p.book)
+            PoolKeys::of(p)
         }
         None => {
             let book = Keypair::new();
-            let keys = PoolKeys::new(&authority, spec.pool_id, base_mint, book.pubkey());
+            let keys = PoolKeys::new(&authority, spec.pool_id, base_mint, base_program, book.pubkey());
             let mut publishers = [Pubkey::default(); MAX_PUBLISHERS];
             publishers[..spec.publishers.len()].copy_from_slice(&spec.publishers);
             let args =
@@ -295,6 +351,14 @@ pub async fn migrate<C: Chain>(
     }
 
     if let Some(p) = &pool {
+        if p.params.permissioned != spec.params.permissioned && p.tranche_count > 0 {
+            return Err(MigrateError::Conflict(format!(
+                "pool {pool_address} is {}; the spec says permissioned = {} (fixed once the pool has tranches: \
+                 its tranche mints are made for it)",
+                if p.params.permissioned { "permissioned" } else { "permissionless" },
+                spec.params.permissioned
+            )));
+        }
         if p.params != spec.params {
             run.step(
                 "update pool parameters to the spec".into(),
@@ -331,12 +395,23 @@ pub async fn migrate<C: Chain>(
                     )));
                 }
                 run.note(StepState::Present, format!("tranche {i} {} (mint {})", t.name, keys.tranche_mint(i as u8)));
+                let mint = keys.tranche_mint(i as u8);
+                let on_chain = client::mint_metadata(run.chain, &mint).await.map_err(read("tranche metadata"))?;
+                let m = &t.args.metadata;
+                run.step(
+                    format!("token metadata of tranche {i} {}: {:?} ({}), uri {:?}", t.name, m.name, m.symbol, m.uri),
+                    on_chain != *m,
+                    vec![ix::set_tranche_metadata(&authority, &keys, i as u8, m.clone())],
+                    &[],
+                )
+                .await?;
             }
             None => {
+                let m = &t.args.metadata;
                 run.step(
                     format!(
-                        "add tranche {i} {}: coupon {} bps, min subordination {} bps",
-                        t.name, t.args.coupon_bps, t.args.min_subordination_bps
+                        "add tranche {i} {}: coupon {} bps, min subordination {} bps, token {:?} ({})",
+                        t.name, t.args.coupon_bps, t.args.min_subordination_bps, m.name, m.symbol
                     ),
                     true,
                     vec![ix::add_tranche(&authority, &keys, i as u8, t.args.clone())],
@@ -375,6 +450,23 @@ pub async fn migrate<C: Chain>(
             &[],
         )
         .await?;
+        if spec.params.permissioned {
+            // Tranche accounts start frozen in a permissioned pool: each member gets its
+            // associated accounts opened and thawed, ready to receive tranche tokens.
+            let accounts = tranche_accounts(run.chain, &keys, spec.tranches.len(), &m.wallet)
+                .await
+                .map_err(read("tranche account"))?;
+            let mut ixs = Vec::new();
+            for &(t, account, state) in &accounts {
+                if state.is_none() {
+                    ixs.push(ix::token::create_associated(&ix::TOKEN_2022, &payer, &m.wallet, &keys.tranche_mint(t)));
+                }
+                if state != Some(false) {
+                    ixs.push(ix::thaw_holder(&payer, &pool_address, t, &account, &m.wallet));
+                }
+            }
+            run.step(format!("tranche accounts of {}: opened and thawed", m.wallet), !ixs.is_empty(), ixs, &[]).await?;
+        }
     }
 
     // Initial rates, published by the issuer when it is a publisher.
@@ -426,7 +518,7 @@ pub async fn migrate<C: Chain>(
     // Seed deposits, junior first; skipped once the issuer holds tokens of that tranche.
     let mut seed_needed = Vec::new();
     for &(tranche, _) in &spec.seed {
-        let holding = ix::token::associated(&authority, &keys.tranche_mint(tranche));
+        let holding = ix::token::associated(&ix::TOKEN_2022, &authority, &keys.tranche_mint(tranche));
         let held = client::balance_or_zero(run.chain, &holding).await.map_err(read("issuer tranche account"))?;
         seed_needed.push(held == 0);
     }
@@ -438,14 +530,14 @@ pub async fn migrate<C: Chain>(
     }
     for (&(tranche, amount), &needed) in spec.seed.iter().zip(&seed_needed) {
         let mint = keys.tranche_mint(tranche);
-        let holding = ix::token::associated(&authority, &mint);
+        let holding = ix::token::associated(&ix::TOKEN_2022, &authority, &mint);
         let min_tokens_out = match (mode, &pool) {
             (Mode::Apply, Some(p)) => preview::deposit_tokens(p, tranche, amount).unwrap_or(0),
             _ => 0,
         };
         let member = spec.params.permissioned.then(|| pda::member(&pool_address, &authority));
         let ixs = vec![
-            ix::token::create_associated(&payer, &authority, &mint),
+            ix::token::create_associated(&ix::TOKEN_2022, &payer, &authority, &mint),
             ix::deposit(
                 &authority,
                 &keys,
@@ -464,13 +556,13 @@ pub async fn migrate<C: Chain>(
 
     // Receivables, in index order; those on chain must match their CSV rows.
     let pay_to = spec.pay_to.unwrap_or(authority);
-    let borrower_account = ix::token::associated(&pay_to, &base_mint);
+    let borrower_account = ix::token::associated(&base_program, &pay_to, &base_mint);
     if !spec.receivables.is_empty() {
         let present = client::exists(run.chain, &borrower_account).await.map_err(read("pay-to account"))?;
         run.step(
             format!("base-token account of {pay_to} for receivable funding"),
             !present,
-            vec![ix::token::create_associated(&payer, &pay_to, &base_mint)],
+            vec![ix::token::create_associated(&base_program, &payer, &pay_to, &base_mint)],
             &[],
         )
         .await?;
@@ -561,6 +653,10 @@ pub async fn migrate<C: Chain>(
     Ok(Report { mode, steps: run.steps, deployment })
 }
 
+fn constituent_tranches(b: &crate::spec::BasketSpec) -> Vec<u8> {
+    b.constituents.iter().map(|k| k.tranche).collect()
+}
+
 /// Whether on-chain terms are the spec's (`allow_junior` is checked, not stored).
 fn same_terms(c: &sluice::state::Constituent, a: &ConstituentArgs) -> bool {
     (c.haircut_bps, c.cap_bps, c.target_bps, c.enabled) == (a.haircut_bps, a.cap_bps, a.target_bps, a.enabled)
@@ -578,7 +674,7 @@ async fn apply_basket<C: Chain>(
     now: i64,
 ) -> Result<Option<i64>, MigrateError> {
     let authority = run.issuer.pubkey();
-    let bk = BasketKeys::new(&authority, b.id, keys.base_mint);
+    let bk = BasketKeys::new(&authority, b.id, keys.base_mint, keys.base_token_program);
     let mut on_chain = if client::exists(run.chain, &bk.basket).await.map_err(read("basket"))? {
         Some(client::basket(run.chain, &bk.basket).await.map_err(read("basket"))?)
     } else {
@@ -689,6 +785,20 @@ async fn apply_basket<C: Chain>(
         &[],
     )
     .await?;
+    // Its vaults of the pool's tranches started frozen (made by `add_constituent`): thawed
+    // now that the basket is a member, so exchanges in and rebalance deposits can fill them.
+    let payer = run.chain.payer().pubkey();
+    let mut ixs = Vec::new();
+    for k in &b.constituents {
+        let vault = pda::basket_vault(&bk.basket, &keys.tranche_mint(k.tranche));
+        if frozen(run.chain, &vault).await.map_err(read("basket vault"))? != Some(false) {
+            ixs.push(ix::thaw_holder(&payer, &keys.pool, k.tranche, &vault, &bk.basket));
+        }
+    }
+    if !b.constituents.is_empty() {
+        let what = format!("the basket's vaults of tranches {:?}: thawed", constituent_tranches(b));
+        run.step(what, !ixs.is_empty(), ixs, &[]).await?;
+    }
     Ok(Some(expires_at))
 }
 
@@ -718,6 +828,9 @@ fn record(
                 index: i,
                 name: t.name.clone(),
                 mint: keys.tranche_mint(i).to_string(),
+                token_name: t.args.metadata.name.clone(),
+                symbol: t.args.metadata.symbol.clone(),
+                uri: t.args.metadata.uri.clone(),
                 queue: pool.and_then(|p| set(p.tranches[i as usize].queue)),
                 escrow: Some(pda::escrow(&keys.pool, i).to_string()),
                 market: spec.markets.contains(&i).then(|| pda::amm(&keys.pool, i).to_string()),
@@ -731,6 +844,7 @@ fn record(
         pool_id: spec.pool_id,
         pool: keys.pool.to_string(),
         base_mint: keys.base_mint.to_string(),
+        base_token_program: token_program_name(&keys.base_token_program).to_string(),
         vault: keys.vault.to_string(),
         book: keys.book.to_string(),
         oracle: keys.oracle.to_string(),
@@ -742,6 +856,13 @@ fn record(
                 wallet: m.wallet.to_string(),
                 member: pda::member(&keys.pool, &m.wallet).to_string(),
                 expires_at: m.expires_at,
+                tranche_accounts: if spec.params.permissioned {
+                    (0..spec.tranches.len() as u8)
+                        .map(|t| ix::token::associated(&ix::TOKEN_2022, &m.wallet, &keys.tranche_mint(t)).to_string())
+                        .collect()
+                } else {
+                    vec![]
+                },
             })
             .collect(),
         receivables: spec
@@ -750,7 +871,7 @@ fn record(
             .map(|r| ReceivableRecord { index: r.index, address: pda::receivable(&keys.pool, r.index).to_string() })
             .collect(),
         basket: spec.basket.as_ref().map(|b| {
-            let bk = BasketKeys::new(authority, b.id, keys.base_mint);
+            let bk = BasketKeys::new(authority, b.id, keys.base_mint, keys.base_token_program);
             BasketRecord {
                 id: b.id,
                 address: bk.basket.to_string(),
@@ -795,6 +916,23 @@ pub async fn verify<C: Chain>(
     if pool.base_mint != base_mint_address(spec, issuer) {
         problems.push("base mint differs from the spec".into());
     }
+    let base_program = client::token_program_of(chain, &pool.base_mint).await?;
+    if pool.base_token_program != base_program {
+        problems.push(format!(
+            "the pool records base token program {}, the base mint belongs to {base_program}",
+            pool.base_token_program
+        ));
+    }
+    let expected_program = match spec.base {
+        BaseMint::Create { token_program, .. } => Some(token_program),
+        BaseMint::Existing { token_program, .. } => token_program,
+    };
+    if expected_program.is_some_and(|p| p != base_program) {
+        problems.push(format!("base mint belongs to {}, not the spec's program", token_program_name(&base_program)));
+    }
+    if deployment.base_token_program != token_program_name(&base_program) {
+        problems.push("recorded base token program differs from the base mint's".into());
+    }
     if pool.guardian != spec.guardian {
         problems.push("guardian differs from the spec".into());
     }
@@ -812,12 +950,28 @@ pub async fn verify<C: Chain>(
         if deployment.tranches.get(i).and_then(|r| r.queue.as_deref()) != Some(c.queue.to_string().as_str()) {
             problems.push(format!("tranche {i}: recorded queue differs from the pool's"));
         }
+        match client::mint_metadata(chain, &c.mint).await {
+            Ok(m) if m == t.args.metadata => {}
+            Ok(m) => problems.push(format!(
+                "tranche {i} token metadata on chain is {:?} ({}, uri {:?}); the spec says {:?} ({}, uri {:?})",
+                m.name, m.symbol, m.uri, t.args.metadata.name, t.args.metadata.symbol, t.args.metadata.uri
+            )),
+            Err(e) => problems.push(format!("tranche {i} token metadata unreadable: {e}")),
+        }
     }
     for m in &deployment.members {
         let wallet: Pubkey = m.wallet.parse().expect("recorded address");
         match client::member(chain, &pool_address, &wallet).await? {
             Some(c) if c.expires_at == m.expires_at => {}
             _ => problems.push(format!("member {wallet} missing or with another expiry")),
+        }
+        for account in &m.tranche_accounts {
+            let account: Pubkey = account.parse().expect("recorded address");
+            match frozen(chain, &account).await? {
+                Some(false) => {}
+                Some(true) => problems.push(format!("tranche account {account} of member {wallet} is frozen")),
+                None => problems.push(format!("tranche account {account} of member {wallet} missing")),
+            }
         }
     }
     if pool.receivable_count < spec.receivables.len() as u64 {
@@ -848,7 +1002,7 @@ async fn verify_basket<C: Chain>(
     problems: &mut Vec<String>,
 ) -> Result<(), ChainError> {
     let pool_address = pda::pool(issuer, spec.pool_id);
-    let bk = BasketKeys::new(issuer, b.id, pool.base_mint);
+    let bk = BasketKeys::new(issuer, b.id, pool.base_mint, pool.base_token_program);
     if deployment.basket.as_ref().map(|r| r.address.as_str()) != Some(bk.basket.to_string().as_str()) {
         problems.push("recorded basket address differs from the spec's basket".into());
     }
@@ -889,6 +1043,12 @@ async fn verify_basket<C: Chain>(
         match client::member(chain, &pool_address, &bk.basket).await? {
             Some(m) if Some(m.expires_at) == recorded => {}
             _ => problems.push(format!("basket {} is not a member of the pool as recorded", bk.basket)),
+        }
+        for k in &b.constituents {
+            let vault = pda::basket_vault(&bk.basket, &pda::tranche_mint(&pool_address, k.tranche));
+            if frozen(chain, &vault).await? != Some(false) {
+                problems.push(format!("the basket's vault {vault} of tranche {} is not thawed", k.tranche));
+            }
         }
     }
     Ok(())

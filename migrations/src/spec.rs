@@ -9,7 +9,8 @@ use anchor_lang::prelude::Pubkey;
 use serde::Deserialize;
 use toml::Spanned;
 
-use sluice::instructions::{AddReceivableArgs, AddTrancheArgs, ConstituentArgs, PublishRatesArgs};
+use sluice::instructions::mints::{MAX_NAME_LEN, MAX_SYMBOL_LEN, MAX_URI_LEN};
+use sluice::instructions::{AddReceivableArgs, AddTrancheArgs, ConstituentArgs, PublishRatesArgs, TrancheMetadata};
 use sluice::math::dcf::{ClassRates, OverdueStep, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
 use sluice::math::time::MAX_RISK_CLASSES;
 use sluice::state::{
@@ -132,6 +133,9 @@ struct RawBase {
     /// the issuer.
     create: Option<bool>,
     mint_to_issuer: Option<Spanned<String>>,
+    /// "spl-token" (default) or "token-2022": the program a created mint belongs to; with
+    /// `mint`, what the existing mint must belong to (its program is read from the chain).
+    token_program: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +144,10 @@ struct RawTranche {
     name: String,
     coupon_bps: u16,
     min_subordination_bps: u16,
+    /// Token metadata wallets show; each left out gets `default_metadata`'s value.
+    token_name: Option<String>,
+    symbol: Option<String>,
+    uri: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -242,17 +250,90 @@ fn default_true() -> bool {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BaseMint {
-    Existing(Pubkey),
-    /// Created at an address derived from the issuer and the pool id.
-    Create {
-        mint_to_issuer: u64,
-    },
+    /// An existing mint; its token program is read from the chain (and must be
+    /// `token_program` when the spec names one).
+    Existing { mint: Pubkey, token_program: Option<Pubkey> },
+    /// Created under `token_program` at an address derived from the issuer and the pool id.
+    Create { mint_to_issuer: u64, token_program: Pubkey },
+}
+
+/// A `[base] token_program` value: "spl-token" or "token-2022".
+pub fn token_program_named(name: &str) -> Option<Pubkey> {
+    match name {
+        "spl-token" => Some(sluice_sdk::ix::SPL_TOKEN),
+        "token-2022" => Some(sluice_sdk::ix::TOKEN_2022),
+        _ => None,
+    }
+}
+
+/// The name `token_program_named` reads.
+pub fn token_program_name(program: &Pubkey) -> &'static str {
+    if *program == sluice_sdk::ix::TOKEN_2022 {
+        "token-2022"
+    } else {
+        "spl-token"
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct Tranche {
+    /// The spec's own name for the tranche ("senior"), which `[basket]` refers to.
     pub name: String,
+    /// Coupon, subordination and the token metadata (`args.metadata`).
     pub args: AddTrancheArgs,
+}
+
+/// Where tranche `index` of `count` stands: Senior first, Junior last (when there are two
+/// or more), Mezzanine between.
+pub fn seniority(index: usize, count: usize) -> &'static str {
+    if index == 0 {
+        "Senior"
+    } else if index + 1 == count {
+        "Junior"
+    } else {
+        "Mezzanine"
+    }
+}
+
+/// At most `max` bytes of `s`, cut at a character boundary.
+fn truncated(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The token metadata of tranche `index` of `count` when the spec leaves it out:
+/// - name: the pool's name and the tranche's seniority, "Harbor Trade Receivables 2027-A
+///   Senior" (the pool's name cut to leave room within 64 bytes);
+/// - symbol: the initial of each word of the pool's name (a word starting with a digit
+///   whole, its letters and digits only), upper case, then "-" and the seniority's initial:
+///   "HTR2027A-S" (the prefix cut to 14 bytes; "SLC" if the name has no letters or digits);
+/// - uri: empty, as the program allows: there is no off-chain JSON to point at until the
+///   issuer publishes one (then give `uri`).
+///
+/// Name and symbol are never empty.
+pub fn default_metadata(pool_name: &str, index: usize, count: usize) -> TrancheMetadata {
+    let rank = seniority(index, count);
+    let room = MAX_NAME_LEN - rank.len() - 1;
+    let pool = truncated(pool_name.trim(), room).trim_end();
+    let name = if pool.is_empty() { rank.to_string() } else { format!("{pool} {rank}") };
+    let mut prefix = String::new();
+    for word in pool_name.split_whitespace() {
+        let kept: String = word.chars().filter(char::is_ascii_alphanumeric).collect();
+        match kept.chars().next() {
+            Some(c) if c.is_ascii_digit() => prefix += &kept,
+            Some(c) => prefix.push(c),
+            None => {}
+        }
+    }
+    let mut prefix = truncated(&prefix.to_ascii_uppercase(), MAX_SYMBOL_LEN - 2).to_string();
+    if prefix.is_empty() {
+        prefix = "SLC".into();
+    }
+    let symbol = format!("{prefix}-{}", &rank[..1]);
+    TrancheMetadata { name, symbol, uri: String::new() }
 }
 
 #[derive(Clone, Debug)]
@@ -380,17 +461,28 @@ impl Spec {
         if decimals > 12 {
             c.err_at(base_span, format!("base.decimals: {decimals} is more than 12"));
         }
+        let token_program = base.token_program.as_ref().and_then(|p| {
+            let named = token_program_named(p.get_ref());
+            if named.is_none() {
+                c.err_at(
+                    p.span().start,
+                    format!("base.token_program: \"spl-token\" or \"token-2022\", not {:?}", p.get_ref()),
+                );
+            }
+            named
+        });
         let base_mint = match (&base.mint, base.create.unwrap_or(false)) {
-            (Some(m), false) => BaseMint::Existing(c.pubkey(m, "base.mint")),
+            (Some(m), false) => BaseMint::Existing { mint: c.pubkey(m, "base.mint"), token_program },
             (None, true) => BaseMint::Create {
                 mint_to_issuer: base
                     .mint_to_issuer
                     .as_ref()
                     .map_or(0, |a| c.amount(a, decimals, "base.mint_to_issuer")),
+                token_program: token_program.unwrap_or(sluice_sdk::ix::SPL_TOKEN),
             },
             _ => {
                 c.err_at(base_span, "base: give either mint = \"<address>\" or create = true");
-                BaseMint::Create { mint_to_issuer: 0 }
+                BaseMint::Create { mint_to_issuer: 0, token_program: sluice_sdk::ix::SPL_TOKEN }
             }
         };
 
@@ -455,12 +547,28 @@ impl Spec {
             c.err_at(tranches_span, format!("tranches: 1 to {MAX_TRANCHES}, senior first, junior last"));
         }
         let mut tranches = Vec::new();
-        for t in &raw_tranches {
+        for (i, t) in raw_tranches.iter().enumerate() {
             let v = t.get_ref();
             if v.coupon_bps > sluice::instructions::MAX_COUPON_BPS || v.min_subordination_bps > 10_000 {
                 c.err_at(t.span().start, format!("tranche {}: coupon or subordination out of bounds", v.name));
             }
-            let args = AddTrancheArgs { coupon_bps: v.coupon_bps, min_subordination_bps: v.min_subordination_bps };
+            let d = default_metadata(&pool.name, i, raw_tranches.len());
+            let metadata = TrancheMetadata {
+                name: v.token_name.clone().unwrap_or(d.name),
+                symbol: v.symbol.clone().unwrap_or(d.symbol),
+                uri: v.uri.clone().unwrap_or(d.uri),
+            };
+            if !(1..=MAX_NAME_LEN).contains(&metadata.name.len()) {
+                c.err_at(t.span().start, format!("tranche {}: token_name must be 1 to {MAX_NAME_LEN} bytes", v.name));
+            }
+            if !(1..=MAX_SYMBOL_LEN).contains(&metadata.symbol.len()) {
+                c.err_at(t.span().start, format!("tranche {}: symbol must be 1 to {MAX_SYMBOL_LEN} bytes", v.name));
+            }
+            if metadata.uri.len() > MAX_URI_LEN {
+                c.err_at(t.span().start, format!("tranche {}: uri must be at most {MAX_URI_LEN} bytes", v.name));
+            }
+            let args =
+                AddTrancheArgs { coupon_bps: v.coupon_bps, min_subordination_bps: v.min_subordination_bps, metadata };
             tranches.push(Tranche { name: v.name.clone(), args });
         }
 

@@ -9,7 +9,7 @@ use sluice_localnet::{Background, Options};
 use sluice_sdk::chain::{Chain, DevChain};
 use sluice_sdk::config::write_keypair;
 use sluice_sdk::rpc::RpcChain;
-use sluice_sdk::{client, pda};
+use sluice_sdk::{client, ix, pda};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -121,6 +121,49 @@ async fn example_spec_migrates_then_a_rerun_changes_nothing() {
     assert_eq!(deployed["basket"]["member_expires_at"], member.expires_at);
     assert_eq!(deployed["basket"]["constituents"][1]["name"], "mezzanine");
 
+    // Tranche tokens: Token-2022 mints with the spec's metadata (the junior's derived), frozen
+    // by default in this permissioned pool; the base is classic SPL Token.
+    assert_eq!(on_chain.base_token_program, ix::SPL_TOKEN);
+    assert_eq!(deployed["base_token_program"], "spl-token");
+    let senior = client::mint_metadata(&mut reader, &on_chain.tranches[0].mint).await.unwrap();
+    assert_eq!(
+        (senior.name.as_str(), senior.symbol.as_str(), senior.uri.as_str()),
+        ("Harbor Trade 2027-A Senior", "HT27A-SR", "https://harbor.example/2027-a/senior.json")
+    );
+    let junior = client::mint_metadata(&mut reader, &on_chain.tranches[2].mint).await.unwrap();
+    assert_eq!(
+        (junior.name.as_str(), junior.symbol.as_str(), junior.uri.as_str()),
+        ("Harbor Trade Receivables 2027-A Junior", "HTR2027A-J", "")
+    );
+    assert_eq!(deployed["tranches"][2]["symbol"], "HTR2027A-J");
+    for t in &on_chain.tranches[..3] {
+        assert_eq!(client::token_program_of(&mut reader, &t.mint).await.unwrap(), ix::TOKEN_2022);
+        let data = reader.account(&t.mint).await.unwrap().unwrap().data;
+        let extensions = sluice_sdk::state::mint_extensions(&data).unwrap();
+        assert!(extensions.contains(&sluice_sdk::state::ExtensionType::DefaultAccountState), "{extensions:?}");
+    }
+    // Every member's tranche accounts (investors and the seeding issuer) were opened and
+    // thawed, the basket's vaults too; anyone else's new account starts frozen.
+    for m in members {
+        let accounts = m["tranche_accounts"].as_array().unwrap();
+        assert_eq!(accounts.len(), 3, "{m}");
+        for a in accounts {
+            let a: anchor_lang::prelude::Pubkey = a.as_str().unwrap().parse().unwrap();
+            assert!(!client::is_frozen(&mut reader, &a).await.unwrap(), "{a} of {m} frozen");
+        }
+    }
+    for c in deployed["basket"]["constituents"].as_array().unwrap() {
+        let vault: anchor_lang::prelude::Pubkey = c["vault"].as_str().unwrap().parse().unwrap();
+        assert!(!client::is_frozen(&mut reader, &vault).await.unwrap(), "basket vault {vault} frozen");
+    }
+    let stranger = Keypair::new().pubkey();
+    let mint = on_chain.tranches[0].mint;
+    let payer = reader.payer().pubkey();
+    reader.airdrop(&payer, 1_000_000_000).await.unwrap();
+    reader.send(&[ix::token::create_associated(&ix::TOKEN_2022, &payer, &stranger, &mint)], &[]).await.unwrap();
+    let strangers = ix::token::associated(&ix::TOKEN_2022, &stranger, &mint);
+    assert!(client::is_frozen(&mut reader, &strangers).await.unwrap(), "a non-member's account starts frozen");
+
     // A re-run, a day later, finds everything in place and sends nothing.
     reader.advance_clock(86_400).await.unwrap();
     let before = client::pool(&mut reader, &pool).await.unwrap();
@@ -151,6 +194,16 @@ async fn example_spec_migrates_then_a_rerun_changes_nothing() {
     );
     std::fs::write(&csv, &original_csv).unwrap();
 
+    // … a pool made permissionless once it has tranches …
+    let toml = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, toml.replacen("permissioned = true", "permissioned = false", 1)).unwrap();
+    let out = run(with(&[]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("fixed once the pool has tranches"), "{stderr}");
+    assert!(client::pool(&mut reader, &pool).await.unwrap().params.permissioned);
+    std::fs::write(&spec, &toml).unwrap();
+
     // … and a tranche whose terms were edited.
     let toml = std::fs::read_to_string(&spec).unwrap();
     std::fs::write(&spec, toml.replacen("coupon_bps = 750", "coupon_bps = 760", 1)).unwrap();
@@ -163,6 +216,25 @@ async fn example_spec_migrates_then_a_rerun_changes_nothing() {
         (unchanged.nav, unchanged.cash, unchanged.receivable_count),
         (after.nav, after.cash, after.receivable_count)
     );
+
+    std::fs::write(&spec, &toml).unwrap();
+
+    // New token metadata in the spec: a re-run rewrites exactly that, and verifies it.
+    let toml = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, toml.replacen("symbol = \"HT27A-MZ\"", "symbol = \"HT27A-M\"", 1)).unwrap();
+    let renamed = json(&run(with(&["--record", record.to_str().unwrap()])));
+    assert_eq!(renamed["verified"], true, "{renamed:#}");
+    // The metadata, then the reprice every run that changed something ends with.
+    let applied: Vec<&Value> =
+        renamed["steps"].as_array().unwrap().iter().filter(|s| s["state"] == "applied").collect();
+    assert_eq!(applied.len(), 2, "{renamed:#}");
+    assert_eq!(applied[1]["what"], "reprice");
+    assert!(applied[0]["what"].as_str().unwrap().starts_with("token metadata of tranche 1"), "{renamed:#}");
+    let mezzanine = client::mint_metadata(&mut reader, &on_chain.tranches[1].mint).await.unwrap();
+    assert_eq!((mezzanine.name.as_str(), mezzanine.symbol.as_str()), ("Harbor Trade 2027-A Mezzanine", "HT27A-M"));
+    std::fs::write(&spec, &toml).unwrap();
+    let restored = json(&run(with(&["--record", record.to_str().unwrap()])));
+    assert_eq!((count(&restored, "applied"), restored["verified"].clone()), (2, Value::Bool(true)), "{restored:#}");
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -323,5 +395,154 @@ fn a_basket_section_is_checked_at_plan_time_and_gets_safe_defaults() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("bad-basket.toml:{line}:")) && stderr.contains("nothing was sent"), "{stderr}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A base stablecoin under Token-2022, in a permissionless pool: the migration creates the
+/// mint under that program, seeds, funds receivables and the reserve, opens the market and
+/// the basket through it, and verifies; tranche accounts are never frozen. A spec naming the
+/// other program for that existing mint is a conflict, with nothing sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_2022_base_in_a_permissionless_pool_migrates_and_verifies() {
+    let net = localnet();
+    let dir = scratch("token-2022");
+    let (issuer, keypair) = funded_issuer(&net.url, &dir).await;
+    let mut reader = RpcChain::new(&net.url, Keypair::new());
+    let now = reader.now().await.unwrap();
+    let spec = sluice_migrate::rehearsal::rehearsal_copy(&example(), &dir.join("spec"), now, 90).unwrap();
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let text = text.replacen("token_program = \"spl-token\"", "token_program = \"token-2022\"", 1).replacen(
+        "permissioned = true",
+        "permissioned = false",
+        1,
+    );
+    std::fs::write(&spec, &text).unwrap();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> =
+            vec![spec.to_str().unwrap().into(), "--url".into(), net.url.clone(), "--keypair".into()];
+        v.push(keypair.to_str().unwrap().into());
+        v.push("--json".into());
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |v: Vec<String>| migrate(&v.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let report = json(&run(args(&[])));
+    assert_eq!(report["verified"], true, "{report:#}");
+    assert_eq!(report["deployment"]["base_token_program"], "token-2022");
+    let pool = pda::pool(&issuer.pubkey(), 2_027_001);
+    let on_chain = client::pool(&mut reader, &pool).await.unwrap();
+    assert_eq!(on_chain.base_token_program, ix::TOKEN_2022);
+    assert_eq!(client::token_program_of(&mut reader, &on_chain.base_mint).await.unwrap(), ix::TOKEN_2022);
+    assert_eq!(on_chain.receivable_count, 24);
+    assert_eq!(on_chain.reserve_balance, 63_000_000_000);
+    // The seed deposits went through: the issuer holds every tranche, in thawed accounts of
+    // mints without a default frozen state.
+    for t in 0..3u8 {
+        let mint = on_chain.tranches[t as usize].mint;
+        let data = reader.account(&mint).await.unwrap().unwrap().data;
+        let extensions = sluice_sdk::state::mint_extensions(&data).unwrap();
+        assert!(!extensions.contains(&sluice_sdk::state::ExtensionType::DefaultAccountState), "{extensions:?}");
+        let held = ix::token::associated(&ix::TOKEN_2022, &issuer.pubkey(), &mint);
+        assert!(client::token_balance(&mut reader, &held).await.unwrap() > 0);
+        assert!(!client::is_frozen(&mut reader, &held).await.unwrap());
+    }
+    let members = report["deployment"]["members"].as_array().unwrap();
+    assert!(members.iter().all(|m| m["tranche_accounts"].as_array().unwrap().is_empty()), "{members:?}");
+    // The receivables were paid out to the issuer's Token-2022 base account.
+    let issuer_base = ix::token::associated(&ix::TOKEN_2022, &issuer.pubkey(), &on_chain.base_mint);
+    assert!(client::token_balance(&mut reader, &issuer_base).await.unwrap() > 0);
+
+    // The existing mint named as classic SPL Token: a conflict before anything is sent.
+    let mint = on_chain.base_mint.to_string();
+    let named = text
+        .replacen("create = true", &format!("mint = \"{mint}\""), 1)
+        .replacen("mint_to_issuer = \"10000000\"\n", "", 1)
+        .replacen("token_program = \"token-2022\"", "token_program = \"spl-token\"", 1);
+    std::fs::write(&spec, &named).unwrap();
+    let out = run(args(&["--dry-run"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("belongs to token-2022") && stderr.contains("spl-token"), "{stderr}");
+    // Without the check, the program is read from the mint: nothing left to do.
+    std::fs::write(&spec, named.replacen("token_program = \"spl-token\"", "", 1)).unwrap();
+    let again = json(&run(args(&["--dry-run"])));
+    assert_eq!(count(&again, "planned"), 0, "{again:#}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Tranche metadata left out gets its documented default (never an empty name or symbol);
+/// lengths beyond the program's, and an unknown base token program, are refused at plan
+/// time with their lines.
+#[test]
+fn tranche_metadata_defaults_and_bounds_are_checked_at_plan_time() {
+    use sluice_migrate::spec::default_metadata;
+    let issuer = Keypair::new().pubkey();
+    let dir = scratch("metadata-spec");
+    let copy = sluice_migrate::rehearsal::rehearsal_copy(&example(), &dir, 0, 90).unwrap();
+    let text = std::fs::read_to_string(&copy).unwrap();
+    let spec = sluice_migrate::Spec::load(&copy, 0, &issuer).unwrap();
+    let m = &spec.tranches[2].args.metadata;
+    assert_eq!(
+        (m.name.as_str(), m.symbol.as_str(), m.uri.as_str()),
+        ("Harbor Trade Receivables 2027-A Junior", "HTR2027A-J", "")
+    );
+    assert_eq!(spec.tranches[0].args.metadata.symbol, "HT27A-SR");
+    assert_eq!(
+        spec.base,
+        sluice_migrate::spec::BaseMint::Create { mint_to_issuer: 10_000_000_000_000, token_program: ix::SPL_TOKEN }
+    );
+
+    // Defaults by seniority, cut to the program's lengths, never empty.
+    let long = "Very Long Pool Name Of An Issuer With Many Words In It 2031-B Series Seven Twelve";
+    for (i, n, rank) in [(0, 3, "Senior"), (1, 3, "Mezzanine"), (2, 3, "Junior"), (0, 1, "Senior"), (1, 2, "Junior")] {
+        let d = default_metadata(long, i, n);
+        assert!(d.name.len() <= 64 && d.name.ends_with(rank), "{d:?}");
+        assert!(d.symbol.len() <= 16 && d.symbol.ends_with(&format!("-{}", &rank[..1])), "{d:?}");
+    }
+    assert_eq!(default_metadata("!!", 0, 2).symbol, "SLC-S");
+    assert_eq!(default_metadata("", 1, 2).name, "Junior");
+
+    // Left out entirely, the senior's too; without [base] token_program, classic SPL Token.
+    let plain = text
+        .replacen("token_name = \"Harbor Trade 2027-A Senior\"\n", "", 1)
+        .replacen("symbol = \"HT27A-SR\"\n", "", 1)
+        .replacen("uri = \"https://harbor.example/2027-a/senior.json\"\n", "", 1)
+        .replacen("token_program = \"spl-token\"", "", 1);
+    std::fs::write(&copy, &plain).unwrap();
+    let spec = sluice_migrate::Spec::load(&copy, 0, &issuer).unwrap();
+    assert_eq!(spec.tranches[0].args.metadata, default_metadata("Harbor Trade Receivables 2027-A", 0, 3));
+    assert!(
+        matches!(spec.base, sluice_migrate::spec::BaseMint::Create { token_program, .. } if token_program == ix::SPL_TOKEN)
+    );
+
+    let refused = |edited: String, expect: &str| {
+        let path = dir.join("bad-metadata.toml");
+        std::fs::write(&path, &edited).unwrap();
+        let message = sluice_migrate::Spec::load(&path, 0, &issuer).unwrap_err().to_string();
+        assert!(message.contains(expect), "expected {expect:?} in: {message}");
+        message
+    };
+    let senior_symbol = "symbol = \"HT27A-SR\"";
+    let senior_name = "token_name = \"Harbor Trade 2027-A Senior\"";
+    let senior_uri = "uri = \"https://harbor.example/2027-a/senior.json\"";
+    let m = refused(
+        text.replacen(senior_symbol, "symbol = \"HT27A-SENIOR-NOTES\"", 1),
+        "tranche senior: symbol must be 1 to 16 bytes",
+    );
+    let header = text[..text.find("name = \"senior\"").unwrap()].rfind("[[tranches]]").unwrap();
+    let tranche_line = text[..header].lines().count() + 1;
+    assert!(m.contains(&format!("bad-metadata.toml:{tranche_line}:")), "{m}");
+    refused(text.replacen(senior_name, "token_name = \"\"", 1), "token_name must be 1 to 64 bytes");
+    let long_name = format!("token_name = \"{}\"", "x".repeat(65));
+    refused(text.replacen(senior_name, &long_name, 1), "token_name must be 1 to 64 bytes");
+    let long_uri = format!("uri = \"https://{}\"", "u".repeat(200));
+    refused(text.replacen(senior_uri, &long_uri, 1), "uri must be at most 200 bytes");
+    let m = refused(
+        text.replacen("token_program = \"spl-token\"", "token_program = \"token-2023\"", 1),
+        "base.token_program: \"spl-token\" or \"token-2022\", not \"token-2023\"",
+    );
+    let program_line = text[..text.find("token_program = ").unwrap()].lines().count() + 1;
+    assert!(m.contains(&format!("bad-metadata.toml:{program_line}:")), "{m}");
     std::fs::remove_dir_all(dir).ok();
 }

@@ -22,7 +22,9 @@ use sluice_sdk::ix::{self, BasketKeys, BasketMarketKeys, BasketTrader, PoolKeys}
 use sluice_sdk::units::{format_amount, format_price};
 use sluice_sdk::{pda, preview};
 
-use crate::wallet::{amount, at_least, pubkey, refused, tranche_arg, Ctx, Failure, Global, Outcome};
+use crate::wallet::{
+    amount, at_least, pubkey, refused, token_2022_account, tranche_arg, Ctx, Failure, Global, Outcome,
+};
 
 const BPS: u128 = 10_000;
 const PRICE_SCALE: u128 = 1_000_000_000_000;
@@ -198,8 +200,19 @@ struct Loaded {
     decimals: u8,
 }
 
-fn keys_of(b: &sluice::state::Basket) -> BasketKeys {
-    BasketKeys::new(&b.creator, b.basket_id, b.base_mint)
+impl Loaded {
+    /// `owner`'s associated base-token account (under the base mint's program).
+    fn base_account(&self, owner: &Pubkey) -> Pubkey {
+        ix::token::associated(&self.keys.base_token_program, owner, &self.keys.base_mint)
+    }
+
+    fn create_base_account(
+        &self,
+        payer: &Pubkey,
+        owner: &Pubkey,
+    ) -> anchor_lang::solana_program::instruction::Instruction {
+        ix::token::create_associated(&self.keys.base_token_program, payer, owner, &self.keys.base_mint)
+    }
 }
 
 async fn load(ctx: &mut Ctx, address: &str) -> Result<Loaded, Failure> {
@@ -210,7 +223,9 @@ async fn load(ctx: &mut Ctx, address: &str) -> Result<Loaded, Failure> {
         return Err(Failure::other(format!("no Sluice basket at {address}")));
     }
     let view = client::basket_view(&mut ctx.chain, &address).await?;
-    let keys = keys_of(&view.basket);
+    let b = &view.basket;
+    let base_token_program = client::token_program_of(&mut ctx.chain, &b.base_mint).await?;
+    let keys = BasketKeys::new(&b.creator, b.basket_id, b.base_mint, base_token_program);
     let decimals = client::mint_decimals(&mut ctx.chain, &view.basket.base_mint).await?;
     Ok(Loaded { view, keys, decimals })
 }
@@ -281,7 +296,8 @@ async fn create(ctx: &mut Ctx, a: &Create) -> Outcome {
         Failure::usage("the sleeve policy needs band ≤ target ≤ 5000, floor ≤ target − band, cap ≤ 10000 (bps)")
     })?;
     let decimals = client::mint_decimals(&mut ctx.chain, &base_mint).await?;
-    let keys = BasketKeys::new(&me, a.id, base_mint);
+    let base_token_program = client::token_program_of(&mut ctx.chain, &base_mint).await?;
+    let keys = BasketKeys::new(&me, a.id, base_mint, base_token_program);
     if client::exists(&mut ctx.chain, &keys.basket).await? {
         return Err(Failure::other(format!("the wallet's basket {} exists already at {}", a.id, keys.basket)));
     }
@@ -319,21 +335,35 @@ async fn add_constituent(ctx: &mut Ctx, a: &AddConstituent) -> Outcome {
     };
     let index = l.view.basket.constituent_count;
     let me = ctx.me();
-    ctx.send(&[ix::add_constituent(&me, &l.keys, &pool.keys, tranche, args)]).await?;
     let mint = pool.keys.tranche_mint(tranche);
+    let vault = pda::basket_vault(&l.keys.basket, &mint);
+    let mut ixs = vec![ix::add_constituent(&me, &l.keys, &pool.keys, tranche, args)];
+    // The vault starts frozen in a permissioned pool: thawed here when the basket is a member
+    // already, else by `sluice admit` when it becomes one.
+    ixs.extend(client::thaw_if_needed(&mut ctx.chain, &me, &pool.pool, tranche, &vault, &l.keys.basket).await?);
+    ctx.send(&ixs).await?;
+    let frozen = client::is_frozen(&mut ctx.chain, &vault).await?;
     Ok((
         json!({
             "basket": l.keys.basket.to_string(), "index": index, "pool": pool.keys.pool.to_string(), "tranche": tranche,
-            "mint": mint.to_string(), "vault": pda::basket_vault(&l.keys.basket, &mint).to_string(),
+            "mint": mint.to_string(), "vault": vault.to_string(), "vault_frozen": frozen,
             "haircut_bps": a.haircut_bps, "cap_bps": a.cap_bps, "target_bps": a.target_bps, "enabled": !a.disabled,
         }),
         format!(
-            "constituent {index}: tranche {tranche} of {}, haircut {}, cap {}, target {}{}",
+            "constituent {index}: tranche {tranche} of {}, haircut {}, cap {}, target {}{}{}",
             pool.keys.pool,
             pct(a.haircut_bps.into()),
             pct(a.cap_bps.into()),
             pct(a.target_bps.into()),
-            if a.disabled { " (disabled)" } else { "" }
+            if a.disabled { " (disabled)" } else { "" },
+            if frozen {
+                format!(
+                    "\n  its vault is frozen until the basket is a member: `sluice admit {} {}`",
+                    pool.keys.pool, l.keys.basket
+                )
+            } else {
+                String::new()
+            }
         ),
     ))
 }
@@ -462,8 +492,8 @@ async fn exchange_in(ctx: &mut Ctx, a: &ExchangeIn) -> Outcome {
         })? as u8;
     let me = ctx.me();
     let mint = pool.keys.tranche_mint(tranche);
-    let holder_tranche = ix::token::associated(&me, &mint);
-    let holder_basket = ix::token::associated(&me, &l.keys.mint);
+    let holder_tranche = token_2022_account(&me, &mint);
+    let holder_basket = token_2022_account(&me, &l.keys.mint);
     let held = ctx.balance(&holder_tranche).await?;
     let tokens = tokens_arg(&a.tokens, held, l.decimals, &format!("tokens of tranche {tranche}"))?;
     let now = fresh(ctx, &mut l).await?;
@@ -478,11 +508,11 @@ async fn exchange_in(ctx: &mut Ctx, a: &ExchangeIn) -> Outcome {
     let args = ExchangeInArgs { index, tokens, min_out: at_least(expected, ctx.slippage_bps) };
     let priced = l.view.priced_accounts();
     let before = ctx.balance(&holder_basket).await?;
-    ctx.send(&[
-        ix::token::create_associated(&me, &me, &l.keys.mint),
-        ix::exchange_in(&me, &l.keys, &mint, &holder_tranche, &holder_basket, member, &priced, args),
-    ])
-    .await?;
+    let vault = pda::basket_vault(&l.keys.basket, &mint);
+    let mut ixs = client::thaw_if_needed(&mut ctx.chain, &me, &pool.pool, tranche, &vault, &l.keys.basket).await?;
+    ixs.push(ix::token::create_associated(&ix::TOKEN_2022, &me, &me, &l.keys.mint));
+    ixs.push(ix::exchange_in(&me, &l.keys, &mint, &holder_tranche, &holder_basket, member, &priced, args));
+    ctx.send(&ixs).await?;
     let received = ctx.balance(&holder_basket).await? - before;
     Ok((
         json!({
@@ -500,7 +530,7 @@ async fn exchange_in(ctx: &mut Ctx, a: &ExchangeIn) -> Outcome {
 async fn exchange_out(ctx: &mut Ctx, a: &Exit) -> Outcome {
     let l = load(ctx, &a.basket).await?;
     let me = ctx.me();
-    let holder_basket = ix::token::associated(&me, &l.keys.mint);
+    let holder_basket = token_2022_account(&me, &l.keys.mint);
     let held = ctx.balance(&holder_basket).await?;
     let tokens = tokens_arg(&a.tokens, held, l.decimals, "basket tokens")?;
     // Cash the basket's requests were paid and nobody collected yet is collected into the
@@ -514,11 +544,16 @@ async fn exchange_out(ctx: &mut Ctx, a: &Exit) -> Outcome {
             return Err(e.map_or(Failure::other("the basket cannot pay this exchange out"), refused));
         }
     };
-    let holder_base = ix::token::associated(&me, &l.keys.base_mint);
-    let destinations: Vec<(Pubkey, Pubkey)> =
-        b.active().iter().map(|c| (c.mint, ix::token::associated(&me, &c.mint))).collect();
-    let mut ixs: Vec<_> = b.active().iter().map(|c| ix::token::create_associated(&me, &me, &c.mint)).collect();
-    ixs.push(ix::token::create_associated(&me, &me, &l.keys.base_mint));
+    let holder_base = l.base_account(&me);
+    // Each slice lands in the wallet's account of that tranche, opened and thawed as needed.
+    let mut destinations: Vec<(Pubkey, Pubkey)> = Vec::new();
+    let mut ixs = Vec::new();
+    for (j, c) in b.active().iter().enumerate() {
+        let (account, open) = client::tranche_account(&mut ctx.chain, &me, &view.pools[j], c.tranche, &me).await?;
+        destinations.push((c.mint, account));
+        ixs.extend(open);
+    }
+    ixs.push(l.create_base_account(&me, &me));
     ixs.extend(collects);
     let min_outs = slices.iter().map(|s| at_least(*s, ctx.slippage_bps)).collect();
     let open_queues = view.open_queues();
@@ -555,16 +590,16 @@ async fn exchange_out(ctx: &mut Ctx, a: &Exit) -> Outcome {
 async fn redeem(ctx: &mut Ctx, a: &Exit) -> Outcome {
     let mut l = load(ctx, &a.basket).await?;
     let me = ctx.me();
-    let holder_basket = ix::token::associated(&me, &l.keys.mint);
+    let holder_basket = token_2022_account(&me, &l.keys.mint);
     let held = ctx.balance(&holder_basket).await?;
     let tokens = tokens_arg(&a.tokens, held, l.decimals, "basket tokens")?;
     let now = fresh(ctx, &mut l).await?;
     let expected = preview::basket_redeem(&l.view, tokens, now).map_err(refused)?;
-    let holder_base = ix::token::associated(&me, &l.keys.base_mint);
+    let holder_base = l.base_account(&me);
     let args = RedeemBasketArgs { tokens, min_out: at_least(expected, ctx.slippage_bps) };
     let before = ctx.balance(&holder_base).await?;
     ctx.send(&[
-        ix::token::create_associated(&me, &me, &l.keys.base_mint),
+        l.create_base_account(&me, &me),
         ix::redeem_basket(&me, &l.keys, &holder_basket, &holder_base, &l.view.priced_accounts(), args),
     ])
     .await?;
@@ -591,7 +626,7 @@ async fn position(ctx: &mut Ctx, a: &BasketPosition) -> Outcome {
         None => ctx.me(),
     };
     let (b, d) = (&l.view.basket, l.decimals);
-    let account = ix::token::associated(&owner, &l.keys.mint);
+    let account = token_2022_account(&owner, &l.keys.mint);
     let tokens = ctx.balance(&account).await?;
     let now = ctx.chain.now().await?;
     let priced = l.view.value(now).ok().map(|v| v.0);
@@ -739,8 +774,8 @@ async fn swap(ctx: &mut Ctx, a: &BasketSwap) -> Outcome {
     let me = ctx.me();
     let t = BasketTrader {
         user: me,
-        token_account: ix::token::associated(&me, &l.keys.mint),
-        base_account: ix::token::associated(&me, &l.keys.base_mint),
+        token_account: token_2022_account(&me, &l.keys.mint),
+        base_account: l.base_account(&me),
         lp_account: None,
     };
     let args = BasketSwapArgs {
@@ -749,13 +784,13 @@ async fn swap(ctx: &mut Ctx, a: &BasketSwap) -> Outcome {
         min_out: at_least(plan.quote.amount_out, ctx.slippage_bps).max(1),
         deadline: now + 120,
     };
-    let (receive, receive_mint) = if buy { (t.token_account, l.keys.mint) } else { (t.base_account, l.keys.base_mint) };
+    let (receive, open) = if buy {
+        (t.token_account, ix::token::create_associated(&ix::TOKEN_2022, &me, &me, &l.keys.mint))
+    } else {
+        (t.base_account, l.create_base_account(&me, &me))
+    };
     let before = ctx.balance(&receive).await?;
-    ctx.send(&[
-        ix::token::create_associated(&me, &me, &receive_mint),
-        ix::swap_basket(&l.keys, &m, &t, &l.view.priced_accounts(), args),
-    ])
-    .await?;
+    ctx.send(&[open, ix::swap_basket(&l.keys, &m, &t, &l.view.priced_accounts(), args)]).await?;
     let out = ctx.balance(&receive).await? - before;
     Ok((
         json!({

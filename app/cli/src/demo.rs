@@ -19,6 +19,12 @@ use sluice_sdk::{client, pda, preview};
 
 const UNIT: u64 = 1_000_000;
 const TRANCHES: [(&str, u16, u16); 3] = [("senior", 800, 2_000), ("mezzanine", 1_200, 1_000), ("junior", 0, 0)];
+/// The tranche tokens' metadata (name, symbol) as wallets show it.
+const TOKENS: [(&str, &str); 3] = [
+    ("Sluice Demo SME Receivables Senior", "SDSME-S"),
+    ("Sluice Demo SME Receivables Mezzanine", "SDSME-M"),
+    ("Sluice Demo SME Receivables Junior", "SDSME-J"),
+];
 
 /// `sluice demo`'s options.
 #[derive(clap::Args, Debug)]
@@ -242,17 +248,26 @@ async fn run_on<C: DevChain>(mut chain: C, opts: Options, place: &str) -> Result
 
     println!("Sluice demo: an SME receivables pool on {place}");
     println!("  pool      {}", d.keys.pool);
-    for (i, (name, coupon, sub)) in TRANCHES.iter().enumerate() {
+    for (i, ((name, coupon, sub), (token, symbol))) in TRANCHES.iter().zip(TOKENS).enumerate() {
         let issuer = d.issuer.insecure_clone();
-        let tranche = AddTrancheArgs { coupon_bps: *coupon, min_subordination_bps: *sub };
+        let metadata = TrancheMetadata { name: token.into(), symbol: symbol.into(), uri: String::new() };
+        let tranche = AddTrancheArgs { coupon_bps: *coupon, min_subordination_bps: *sub, metadata };
         d.send(&[ix::add_tranche(&issuer.pubkey(), &d.keys, i as u8, tranche)], &[&issuer]).await?;
+        let mint = d.keys.tranche_mint(i as u8);
+        // What a wallet reads from the mint itself (Token-2022 metadata).
+        let shown = client::mint_metadata(&mut d.chain, &mint).await.map_err(describe)?;
+        if (shown.name.as_str(), shown.symbol.as_str()) != (token, symbol) {
+            return Err(format!("invariant failed: tranche {i} mint names itself {:?} ({})", shown.name, shown.symbol));
+        }
         println!(
-            "  tranche {i} {name:<9} coupon {:>5.2}%  min subordination {:>4.1}%  mint {}",
+            "  tranche {i} {name:<9} coupon {:>5.2}%  min subordination {:>4.1}%  {} \"{}\"  mint {mint}",
             *coupon as f64 / 100.0,
             *sub as f64 / 100.0,
-            d.keys.tranche_mint(i as u8)
+            shown.symbol,
+            shown.name,
         );
     }
+    println!("  tokens    Token-2022; permissioned: accounts start frozen, members' are thawed (`thaw_holder`)");
     d.publish(800).await?;
 
     // Investors: KYC'd members funding junior first so each senior layer has its cushion.
@@ -268,6 +283,12 @@ async fn run_on<C: DevChain>(mut chain: C, opts: Options, place: &str) -> Result
         let tokens = client::create_token_account(&mut d.chain, &d.keys.tranche_mint(tranche), &wallet.pubkey())
             .await
             .map_err(describe)?;
+        // Frozen at creation in this permissioned pool; anyone may thaw a member's account.
+        if !client::is_frozen(&mut d.chain, &tokens).await.map_err(describe)? {
+            return Err("invariant failed: a new tranche account of a permissioned pool is not frozen".into());
+        }
+        d.send(&[ix::thaw_holder(&wallet.pubkey(), &d.keys.pool, tranche, &tokens, &wallet.pubkey())], &[&wallet])
+            .await?;
         investors.push((wallet, base, tokens, tranche, amount));
     }
     d.send(&[ix::reprice(&d.keys)], &[]).await?;

@@ -60,9 +60,9 @@ async fn seed(url: &str, spec: &std::path::Path, keypair: Option<&std::path::Pat
     let d = &report.deployment;
     println!("  seeded     {} by {} ({} steps)", spec.name, issuer.pubkey(), report.applied());
     println!("  pool       {}", d.pool);
-    println!("  base mint  {}", d.base_mint);
+    println!("  base mint  {} ({})", d.base_mint, d.base_token_program);
     for t in &d.tranches {
-        println!("  tranche {}  {:<9} mint {}", t.index, t.name, t.mint);
+        println!("  tranche {}  {:<9} mint {}  {} \"{}\"", t.index, t.name, t.mint, t.symbol, t.token_name);
     }
     Ok(())
 }
@@ -72,7 +72,7 @@ pub async fn run(args: LocalnetArgs) -> Result<(), String> {
     let net = Localnet::start(opts.clone()).await.map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
     let faucet = net.node.lock().await.faucet().insecure_clone();
     println!("sluice localnet: JSON-RPC on {}", net.url());
-    println!("  programs   Sluice {} (native), SPL Token, Associated Token", sluice_sdk::sluice::ID);
+    println!("  programs   Sluice {} (native), SPL Token, Token-2022, Associated Token", sluice_sdk::sluice::ID);
     println!("  faucet     {} (requestAirdrop)", solana_signer::Signer::pubkey(&faucet));
     match opts.time_scale {
         0 => println!("  clock      stopped; move it with sluice_advanceClock"),

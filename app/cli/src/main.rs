@@ -1,7 +1,7 @@
 //! `sluice`: command-line entry to Sluice.
 //!
 //! `sluice demo` runs a pool's life on an embedded chain (an in-process bank running the
-//! Sluice program and the real SPL Token program) and prints a table per step.
+//! Sluice program and the real SPL Token and Token-2022 programs) and prints a table per step.
 #![allow(deprecated)]
 
 mod basket;
@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Top {
-    /// The embedded bank (Sluice + SPL Token) behind Solana JSON-RPC
+    /// The embedded bank (Sluice + SPL Token + Token-2022) behind Solana JSON-RPC
     ///
     /// A time scale above 1 runs the cluster clock faster, 0 stops it; --seed migrates a pool
     /// spec onto it at start, with the keypair as issuer.

@@ -15,7 +15,10 @@ use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use sluice::instructions::{AddReceivableArgs, DepositArgs, PublishRatesArgs, RedeemInstantArgs, SwapArgs};
+use sluice::error::SluiceError;
+use sluice::instructions::{
+    AddReceivableArgs, DepositArgs, PublishRatesArgs, RedeemInstantArgs, SwapArgs, TrancheMetadata,
+};
 use sluice::math::allocation::value_of;
 use sluice::math::dcf::ClassRates;
 use sluice::math::time::MAX_RISK_CLASSES;
@@ -66,6 +69,26 @@ pub(crate) fn hint(name: &str) -> &'static str {
         "BasketWorthless" => {
             "the basket holds no value for its tokens; nothing can be exchanged or redeemed at a price"
         }
+        "WrongTokenProgram" => {
+            "base tokens move under the base mint's program, tranche and basket tokens under Token-2022; \
+             update the client"
+        }
+        "BaseMintTransferFee"
+        | "BaseMintTransferHook"
+        | "BaseMintConfidential"
+        | "BaseMintNonTransferable"
+        | "BaseMintPermanentDelegate"
+        | "BaseMintDefaultFrozen" => "choose a base stablecoin without that Token-2022 extension",
+        "InvalidMetadata" => "give a name of 1 to 64 bytes, a symbol of 1 to 16 and a URI of at most 200",
+        "PermissionedFixed" => "whether a pool is permissioned is fixed once it has tranches; keep it as it is",
+        "NotPermissioned" => "tranche tokens of a permissionless pool are never frozen: nothing to thaw or freeze",
+        "HolderNotFrozen" => "the account is not frozen: nothing to thaw",
+        "HolderAlreadyFrozen" => "the account is frozen already",
+        "HolderStillMember" => "the owner is a live member; revoke the membership or let it expire first",
+        "PoolAccountNotFreezable" => "the pool's own accounts (escrows, market vaults) are never frozen",
+        "TrancheAccountFrozen" => {
+            "a live member thaws its account with `sluice thaw <POOL>`; a lapsed one asks the issuer to admit it again"
+        }
         _ => "",
     }
 }
@@ -113,8 +136,16 @@ pub enum Command {
     RemoveLiquidity(RemoveLiquidity),
     /// Recompute NAV (anyone may)
     Reprice(PoolOnly),
-    /// Issuer: admit a wallet to a permissioned pool
+    /// Issuer: admit a wallet to a permissioned pool (and thaw its frozen tranche accounts)
     Admit(Admit),
+    /// Issuer: set a tranche token's name, symbol and URI (what wallets show)
+    SetMetadata(SetMetadata),
+    /// Thaw the wallet's tranche token accounts in a permissioned pool (members only)
+    ///
+    /// A permissioned pool's tranche token accounts start frozen; anyone may thaw one whose
+    /// owner is a live member. Without TRANCHE, every frozen account of the owner in the pool
+    /// (for a basket, its vaults too); with it, that tranche's account, opened if missing.
+    Thaw(Thaw),
     /// Issuer: fund a new receivable
     AddReceivable(AddReceivable),
     /// Servicer: record a repayment of a receivable
@@ -149,6 +180,8 @@ impl Command {
             AddLiquidity(a) => &a.global,
             RemoveLiquidity(a) => &a.global,
             Admit(a) => &a.global,
+            SetMetadata(a) => &a.global,
+            Thaw(a) => &a.global,
             AddReceivable(a) => &a.global,
             Repay(a) => &a.global,
             WriteDown(a) => &a.global,
@@ -298,6 +331,42 @@ pub struct Admit {
     /// Membership expiry, YYYY-MM-DD (UTC)
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub expires: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct SetMetadata {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Tranche index, or senior / mezzanine / junior
+    #[arg(value_name = "TRANCHE")]
+    pub tranche: String,
+    /// The token's name, 1 to 64 bytes [default: unchanged]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The token's symbol, 1 to 16 bytes [default: unchanged]
+    #[arg(long, value_name = "SYMBOL")]
+    pub symbol: Option<String>,
+    /// Off-chain JSON (image, description), at most 200 bytes; "" for none [default: unchanged]
+    #[arg(long, value_name = "URI")]
+    pub uri: Option<String>,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Thaw {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Tranche index, or senior / mezzanine / junior [default: every frozen account]
+    #[arg(value_name = "TRANCHE")]
+    pub tranche: Option<String>,
+    /// Whose accounts (a member: a wallet, or a basket) [default: the wallet]
+    #[arg(long, value_name = "WALLET")]
+    pub owner: Option<String>,
     #[command(flatten)]
     pub global: Global,
 }
@@ -459,6 +528,11 @@ impl From<ChainError> for Failure {
             },
             None => {
                 let hint = match &e {
+                    // Token-2022's (and SPL Token's) AccountFrozen.
+                    ChainError::Program { code: 17, .. } => {
+                        "a tranche token account is frozen: its owner must be a live member of the pool \
+                         (thaw it with `sluice thaw <POOL>`)"
+                    }
                     ChainError::Transport(_) => {
                         "is the cluster reachable? check --url (a local node: `sluice localnet`)"
                     }
@@ -521,9 +595,33 @@ fn at_most(expected: u64, slippage_bps: u64) -> u64 {
     (expected as u128 * (10_000 + slippage_bps) as u128).div_ceil(10_000) as u64
 }
 
+impl Loaded {
+    /// `owner`'s associated base-token account (under the base mint's program).
+    pub fn base_account(&self, owner: &Pubkey) -> Pubkey {
+        ix::token::associated(&self.keys.base_token_program, owner, &self.keys.base_mint)
+    }
+
+    /// Creates `owner`'s associated base-token account unless it exists.
+    pub fn create_base_account(&self, payer: &Pubkey, owner: &Pubkey) -> Instruction {
+        ix::token::create_associated(&self.keys.base_token_program, payer, owner, &self.keys.base_mint)
+    }
+}
+
+/// `owner`'s associated account of a Token-2022 mint (tranche, basket and LP tokens).
+pub(crate) fn token_2022_account(owner: &Pubkey, mint: &Pubkey) -> Pubkey {
+    ix::token::associated(&ix::TOKEN_2022, owner, mint)
+}
+
 impl Ctx {
     pub fn me(&self) -> Pubkey {
         self.wallet.pubkey()
+    }
+
+    /// The wallet's account of tranche `tranche`, and what opens it (if missing) and thaws it
+    /// (in a permissioned pool, for a live member) before it receives or sends tokens.
+    pub async fn tranche_account(&mut self, pool: &Pool, tranche: u8) -> Result<(Pubkey, Vec<Instruction>), Failure> {
+        let me = self.me();
+        Ok(client::tranche_account(&mut self.chain, &me, pool, tranche, &me).await?)
     }
 
     pub async fn load(&mut self, address: &str) -> Result<Loaded, Failure> {
@@ -603,19 +701,40 @@ pub async fn run(command: &Command) -> Outcome {
             let who = pubkey(&a.wallet, "WALLET")?;
             let expires = parse_date(&a.expires).map_err(|e| Failure::usage(format!("--expires: {e}")))?;
             let me = ctx.me();
-            ctx.send(&[ix::set_member(&me, &l.keys.pool, &who, expires)]).await?;
+            // A renewed member's frozen accounts (a lapsed membership the keepers froze, or a
+            // basket's vaults made before its admission) are thawed in the same transaction.
+            let now = ctx.chain.now().await?;
+            let frozen = if l.pool.params.permissioned && expires > now {
+                client::frozen_tranche_accounts(&mut ctx.chain, &l.pool, &who).await?
+            } else {
+                vec![]
+            };
+            let mut ixs = vec![ix::set_member(&me, &l.keys.pool, &who, expires)];
+            ixs.extend(frozen.iter().map(|(t, account)| ix::thaw_holder(&me, &l.keys.pool, *t, account, &who)));
+            ctx.send(&ixs).await?;
+            let thawed: Vec<String> = frozen.iter().map(|(_, a)| a.to_string()).collect();
             Ok((
-                json!({ "pool": l.keys.pool.to_string(), "wallet": who.to_string(), "member": pda::member(&l.keys.pool, &who).to_string(), "expires_at": expires }),
-                format!("{who} admitted until {}", a.expires),
+                json!({ "pool": l.keys.pool.to_string(), "wallet": who.to_string(), "member": pda::member(&l.keys.pool, &who).to_string(), "expires_at": expires, "thawed": thawed }),
+                format!(
+                    "{who} admitted until {}{}",
+                    a.expires,
+                    if thawed.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {} frozen account(s) thawed", thawed.len())
+                    }
+                ),
             ))
         }
+        Command::SetMetadata(a) => set_metadata(&mut ctx, a).await,
+        Command::Thaw(a) => thaw(&mut ctx, a).await,
         Command::AddReceivable(a) => add_receivable(&mut ctx, a).await,
         Command::Repay(a) => {
             let l = ctx.load(&a.pool).await?;
             let index = a.index;
             let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
             let me = ctx.me();
-            let source = ix::token::associated(&me, &l.keys.base_mint);
+            let source = l.base_account(&me);
             ctx.send(&[ix::record_repayment(&me, &l.keys, index, &source, amt)]).await?;
             let r = client::receivable(&mut ctx.chain, &pda::receivable(&l.keys.pool, index)).await?;
             Ok((
@@ -665,7 +784,7 @@ pub async fn run(command: &Command) -> Outcome {
             let l = ctx.load(&a.pool).await?;
             let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
             let me = ctx.me();
-            let source = ix::token::associated(&me, &l.keys.base_mint);
+            let source = l.base_account(&me);
             ctx.send(&[ix::fund_reserve(&me, &l.keys, &source, amt)]).await?;
             let pool = client::pool(&mut ctx.chain, &l.keys.pool).await?;
             Ok((
@@ -679,6 +798,92 @@ pub async fn run(command: &Command) -> Outcome {
         }
         Command::Keygen(_) => unreachable!("handled before the wallet loads"),
     }
+}
+
+async fn set_metadata(ctx: &mut Ctx, a: &SetMetadata) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
+    let tranche = tranche_arg(&a.tranche, &l.pool)?;
+    if a.name.is_none() && a.symbol.is_none() && a.uri.is_none() {
+        return Err(Failure::usage("give --name, --symbol or --uri"));
+    }
+    let mint = l.keys.tranche_mint(tranche);
+    let before = client::mint_metadata(&mut ctx.chain, &mint).await?;
+    let metadata = TrancheMetadata {
+        name: a.name.clone().unwrap_or(before.name.clone()),
+        symbol: a.symbol.clone().unwrap_or(before.symbol.clone()),
+        uri: a.uri.clone().unwrap_or(before.uri.clone()),
+    };
+    // The program's own bounds, named as it would name them, before anything is sent.
+    metadata.validate().map_err(refused)?;
+    let me = ctx.me();
+    ctx.send(&[ix::set_tranche_metadata(&me, &l.keys, tranche, metadata)]).await?;
+    let after = client::mint_metadata(&mut ctx.chain, &mint).await?;
+    let as_json = |m: &TrancheMetadata| json!({ "name": m.name, "symbol": m.symbol, "uri": m.uri });
+    Ok((
+        json!({ "pool": l.keys.pool.to_string(), "tranche": tranche, "mint": mint.to_string(), "metadata": as_json(&after), "before": as_json(&before) }),
+        format!(
+            "tranche {tranche} token ({mint}): {:?} ({}){}",
+            after.name,
+            after.symbol,
+            if after.uri.is_empty() { String::new() } else { format!(", {}", after.uri) }
+        ),
+    ))
+}
+
+async fn thaw(ctx: &mut Ctx, a: &Thaw) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
+    let me = ctx.me();
+    let owner = match a.owner.as_deref() {
+        Some(o) => pubkey(o, "--owner")?,
+        None => me,
+    };
+    if !l.pool.params.permissioned {
+        return Err(refused(SluiceError::NotPermissioned.into()));
+    }
+    // (tranche, account, opened here)
+    let mut targets: Vec<(u8, Pubkey, bool)> = Vec::new();
+    let mut ixs = Vec::new();
+    match a.tranche.as_deref() {
+        Some(t) => {
+            let tranche = tranche_arg(t, &l.pool)?;
+            let account = token_2022_account(&owner, &l.keys.tranche_mint(tranche));
+            let exists = client::exists(&mut ctx.chain, &account).await?;
+            if exists && !client::is_frozen(&mut ctx.chain, &account).await? {
+                return Err(refused(SluiceError::HolderNotFrozen.into()));
+            }
+            if !exists {
+                ixs.push(ix::token::create_associated(&ix::TOKEN_2022, &me, &owner, &l.keys.tranche_mint(tranche)));
+            }
+            targets.push((tranche, account, !exists));
+        }
+        None => {
+            let frozen = client::frozen_tranche_accounts(&mut ctx.chain, &l.pool, &owner).await?;
+            if frozen.is_empty() {
+                return Err(Failure {
+                    hint: hint("HolderNotFrozen").into(),
+                    ..Failure::other(format!("{owner} has no frozen tranche account in pool {}", l.keys.pool))
+                });
+            }
+            targets.extend(frozen.into_iter().map(|(t, account)| (t, account, false)));
+        }
+    }
+    ixs.extend(targets.iter().map(|(t, account, _)| ix::thaw_holder(&me, &l.keys.pool, *t, account, &owner)));
+    ctx.send(&ixs).await?;
+    let mut rows = Vec::new();
+    let mut text = format!("{owner} in pool {}\n", l.keys.pool);
+    for (t, account, opened) in &targets {
+        let frozen = client::is_frozen(&mut ctx.chain, account).await?;
+        rows.push(json!({ "tranche": t, "account": account.to_string(), "opened": opened, "frozen": frozen }));
+        text += &format!(
+            "  tranche {t}: {account} {}{}\n",
+            if frozen { "frozen" } else { "thawed" },
+            if *opened { " (opened)" } else { "" }
+        );
+    }
+    Ok((
+        json!({ "pool": l.keys.pool.to_string(), "owner": owner.to_string(), "accounts": rows }),
+        text.trim_end().to_string(),
+    ))
 }
 
 fn keygen(k: &Keygen, default: PathBuf) -> Outcome {
@@ -705,7 +910,21 @@ async fn pools(ctx: &mut Ctx) -> Outcome {
     for (address, data) in found {
         let Ok(pool) = sluice_sdk::state::pool(&data) else { continue };
         let decimals = client::mint_decimals(&mut ctx.chain, &pool.base_mint).await?;
-        let prices: Vec<String> = pool.active_tranches().iter().map(|t| format_price(t.price_e12)).collect();
+        let mut prices = Vec::new();
+        let mut tranches = Vec::new();
+        for (i, t) in pool.active_tranches().iter().enumerate() {
+            // What wallets show for the token; a mint without metadata reads as unnamed.
+            let m = client::mint_metadata(&mut ctx.chain, &t.mint).await.unwrap_or_default();
+            prices.push(if m.symbol.is_empty() {
+                format_price(t.price_e12)
+            } else {
+                format!("{} {}", m.symbol, format_price(t.price_e12))
+            });
+            tranches.push(json!({
+                "index": i, "mint": t.mint.to_string(), "name": m.name, "symbol": m.symbol, "uri": m.uri,
+                "price_e12": t.price_e12, "supply": t.supply, "value": t.value, "coupon_bps": t.coupon_bps,
+            }));
+        }
         text += &format!(
             "{:<44} {:>8} {:>20} {:>20}  {}\n",
             address.to_string(),
@@ -718,14 +937,14 @@ async fn pools(ctx: &mut Ctx) -> Outcome {
             "pool": address.to_string(),
             "authority": pool.authority.to_string(),
             "base_mint": pool.base_mint.to_string(),
+            "base_token_program": pool.base_token_program.to_string(),
+            "permissioned": pool.params.permissioned,
             "stage": stage_name(&pool),
             "paused": pool.paused,
             "nav": pool.nav,
             "cash": pool.cash,
             "decimals": decimals,
-            "tranches": pool.active_tranches().iter().enumerate().map(|(i, t)| json!({
-                "index": i, "mint": t.mint.to_string(), "price_e12": t.price_e12, "supply": t.supply, "value": t.value, "coupon_bps": t.coupon_bps,
-            })).collect::<Vec<_>>(),
+            "tranches": tranches,
         }));
     }
     let n = rows.len();
@@ -739,7 +958,7 @@ async fn position(ctx: &mut Ctx, a: &Position) -> Outcome {
         None => ctx.me(),
     };
     let d = l.decimals;
-    let base = ctx.balance(&ix::token::associated(&owner, &l.keys.base_mint)).await?;
+    let base = ctx.balance(&l.base_account(&owner)).await?;
     let mut holdings = Vec::new();
     let mut requests = Vec::new();
     let mut text = format!(
@@ -750,15 +969,25 @@ async fn position(ctx: &mut Ctx, a: &Position) -> Outcome {
     );
     let now = ctx.chain.now().await?;
     for (i, t) in l.pool.active_tranches().iter().enumerate() {
-        let tokens = ctx.balance(&ix::token::associated(&owner, &t.mint)).await?;
+        let account = token_2022_account(&owner, &t.mint);
+        let tokens = ctx.balance(&account).await?;
         let value = value_of(tokens, t.value, t.supply);
+        // A permissioned pool's account is frozen until thawed, or again once membership lapses.
+        let frozen = match client::exists(&mut ctx.chain, &account).await? {
+            true => Some(client::is_frozen(&mut ctx.chain, &account).await?),
+            false => None,
+        };
         text += &format!(
-            "  tranche {i}: {} tokens at {} = {}\n",
+            "  tranche {i}: {} tokens at {} = {}{}\n",
             format_amount(tokens, d),
             format_price(t.price_e12),
-            format_amount(value, d)
+            format_amount(value, d),
+            if frozen == Some(true) { " (account frozen: `sluice thaw`)" } else { "" }
         );
-        holdings.push(json!({ "tranche": i, "tokens": tokens, "value": value, "price_e12": t.price_e12 }));
+        holdings.push(json!({
+            "tranche": i, "tokens": tokens, "value": value, "price_e12": t.price_e12,
+            "account": account.to_string(), "frozen": frozen,
+        }));
         if t.queue == Pubkey::default() {
             continue;
         }
@@ -792,16 +1021,15 @@ async fn deposit(ctx: &mut Ctx, a: &Deposit) -> Outcome {
     let tranche = tranche_arg(&a.tranche, &l.pool)?;
     let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
     let me = ctx.me();
-    let mint = l.keys.tranche_mint(tranche);
-    let base = ix::token::associated(&me, &l.keys.base_mint);
-    let holding = ix::token::associated(&me, &mint);
+    let base = l.base_account(&me);
+    let (holding, open) = ctx.tranche_account(&l.pool, tranche).await?;
     let expected =
         preview::deposit_tokens(&l.pool, tranche, amt).ok_or(Failure::other("deposit preview overflowed"))?;
     let member = l.pool.params.permissioned.then(|| pda::member(&l.keys.pool, &me));
     let reserve = (l.pool.reserve_vault != Pubkey::default()).then_some(l.pool.reserve_vault);
     let args = DepositArgs { tranche, amount: amt, min_tokens_out: at_least(expected, ctx.slippage_bps) };
     let mut ixs = ctx.fresh_nav(&l).await?;
-    ixs.push(ix::token::create_associated(&me, &me, &mint));
+    ixs.extend(open);
     ixs.push(ix::deposit(&me, &l.keys, &base, &holding, member, reserve, args));
     let before = ctx.balance(&holding).await?;
     ctx.send(&ixs).await?;
@@ -830,7 +1058,7 @@ async fn redeem(ctx: &mut Ctx, a: &Redeem) -> Outcome {
     let l = ctx.load(&a.pool).await?;
     let tranche = tranche_arg(&a.tranche, &l.pool)?;
     let me = ctx.me();
-    let holding = ix::token::associated(&me, &l.keys.tranche_mint(tranche));
+    let holding = token_2022_account(&me, &l.keys.tranche_mint(tranche));
     let held = ctx.balance(&holding).await?;
     let tokens = match a.tokens.as_str() {
         "all" => held,
@@ -851,11 +1079,11 @@ async fn redeem(ctx: &mut Ctx, a: &Redeem) -> Outcome {
         l.pool.stage == sluice::state::Stage::Normal && value <= l.pool.params.redemption.instant_threshold
     };
     if instant {
-        let base = ix::token::associated(&me, &l.keys.base_mint);
+        let base = l.base_account(&me);
         let reserve = (l.pool.reserve_vault != Pubkey::default()).then_some(l.pool.reserve_vault);
         let args = RedeemInstantArgs { tranche, tokens, min_out: at_least(value - fee, ctx.slippage_bps) };
         let mut ixs = ctx.fresh_nav(&l).await?;
-        ixs.push(ix::token::create_associated(&me, &me, &l.keys.base_mint));
+        ixs.push(l.create_base_account(&me, &me));
         ixs.push(ix::redeem_instant(&me, &l.keys, &holding, &base, reserve, args));
         let before = ctx.balance(&base).await?;
         ctx.send(&ixs).await?;
@@ -897,13 +1125,10 @@ async fn cancel(ctx: &mut Ctx, a: &Cancel) -> Outcome {
     let id = a.id;
     let q = queue_keys(&l, tranche)?;
     let me = ctx.me();
-    let holding = ix::token::associated(&me, &q.tranche_mint);
+    let (holding, mut ixs) = ctx.tranche_account(&l.pool, tranche).await?;
     let before = ctx.balance(&holding).await?;
-    ctx.send(&[
-        ix::token::create_associated(&me, &me, &q.tranche_mint),
-        ix::cancel_redemption(&me, &l.keys, &q, &holding, id),
-    ])
-    .await?;
+    ixs.push(ix::cancel_redemption(&me, &l.keys, &q, &holding, id));
+    ctx.send(&ixs).await?;
     let returned = ctx.balance(&holding).await? - before;
     Ok((
         json!({ "tranche": tranche, "id": id, "tokens_returned": returned }),
@@ -914,7 +1139,7 @@ async fn cancel(ctx: &mut Ctx, a: &Cancel) -> Outcome {
 async fn claim(ctx: &mut Ctx, a: &PoolOnly) -> Outcome {
     let l = ctx.load(&a.pool).await?;
     let me = ctx.me();
-    let base = ix::token::associated(&me, &l.keys.base_mint);
+    let base = l.base_account(&me);
     let mut owed: Vec<(QueueKeys, u64, u64)> = Vec::new();
     for (i, t) in l.pool.active_tranches().iter().enumerate() {
         if t.queue == Pubkey::default() {
@@ -935,7 +1160,7 @@ async fn claim(ctx: &mut Ctx, a: &PoolOnly) -> Outcome {
     let before = ctx.balance(&base).await?;
     // A handful of claims per transaction keeps well inside the size limit.
     for chunk in owed.chunks(6) {
-        let mut ixs = vec![ix::token::create_associated(&me, &me, &l.keys.base_mint)];
+        let mut ixs = vec![l.create_base_account(&me, &me)];
         ixs.extend(chunk.iter().map(|(q, id, _)| ix::claim(&me, &l.keys, q, *id, &base)));
         ctx.send(&ixs).await?;
     }
@@ -963,9 +1188,9 @@ fn trader(ctx: &Ctx, l: &Loaded, m: &AmmKeys, with_lp: bool) -> Trader {
     let me = ctx.me();
     Trader {
         user: me,
-        tranche_account: ix::token::associated(&me, &l.keys.tranche_mint(m.tranche)),
-        base_account: ix::token::associated(&me, &l.keys.base_mint),
-        lp_account: with_lp.then(|| ix::token::associated(&me, &m.lp_mint)),
+        tranche_account: token_2022_account(&me, &l.keys.tranche_mint(m.tranche)),
+        base_account: l.base_account(&me),
+        lp_account: with_lp.then(|| token_2022_account(&me, &m.lp_mint)),
         member: l.pool.params.permissioned.then(|| pda::member(&l.keys.pool, &me)),
     }
 }
@@ -997,10 +1222,12 @@ async fn swap(ctx: &mut Ctx, a: &Swap) -> Outcome {
         deadline: now + 120,
     };
     let receive = if buy { t.tranche_account } else { t.base_account };
-    let receive_mint = if buy { l.keys.tranche_mint(tranche) } else { l.keys.base_mint };
-    let before = ctx.balance(&receive).await?;
     let me = ctx.me();
-    ctx.send(&[ix::token::create_associated(&me, &me, &receive_mint), ix::swap(&l.keys, &m, &t, args)]).await?;
+    let mut ixs =
+        if buy { ctx.tranche_account(&l.pool, tranche).await?.1 } else { vec![l.create_base_account(&me, &me)] };
+    ixs.push(ix::swap(&l.keys, &m, &t, args));
+    let before = ctx.balance(&receive).await?;
+    ctx.send(&ixs).await?;
     let out = ctx.balance(&receive).await? - before;
     let after = client::amm(&mut ctx.chain, &m.amm).await?;
     Ok((
@@ -1051,12 +1278,10 @@ async fn liquidity(ctx: &mut Ctx, pool: &str, tranche: &str, what: Liquidity<'_>
         ix::remove_liquidity(&l.keys, &m, &t, lp, at_least(out_x, ctx.slippage_bps), at_least(out_y, ctx.slippage_bps))
     };
     let lp_before = ctx.balance(&lp_account).await?;
-    let ixs = vec![
-        ix::token::create_associated(&me, &me, &m.lp_mint),
-        ix::token::create_associated(&me, &me, &l.keys.tranche_mint(tranche)),
-        ix::token::create_associated(&me, &me, &l.keys.base_mint),
-        ix,
-    ];
+    let mut ixs = vec![ix::token::create_associated(&ix::TOKEN_2022, &me, &me, &m.lp_mint)];
+    ixs.extend(ctx.tranche_account(&l.pool, tranche).await?.1);
+    ixs.push(l.create_base_account(&me, &me));
+    ixs.push(ix);
     ctx.send(&ixs).await?;
     let lp_after = ctx.balance(&lp_account).await?;
     let change = lp_after as i128 - lp_before as i128;
@@ -1081,13 +1306,9 @@ async fn add_receivable(ctx: &mut Ctx, a: &AddReceivable) -> Outcome {
         None => me,
     };
     let index = l.pool.receivable_count;
-    let borrower = ix::token::associated(&pay_to, &l.keys.base_mint);
+    let borrower = l.base_account(&pay_to);
     let args = AddReceivableArgs { face_value: face, funded, due_ts, risk_class, document_hash };
-    ctx.send(&[
-        ix::token::create_associated(&me, &pay_to, &l.keys.base_mint),
-        ix::add_receivable(&me, &l.keys, index, &borrower, args),
-    ])
-    .await?;
+    ctx.send(&[l.create_base_account(&me, &pay_to), ix::add_receivable(&me, &l.keys, index, &borrower, args)]).await?;
     Ok((
         json!({ "index": index, "receivable": pda::receivable(&l.keys.pool, index).to_string(), "face_value": face, "funded": funded, "due_ts": due_ts }),
         format!(

@@ -17,7 +17,7 @@ use solana_signer::Signer;
 const UNIT: u64 = 1_000_000;
 
 fn view_keys(view: &client::BasketView) -> ix::BasketKeys {
-    ix::BasketKeys::new(&view.basket.creator, view.basket.basket_id, view.basket.base_mint)
+    ix::BasketKeys::new(&view.basket.creator, view.basket.basket_id, view.basket.base_mint, ix::SPL_TOKEN)
 }
 
 fn u(v: &Value) -> u64 {
@@ -59,12 +59,20 @@ async fn a_basket_over_the_senior_tranche_through_the_cli() {
     let listed = ok(&w, &alice_file, &["basket", "list"]);
     assert!(listed["baskets"].as_array().unwrap().iter().any(|b| b["basket"] == basket.as_str()), "{listed}");
 
-    // The pool is permissioned: Alice and the basket itself (which queues and deposits) are admitted.
-    for who in [alice.pubkey(), basket_key] {
-        ok(&w, &w.issuer_file, &["admit", &pool, &who.to_string(), "--expires", &next_year()]);
-    }
+    // The pool is permissioned: the basket's vault was made frozen, like every tranche
+    // account, and stays so until the basket itself (which queues and deposits) is admitted.
+    assert_eq!(added["vault_frozen"], true, "{added}");
+    ok(&w, &w.issuer_file, &["admit", &pool, &alice.pubkey().to_string(), "--expires", &next_year()]);
     let d = ok(&w, &alice_file, &["deposit", &pool, "senior", "60000"]);
     let senior_tokens = u(&d["tokens"]);
+    let (code, frozen, stderr) = sluice(&w, &alice_file, &["basket", "exchange-in", &basket, &pool, "senior", "100"]);
+    assert_eq!(code, Some(1), "{frozen}");
+    assert!(frozen["error"]["hint"].as_str().unwrap().contains("frozen"), "{frozen}");
+    assert!(stderr.contains("what to do"), "{stderr}");
+    let vault = pda::basket_vault(&basket_key, &pda::tranche_mint(&w.pool, 0));
+    let admitted = ok(&w, &w.issuer_file, &["admit", &pool, &basket_key.to_string(), "--expires", &next_year()]);
+    assert_eq!(admitted["thawed"], serde_json::json!([vault.to_string()]), "the admission thaws the vault: {admitted}");
+    assert!(!client::is_frozen(&mut chain, &vault).await.unwrap());
 
     // Exchange in 50,000 senior tokens: basket tokens as previewed.
     let x = ok(&w, &alice_file, &["basket", "exchange-in", &basket, &pool, "senior", "50000"]);
@@ -112,7 +120,7 @@ async fn a_basket_over_the_senior_tranche_through_the_cli() {
     let value = view.value(now).unwrap().0;
     let tokens = (1_000 * UNIT).min((view.basket.supply as u128 * sleeve as u128 / (4 * value as u128)) as u64);
     let expected = preview::basket_redeem(&view, tokens, now).unwrap();
-    let alice_base = ix::token::associated(&alice.pubkey(), &base_mint);
+    let alice_base = ix::token::associated(&ix::SPL_TOKEN, &alice.pubkey(), &base_mint);
     let base_before = client::token_balance(&mut chain, &alice_base).await.unwrap();
     let amount = sluice_sdk::units::format_amount(tokens, 6).replace(',', "");
     let paid = ok(&w, &alice_file, &["basket", "redeem", &basket, &amount]);
@@ -123,8 +131,11 @@ async fn a_basket_over_the_senior_tranche_through_the_cli() {
     // An exchange out pays a slice of the senior tokens and of the sleeve, in kind.
     let view = client::basket_view(&mut chain, &basket_key).await.unwrap();
     let slices = preview::basket_exchange_out(&view, 10_000 * UNIT).unwrap();
-    let alice_senior =
-        ix::token::associated(&alice.pubkey(), &client::pool(&mut chain, &w.pool).await.unwrap().tranches[0].mint);
+    let alice_senior = ix::token::associated(
+        &ix::TOKEN_2022,
+        &alice.pubkey(),
+        &client::pool(&mut chain, &w.pool).await.unwrap().tranches[0].mint,
+    );
     let senior_before = client::token_balance(&mut chain, &alice_senior).await.unwrap();
     assert_eq!(senior_before, senior_tokens - 50_000 * UNIT);
     let base_before = client::token_balance(&mut chain, &alice_base).await.unwrap();
@@ -143,14 +154,14 @@ async fn a_basket_over_the_senior_tranche_through_the_cli() {
     // The basket token's market: the issuer opens it, Alice seeds it at the basket price,
     // buys through the CLI exactly as quoted; at the price the sleeve has nothing to buy back.
     let opened = ok(&w, &w.issuer_file, &["basket", "create-market", &basket]);
-    let m = ix::BasketMarketKeys::new(&ix::BasketKeys::new(&w.issuer.pubkey(), 1, base_mint));
+    let m = ix::BasketMarketKeys::new(&ix::BasketKeys::new(&w.issuer.pubkey(), 1, base_mint, ix::SPL_TOKEN));
     assert_eq!(opened["market"], m.market.to_string(), "{opened}");
     let me = alice.pubkey();
     let trader = ix::BasketTrader {
         user: me,
-        token_account: ix::token::associated(&me, &pda::basket_mint(&basket_key)),
+        token_account: ix::token::associated(&ix::TOKEN_2022, &me, &pda::basket_mint(&basket_key)),
         base_account: alice_base,
-        lp_account: Some(ix::token::associated(&me, &m.lp_mint)),
+        lp_account: Some(ix::token::associated(&ix::TOKEN_2022, &me, &m.lp_mint)),
     };
     let view = client::basket_view(&mut chain, &basket_key).await.unwrap();
     let now = chain.now().await.unwrap();
@@ -160,7 +171,7 @@ async fn a_basket_over_the_senior_tranche_through_the_cli() {
     alice_chain
         .send(
             &[
-                ix::token::create_associated(&me, &me, &m.lp_mint),
+                ix::token::create_associated(&ix::TOKEN_2022, &me, &me, &m.lp_mint),
                 ix::add_basket_liquidity(&view_keys(&view), &m, &trader, 0, seed, seed_base),
             ],
             &[],

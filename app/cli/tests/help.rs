@@ -12,7 +12,20 @@ fn help(args: &[&str]) -> String {
 #[test]
 fn the_top_level_help_lists_the_commands() {
     let text = help(&[]);
-    for command in ["localnet", "demo", "pools", "deposit", "redeem", "claim", "swap", "admit", "basket", "keygen"] {
+    for command in [
+        "localnet",
+        "demo",
+        "pools",
+        "deposit",
+        "redeem",
+        "claim",
+        "swap",
+        "admit",
+        "set-metadata",
+        "thaw",
+        "basket",
+        "keygen",
+    ] {
         assert!(text.contains(command), "{command} missing:\n{text}");
     }
 }
@@ -24,6 +37,18 @@ fn deposit_help_names_its_arguments_and_the_wallet_options() {
         assert!(text.contains(arg), "{arg} missing:\n{text}");
     }
     assert!(text.contains("[default: 50]"), "{text}");
+}
+
+#[test]
+fn thaw_and_set_metadata_help_name_their_arguments() {
+    let text = help(&["thaw"]);
+    for arg in ["<POOL>", "[TRANCHE]", "--owner", "--json", "--url", "frozen", "live member"] {
+        assert!(text.contains(arg), "{arg} missing:\n{text}");
+    }
+    let text = help(&["set-metadata"]);
+    for arg in ["<POOL>", "<TRANCHE>", "--name", "--symbol", "--uri", "--json", "64 bytes", "16 bytes"] {
+        assert!(text.contains(arg), "{arg} missing:\n{text}");
+    }
 }
 
 #[test]

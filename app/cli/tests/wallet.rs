@@ -84,7 +84,9 @@ async fn deposit_redeem_and_claim_through_the_cli() {
     assert_eq!(c["requests"][0]["id"], id);
     let base_mint = client::pool(&mut chain, &w.pool).await.unwrap().base_mint;
     let base_after =
-        client::token_balance(&mut chain, &ix::token::associated(&alice.pubkey(), &base_mint)).await.unwrap();
+        client::token_balance(&mut chain, &ix::token::associated(&ix::SPL_TOKEN, &alice.pubkey(), &base_mint))
+            .await
+            .unwrap();
     assert_eq!(base_after, 40_000_000_000 + paid + claimed);
     assert!(claimed < (tokens - 1_000_000_000) / 2, "a large request is paid over several batches: {c}");
 
@@ -114,13 +116,13 @@ async fn swap_and_provide_liquidity_through_the_cli() {
     let me = w.issuer.pubkey();
     let trader = ix::Trader {
         user: me,
-        tranche_account: ix::token::associated(&me, &keys.tranche_mint(0)),
-        base_account: ix::token::associated(&me, &keys.base_mint),
-        lp_account: Some(ix::token::associated(&me, &m.lp_mint)),
+        tranche_account: ix::token::associated(&ix::TOKEN_2022, &me, &keys.tranche_mint(0)),
+        base_account: ix::token::associated(&keys.base_token_program, &me, &keys.base_mint),
+        lp_account: Some(ix::token::associated(&ix::TOKEN_2022, &me, &m.lp_mint)),
         member: Some(pda::member(&w.pool, &me)),
     };
     let seed = ix::add_liquidity(&keys, &m, &trader, 1, 200_000_000_000, 200_000_000_000);
-    chain.send(&[ix::token::create_associated(&me, &me, &m.lp_mint), seed], &[]).await.unwrap();
+    chain.send(&[ix::token::create_associated(&ix::TOKEN_2022, &me, &me, &m.lp_mint), seed], &[]).await.unwrap();
 
     let bought = ok(&w, &alice_file, &["swap", &pool, "senior", "buy", "1000"]);
     let out = bought["amount_out"].as_u64().unwrap();

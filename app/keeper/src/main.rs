@@ -1,6 +1,7 @@
 //! `sluice-keeper`: watches Sluice pools and cranks what is due — `reprice`,
-//! `write_down_overdue`, `update_stage`, `process_batch`, claim pushes, reserve recycling
-//! and `reserve_buyback` — then tends baskets (`rebalance`: collect into the sleeve, then
+//! `write_down_overdue`, `update_stage`, `process_batch`, claim pushes, reserve recycling,
+//! `reserve_buyback`, and in permissioned pools `freeze_holder` for tranche token accounts
+//! whose owner's membership lapsed (revoked or expired) — then tends baskets (`rebalance`: collect into the sleeve, then
 //! the rule's request or deposit) once their pools are repriced, deciding with the
 //! program's own functions (see `sluice_sdk::keeper`), so it never sends a crank the
 //! program would refuse except when another keeper got there first, which it counts and
@@ -24,12 +25,12 @@ use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use sluice::state::{Basket, Pool, Receivable, Stage};
+use sluice::state::{Basket, Member, Pool, Receivable, Stage};
 use sluice_sdk::chain::{Chain, ChainError, DryRun};
 use sluice_sdk::client;
 use sluice_sdk::config::{read_keypair, SolanaCliConfig};
 use sluice_sdk::ix;
-use sluice_sdk::keeper::{tend_basket, BasketReport, Keeper, TickReport};
+use sluice_sdk::keeper::{holders_to_freeze, tend_basket, BasketReport, HolderAccount, Keeper, TickReport};
 use sluice_sdk::rpc::RpcChain;
 
 const USAGE: &str = "usage: sluice-keeper (--pool ADDRESS ... | --basket ADDRESS ... | --all) [options]
@@ -42,6 +43,8 @@ const USAGE: &str = "usage: sluice-keeper (--pool ADDRESS ... | --basket ADDRESS
   --dry-run             read and log what would be sent; send nothing
   --push-claims         pay batch payouts straight to owners' base-token accounts
   --overdue-interval S  how often to scan receivables for overdue write-downs (default 3600)
+  --freeze-interval S   how often to scan a permissioned pool's tranche token accounts and
+                        freeze those whose owner is no longer a live member (default 600)
   --priority-fee N      micro-lamports per compute unit
   --metrics ADDRESS     Prometheus /metrics and /health (default 127.0.0.1:9464)
   --no-metrics          no metrics endpoint
@@ -56,6 +59,7 @@ struct Args {
     dry_run: bool,
     push_claims: bool,
     overdue_interval: u64,
+    freeze_interval: u64,
     priority_fee: u64,
     metrics: Option<SocketAddr>,
     url: Option<String>,
@@ -73,6 +77,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
         dry_run: false,
         push_claims: false,
         overdue_interval: 3_600,
+        freeze_interval: 600,
         priority_fee: 0,
         metrics: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
         url: None,
@@ -91,6 +96,7 @@ fn parse(argv: &[String]) -> Result<Args, String> {
             "--dry-run" => a.dry_run = true,
             "--push-claims" => a.push_claims = true,
             "--overdue-interval" => a.overdue_interval = value()?.parse().map_err(|_| "--overdue-interval: seconds")?,
+            "--freeze-interval" => a.freeze_interval = value()?.parse().map_err(|_| "--freeze-interval: seconds")?,
             "--priority-fee" => a.priority_fee = value()?.parse().map_err(|_| "--priority-fee: micro-lamports")?,
             "--metrics" => a.metrics = Some(value()?.parse().map_err(|_| "--metrics: host:port")?),
             "--no-metrics" => a.metrics = None,
@@ -173,8 +179,23 @@ struct Watcher {
     tip_ready: Vec<Pubkey>,
     /// When `--all` last listed the cluster's pools.
     discovered_at: Option<std::time::Instant>,
-    /// When each pool's receivables were last scanned for overdue write-downs.
-    scanned: Vec<(Pubkey, std::time::Instant)>,
+    /// When each pool was last scanned, by scan: receivables for overdue write-downs,
+    /// tranche holders for lapsed members.
+    scanned: Vec<(Pubkey, Scan, std::time::Instant)>,
+}
+
+/// The scans a pool gets at their own cadence (`--overdue-interval`, `--freeze-interval`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    Overdue,
+    Holders,
+}
+
+/// What a pool's pass did beyond the keeper's tick.
+struct PoolPass {
+    tick: TickReport,
+    /// Lapsed holders' accounts frozen (or, in a dry run, that would be).
+    frozen: Vec<HolderAccount>,
 }
 
 /// How often `--all` lists the cluster's pools again (a `getProgramAccounts` scan).
@@ -206,7 +227,7 @@ impl Watcher {
     }
 
     /// One pool, one pass; transport failures retried with backoff (0.5 s doubling, 5 tries).
-    async fn tick_pool(&mut self, address: Pubkey) -> Result<TickReport, ChainError> {
+    async fn tick_pool(&mut self, address: Pubkey) -> Result<PoolPass, ChainError> {
         let mut backoff = Backoff::default();
         loop {
             match self.try_tick(address).await {
@@ -216,7 +237,7 @@ impl Watcher {
         }
     }
 
-    async fn try_tick(&mut self, address: Pubkey) -> Result<TickReport, ChainError> {
+    async fn try_tick(&mut self, address: Pubkey) -> Result<PoolPass, ChainError> {
         let pool = client::pool(&mut self.chain, &address).await?;
         let market = {
             let mut found = None;
@@ -238,20 +259,29 @@ impl Watcher {
             g.queued = pool.active_tranches().iter().map(|t| t.queue_tail - t.queue_head).collect();
         }
         // Overdue write-downs first, so the tick's reprice already reflects them.
-        let overdue = if self.overdue_scan_due(&address) { self.overdue(&address, &pool).await? } else { vec![] };
+        let overdue =
+            if self.scan_due(&address, Scan::Overdue) { self.overdue(&address, &pool).await? } else { vec![] };
+        // Lapsed members lose the use of their tranche tokens as soon as a keeper sees them.
+        let lapsed = if pool.params.permissioned && self.scan_due(&address, Scan::Holders) {
+            self.lapsed_holders(&address, &pool).await?
+        } else {
+            vec![]
+        };
         if self.args.dry_run {
             let mut dry = DryRun::new(&mut self.chain);
             keeper.write_down_overdue(&mut dry, &overdue).await?;
+            keeper.freeze_holders(&mut dry, &lapsed).await?;
             let report = keeper.tick(&mut dry).await?;
             let names = dry.names();
             log("info", "dry run", json!({ "pool": address.to_string(), "would_send": names }));
-            return Ok(report);
+            return Ok(PoolPass { tick: report, frozen: lapsed });
         }
         if !self.tip_ready.contains(&keeper.tip_account) {
             if !client::exists(&mut self.chain, &keeper.tip_account).await? {
                 let me = self.wallet.pubkey();
                 let wallet = self.wallet.insecure_clone();
-                self.chain.send(&[ix::token::create_associated(&me, &me, &pool.base_mint)], &[&wallet]).await?;
+                let create = ix::token::create_associated(&pool.base_token_program, &me, &me, &pool.base_mint);
+                self.chain.send(&[create], &[&wallet]).await?;
             }
             self.tip_ready.push(keeper.tip_account);
         }
@@ -260,27 +290,59 @@ impl Watcher {
             *self.metrics.lock().expect("metrics").cranks.entry("write_down_overdue").or_default() += written as u64;
             log("info", "written down", json!({ "pool": address.to_string(), "receivables": written }));
         }
+        let (frozen, freeze_raced) = keeper.freeze_holders(&mut self.chain, &lapsed).await?;
+        if !frozen.is_empty() {
+            let mut m = self.metrics.lock().expect("metrics");
+            *m.cranks.entry("freeze_holder").or_default() += frozen.len() as u64;
+            m.holders_frozen += frozen.len() as u64;
+        }
         let mut report = keeper.tick(&mut self.chain).await?;
-        report.raced += raced;
-        Ok(report)
+        report.raced += raced + freeze_raced;
+        Ok(PoolPass { tick: report, frozen })
     }
 
-    /// Whether this pool's receivables are due for an overdue scan: every pass with
-    /// `--once`, else once per `--overdue-interval`.
-    fn overdue_scan_due(&mut self, pool: &Pubkey) -> bool {
+    /// Whether this pool is due for `scan`: every pass with `--once`, else once per its
+    /// interval.
+    fn scan_due(&mut self, pool: &Pubkey, scan: Scan) -> bool {
         let now = std::time::Instant::now();
-        let every = Duration::from_secs(self.args.overdue_interval);
-        match self.scanned.iter_mut().find(|(p, _)| p == pool) {
-            Some((_, at)) if !self.args.once && now.duration_since(*at) < every => false,
-            Some((_, at)) => {
+        let every = Duration::from_secs(match scan {
+            Scan::Overdue => self.args.overdue_interval,
+            Scan::Holders => self.args.freeze_interval,
+        });
+        match self.scanned.iter_mut().find(|(p, s, _)| p == pool && *s == scan) {
+            Some((_, _, at)) if !self.args.once && now.duration_since(*at) < every => false,
+            Some((_, _, at)) => {
                 *at = now;
                 true
             }
             None => {
-                self.scanned.push((*pool, now));
+                self.scanned.push((*pool, scan, now));
                 true
             }
         }
+    }
+
+    /// The pool's tranche token accounts whose owner is no longer a live member (one
+    /// `getProgramAccounts` for the pool's member records, one per tranche mint).
+    async fn lapsed_holders(&mut self, address: &Pubkey, pool: &Pool) -> Result<Vec<HolderAccount>, ChainError> {
+        let filters = [(0, Member::DISCRIMINATOR.to_vec()), (8, address.to_bytes().to_vec())];
+        let found = self.chain.accounts_matching(&sluice::ID, &filters).await?;
+        let members: Vec<Member> = found.iter().filter_map(|(_, data)| sluice_sdk::state::member(data).ok()).collect();
+        let mut accounts = Vec::new();
+        for (t, tranche) in pool.active_tranches().iter().enumerate() {
+            let found = self.chain.accounts_matching(&ix::TOKEN_2022, &[(0, tranche.mint.to_bytes().to_vec())]).await?;
+            for (account, data) in found {
+                // The mint's own account and anything else that is not a token account of it.
+                let Ok(a) = sluice_sdk::state::token_account(&data) else { continue };
+                if a.mint != tranche.mint {
+                    continue;
+                }
+                let frozen = a.state == sluice_sdk::state::AccountState::Frozen;
+                accounts.push(HolderAccount { tranche: t as u8, account, owner: a.owner, frozen });
+            }
+        }
+        let now = self.chain.now().await?;
+        Ok(holders_to_freeze(address, pool, &accounts, &members, now))
     }
 
     /// Receivables the overdue schedule says to write down now (one `getProgramAccounts`).
@@ -388,7 +450,19 @@ impl Watcher {
         let mut ok = true;
         for address in self.pools.clone() {
             match self.tick_pool(address).await {
-                Ok(r) => {
+                Ok(PoolPass { tick: r, frozen }) => {
+                    if !frozen.is_empty() {
+                        let accounts: Vec<Value> = frozen
+                            .iter()
+                            .map(|h| json!({ "tranche": h.tranche, "account": h.account.to_string(), "owner": h.owner.to_string() }))
+                            .collect();
+                        let msg = if self.args.dry_run { "would freeze lapsed holders" } else { "holders frozen" };
+                        log(
+                            "info",
+                            msg,
+                            json!({ "pool": address.to_string(), "frozen": frozen.len(), "accounts": accounts }),
+                        );
+                    }
                     let mut m = self.metrics.lock().expect("metrics");
                     for (kind, n) in [
                         ("reprice", u32::from(r.repriced)),

@@ -14,6 +14,8 @@ pub struct Metrics {
     /// Cranks sent, by kind.
     pub cranks: BTreeMap<&'static str, u64>,
     pub raced: u64,
+    /// Tranche token accounts of lapsed members frozen (`freeze_holder`).
+    pub holders_frozen: u64,
     /// Failed ticks, by kind (transport, program, other).
     pub errors: BTreeMap<&'static str, u64>,
     pub retries: u64,
@@ -71,6 +73,8 @@ impl Metrics {
         }
         let _ = writeln!(w, "# HELP sluice_keeper_raced_total Cranks another keeper did first.\n# TYPE sluice_keeper_raced_total counter");
         let _ = writeln!(w, "sluice_keeper_raced_total {}", self.raced);
+        let _ = writeln!(w, "# HELP sluice_keeper_holders_frozen_total Tranche token accounts of lapsed members frozen.\n# TYPE sluice_keeper_holders_frozen_total counter");
+        let _ = writeln!(w, "sluice_keeper_holders_frozen_total {}", self.holders_frozen);
         let _ = writeln!(
             w,
             "# HELP sluice_keeper_errors_total Failed pool ticks, by kind.\n# TYPE sluice_keeper_errors_total counter"
@@ -177,6 +181,7 @@ mod tests {
         m.pools.insert("P".into(), PoolGauges { stage: 1, nav: 7, queued: vec![5, 0] });
         *m.basket_rebalances.entry("collect").or_default() += 2;
         m.basket_failures = 1;
+        m.holders_frozen = 2;
         m.baskets.insert("B".into(), BasketGauges { sleeve: 11, value: 100, paused: false });
         m.last_success = now();
         assert!(m.healthy());
@@ -187,6 +192,7 @@ mod tests {
         assert!(text.contains("sluice_keeper_up 1"));
         assert!(text.contains("sluice_keeper_basket_rebalances_total{kind=\"collect\"} 2"));
         assert!(text.contains("sluice_keeper_basket_rebalance_failures_total 1"));
+        assert!(text.contains("sluice_keeper_holders_frozen_total 2"));
         assert!(text.contains("sluice_basket_sleeve{basket=\"B\"} 11"));
         assert!(text.contains("sluice_basket_value{basket=\"B\"} 100"));
         m.last_success = now() - 31;

@@ -22,6 +22,25 @@ use solana_signer::Signer;
 const DAY: i64 = 86_400;
 const TOKENS_PER_REQUEST: u64 = 150_000_000;
 
+/// The issuer's transfer of `amount` senior tokens to `to`'s account (Token-2022).
+fn give_senior(
+    keys: &PoolKeys,
+    issuer: &Pubkey,
+    to: &Pubkey,
+    amount: u64,
+) -> anchor_lang::solana_program::instruction::Instruction {
+    let senior = keys.tranche_mint(0);
+    ix::token::transfer_checked(
+        &ix::TOKEN_2022,
+        &ix::token::associated(&ix::TOKEN_2022, issuer, &senior),
+        &senior,
+        &ix::token::associated(&ix::TOKEN_2022, to, &senior),
+        issuer,
+        amount,
+        6,
+    )
+}
+
 struct World {
     net: Background,
     dir: PathBuf,
@@ -59,7 +78,6 @@ async fn world(name: &str, holders: usize, per_holder: usize) -> World {
     let keys = PoolKeys::of(&pool);
     let senior = keys.tranche_mint(0);
     let q = QueueKeys::new(&keys, 0, pool.tranches[0].queue);
-    let issuer_senior = ix::token::associated(&issuer.pubkey(), &senior);
     let me = issuer.pubkey();
 
     let mut wallets = Vec::new();
@@ -67,31 +85,19 @@ async fn world(name: &str, holders: usize, per_holder: usize) -> World {
         let h = Keypair::new();
         // Holders pay the rent of their holder record on their first request.
         chain.airdrop(&h.pubkey(), 100_000_000).await.unwrap();
-        let tokens = ix::token::associated(&h.pubkey(), &senior);
+        let tokens = ix::token::associated(&ix::TOKEN_2022, &h.pubkey(), &senior);
         let amount = TOKENS_PER_REQUEST * per_holder as u64;
-        let transfer = anchor_lang::solana_program::instruction::Instruction {
-            program_id: anchor_spl::token::spl_token::ID,
-            ..anchor_spl::token::spl_token::instruction::transfer(
-                &anchor_spl::token::spl_token::ID,
-                &issuer_senior,
-                &tokens,
-                &me,
-                &[],
-                amount,
-            )
-            .unwrap()
-        };
-        chain
-            .send(
-                &[
-                    ix::token::create_associated(&me, &h.pubkey(), &senior),
-                    ix::token::create_associated(&me, &h.pubkey(), &keys.base_mint),
-                    transfer,
-                ],
-                &[],
-            )
-            .await
-            .unwrap();
+        // The pool is permissioned: a holder is a member, its account thawed, before it
+        // receives tranche tokens.
+        let expires = now + 3 * 365 * DAY;
+        chain.send(&[ix::set_member(&me, &pool_address, &h.pubkey(), expires)], &[]).await.unwrap();
+        let mut ixs = vec![
+            ix::token::create_associated(&ix::TOKEN_2022, &me, &h.pubkey(), &senior),
+            ix::thaw_holder(&me, &pool_address, 0, &tokens, &h.pubkey()),
+            ix::token::create_associated(&keys.base_token_program, &me, &h.pubkey(), &keys.base_mint),
+        ];
+        ixs.push(give_senior(&keys, &me, &h.pubkey(), amount));
+        chain.send(&ixs, &[]).await.unwrap();
         for chunk in (0..per_holder).collect::<Vec<_>>().chunks(10) {
             let ixs: Vec<_> = chunk
                 .iter()
@@ -149,7 +155,7 @@ impl World {
     async fn received(&mut self) -> Vec<u64> {
         let mut out = Vec::new();
         for h in &self.holders {
-            let account = ix::token::associated(&h.pubkey(), &self.keys.base_mint);
+            let account = ix::token::associated(&self.keys.base_token_program, &h.pubkey(), &self.keys.base_mint);
             out.push(client::token_balance(&mut self.chain, &account).await.unwrap());
         }
         out
@@ -375,20 +381,20 @@ async fn a_keeper_refills_a_baskets_sleeve_through_the_queue() {
     let me = w.chain.payer().pubkey();
     let basket_address = pda::basket(&me, 2_027_001);
     let basket = client::basket(&mut w.chain, &basket_address).await.unwrap();
-    let b = ix::BasketKeys::new(&me, basket.basket_id, basket.base_mint);
+    let b = ix::BasketKeys::new(&me, basket.basket_id, basket.base_mint, w.keys.base_token_program);
     let senior = w.keys.tranche_mint(0);
     let view = client::basket_view(&mut w.chain, &basket_address).await.unwrap();
     let exchange = ix::exchange_in(
         &me,
         &b,
         &senior,
-        &ix::token::associated(&me, &senior),
-        &ix::token::associated(&me, &b.mint),
+        &ix::token::associated(&ix::TOKEN_2022, &me, &senior),
+        &ix::token::associated(&ix::TOKEN_2022, &me, &b.mint),
         Some(pda::member(&w.pool, &me)),
         &view.priced_accounts(),
         sluice::instructions::ExchangeInArgs { index: 0, tokens: 200_000_000_000, min_out: 0 },
     );
-    w.chain.send(&[ix::token::create_associated(&me, &me, &b.mint), exchange], &[]).await.unwrap();
+    w.chain.send(&[ix::token::create_associated(&ix::TOKEN_2022, &me, &me, &b.mint), exchange], &[]).await.unwrap();
     assert_eq!(client::basket(&mut w.chain, &basket_address).await.unwrap().sleeve_balance, 0);
 
     // A dry run names the crank and sends nothing.
@@ -437,8 +443,8 @@ async fn a_keeper_refills_a_baskets_sleeve_through_the_queue() {
     let redeem = ix::redeem_basket(
         &me,
         &b,
-        &ix::token::associated(&me, &b.mint),
-        &ix::token::associated(&me, &w.keys.base_mint),
+        &ix::token::associated(&ix::TOKEN_2022, &me, &b.mint),
+        &ix::token::associated(&w.keys.base_token_program, &me, &w.keys.base_mint),
         &client::basket_view(&mut w.chain, &basket_address).await.unwrap().priced_accounts(),
         sluice::instructions::RedeemBasketArgs { tokens: basket.supply / 25, min_out: 0 },
     );
@@ -453,5 +459,132 @@ async fn a_keeper_refills_a_baskets_sleeve_through_the_queue() {
     let log = succeeded(&out);
     assert!(log.contains("\"requested\":1"), "{log}");
     assert!(client::basket(&mut w.chain, &basket_address).await.unwrap().constituents[0].request_open);
+    std::fs::remove_dir_all(&w.dir).ok();
+}
+
+/// Membership decides who may hold tranche tokens: once a member's record expires or is
+/// revoked, the keeper freezes its accounts, and only those: a live member's, the issuer's,
+/// the pool's own (escrows, market vault) and the member basket's vaults stay thawed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_freezes_the_accounts_of_lapsed_members_only() {
+    let mut w = world("freeze", 0, 0).await;
+    let keeper = w.keeper_file("keeper");
+    w.fund(&keeper).await;
+    let me = w.chain.payer().pubkey();
+    let senior = w.keys.tranche_mint(0);
+    let account = |owner: &Pubkey| ix::token::associated(&ix::TOKEN_2022, owner, &senior);
+    let now = w.chain.now().await.unwrap();
+
+    // Three investors holding senior tokens: admitted for a year, for two days, and one the
+    // issuer revokes (without freezing it itself).
+    let (staying, lapsing, revoked) = (Keypair::new(), Keypair::new(), Keypair::new());
+    for (h, expires) in [(&staying, now + 365 * DAY), (&lapsing, now + 2 * DAY), (&revoked, now + 365 * DAY)] {
+        w.chain.airdrop(&h.pubkey(), 100_000_000).await.unwrap();
+        let ixs = [
+            ix::set_member(&me, &w.pool, &h.pubkey(), expires),
+            ix::token::create_associated(&ix::TOKEN_2022, &me, &h.pubkey(), &senior),
+            ix::thaw_holder(&me, &w.pool, 0, &account(&h.pubkey()), &h.pubkey()),
+            give_senior(&w.keys, &me, &h.pubkey(), 1_000_000_000),
+        ];
+        w.chain.send(&ixs, &[]).await.unwrap();
+    }
+    w.chain.send(&[ix::revoke_member(&me, &w.pool, &revoked.pubkey())], &[]).await.unwrap();
+    w.chain.advance_clock(3 * DAY).await.unwrap();
+    republish_rates(&mut w).await;
+    let lapsed = [lapsing.pubkey(), revoked.pubkey()];
+    let pool = w.pool().await;
+    let mut untouched = vec![account(&staying.pubkey()), account(&me)];
+    untouched.extend(pool.active_tranches().iter().map(|t| t.escrow));
+    // The basket over the senior and mezzanine tranches is a member: its vaults stay thawed.
+    let basket = pda::basket(&me, 2_027_001);
+    untouched.extend([0u8, 1].map(|t| pda::basket_vault(&basket, &w.keys.tranche_mint(t))));
+    untouched.push(ix::AmmKeys::new(&w.keys, 0).tranche_vault);
+    for a in &untouched {
+        assert!(!client::is_frozen(&mut w.chain, a).await.unwrap(), "{a} frozen before the keeper ran");
+    }
+
+    // A dry run names the two cranks and sends nothing.
+    let out = w.keeper(&keeper, &["--once", "--dry-run", "--no-metrics"]).output().unwrap();
+    let log = succeeded(&out);
+    assert_eq!(log.matches("\"freeze_holder\"").count(), 2, "{log}");
+    assert!(log.contains("would freeze lapsed holders"), "{log}");
+    for owner in &lapsed {
+        assert!(!client::is_frozen(&mut w.chain, &account(owner)).await.unwrap(), "a dry run froze {owner}");
+    }
+
+    // The keeper, with its metrics: exactly the two lapsed accounts frozen, counted.
+    let mut child =
+        w.keeper(&keeper, &["--interval", "1", "--metrics", "127.0.0.1:0"]).stderr(Stdio::piped()).spawn().unwrap();
+    // Should the keeper never freeze anything, stop it after a minute rather than hang.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (pid, watched) = (child.id().to_string(), done.clone());
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        if !watched.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        }
+    });
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (mut listen, mut frozen) = (None, None);
+    for line in lines.by_ref() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if v["msg"] == "metrics" {
+            listen = v["listen"].as_str().map(String::from);
+        }
+        if v["msg"] == "holders frozen" {
+            frozen = Some(v);
+            break;
+        }
+        assert_ne!(v["level"], "error", "{v}");
+    }
+    let frozen = frozen.expect("the keeper froze no holder");
+    assert_eq!(frozen["frozen"], 2, "{frozen}");
+    let mut owners: Vec<String> =
+        frozen["accounts"].as_array().unwrap().iter().map(|a| a["owner"].as_str().unwrap().to_string()).collect();
+    owners.sort();
+    let mut expected: Vec<String> = lapsed.iter().map(|k| k.to_string()).collect();
+    expected.sort();
+    assert_eq!(owners, expected, "{frozen}");
+    let addr = listen.expect("metrics address logged");
+    let (_, body) = http_get(&addr, "/metrics");
+    assert!(body.contains("sluice_keeper_holders_frozen_total 2"), "{body}");
+    assert!(body.contains("sluice_keeper_cranks_total{kind=\"freeze_holder\"} 2"), "{body}");
+    // Later passes find nothing more to freeze.
+    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    let (_, body) = http_get(&addr, "/metrics");
+    assert!(body.contains("sluice_keeper_holders_frozen_total 2"), "{body}");
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    assert!(!rest.iter().any(|l| l.contains("holders frozen") || l.contains("\"level\":\"error\"")), "{rest:?}");
+
+    for owner in &lapsed {
+        assert!(client::is_frozen(&mut w.chain, &account(owner)).await.unwrap(), "{owner} not frozen");
+    }
+    for a in &untouched {
+        assert!(!client::is_frozen(&mut w.chain, a).await.unwrap(), "{a} frozen by the keeper");
+    }
+    // A lapsed holder's tokens no longer move; a member's still do.
+    let mut lapsing_chain = RpcChain::new(&w.net.url, lapsing.insecure_clone());
+    let to_staying = ix::token::transfer_checked(
+        &ix::TOKEN_2022,
+        &account(&lapsing.pubkey()),
+        &senior,
+        &account(&staying.pubkey()),
+        &lapsing.pubkey(),
+        1,
+        6,
+    );
+    let e = lapsing_chain.send(&[to_staying], &[]).await.unwrap_err();
+    assert!(matches!(e, sluice_sdk::chain::ChainError::Program { code: 17, .. }), "{e:?}");
+    w.chain.send(&[give_senior(&w.keys, &me, &staying.pubkey(), 1)], &[]).await.unwrap();
+    // And the program agrees with the keeper's choice: a live member is not freezable.
+    let e = w
+        .chain
+        .send(&[ix::freeze_holder(&me, &w.pool, 0, &account(&staying.pubkey()), &staying.pubkey())], &[])
+        .await
+        .unwrap_err();
+    assert!(e.is(sluice::error::SluiceError::HolderStillMember), "{e:?}");
     std::fs::remove_dir_all(&w.dir).ok();
 }

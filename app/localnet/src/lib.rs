@@ -2,7 +2,7 @@
 //!
 //! The Solana test validator cannot load a natively built program, so Sluice ships this
 //! node: one bank with Sluice registered natively (or its SBF build, when `SBF_OUT_DIR`
-//! holds `sluice.so`) and the real SPL Token and Associated Token programs, answering the
+//! holds `sluice.so`) and the real SPL Token, Token-2022 and Associated Token programs, answering the
 //! subset of the JSON-RPC API that the SDK, the tools and standard clients use — with the
 //! same result shapes and error objects as a validator. Two extensions serve demos and
 //! tests: `sluice_advanceClock [seconds]` and `sluice_faucet`.

@@ -1,4 +1,4 @@
-//! The node: one in-process bank (Sluice natively, SPL Token, the system programs) and the
+//! The node: one in-process bank (Sluice natively, SPL Token, Token-2022, the system programs) and the
 //! bookkeeping a JSON-RPC node keeps beside it — signature statuses, handed-out blockhashes,
 //! and an index of the accounts transactions have touched, which `getProgramAccounts`
 //! scans because the bank behind the test harness has no owner index of its own.
@@ -389,8 +389,22 @@ fn matches(filter: &RpcFilterType, data: &[u8]) -> bool {
     match filter {
         RpcFilterType::DataSize(size) => data.len() as u64 == *size,
         RpcFilterType::Memcmp(m) => m.bytes_match(data),
-        RpcFilterType::TokenAccountState => data.len() == 165 && data.get(108) == Some(&1),
+        RpcFilterType::TokenAccountState => is_token_account(data),
     }
+}
+
+/// An initialized token account of either token program, as a validator's
+/// `tokenAccountState` filter reads it: 165 bytes (classic SPL Token, or Token-2022 without
+/// extensions), or longer with the Token-2022 account-type byte after the base state; its
+/// state initialized or frozen (a permissioned pool's tranche accounts start frozen).
+fn is_token_account(data: &[u8]) -> bool {
+    const BASE_LEN: usize = 165;
+    const STATE: usize = 108;
+    const MULTISIG_LEN: usize = 355;
+    const ACCOUNT_TYPE_ACCOUNT: u8 = 2;
+    let initialized = data.get(STATE).is_some_and(|s| *s != 0);
+    let extended = data.len() > BASE_LEN && data.len() != MULTISIG_LEN && data[BASE_LEN] == ACCOUNT_TYPE_ACCOUNT;
+    initialized && (data.len() == BASE_LEN || extended)
 }
 
 fn verify_signatures(tx: &VersionedTransaction) -> Result<(), RpcFault> {
@@ -438,5 +452,32 @@ fn preflight_failure(sim: RpcSimulateTransactionResult) -> RpcFault {
         code: JSON_RPC_SERVER_ERROR_SEND_TRANSACTION_PREFLIGHT_FAILURE,
         message,
         data: Some(serde_json::to_value(sim).expect("serializable")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_token_account;
+
+    #[test]
+    fn the_token_account_filter_takes_both_programs_and_frozen_accounts() {
+        let mut classic = vec![0u8; 165];
+        assert!(!is_token_account(&classic), "uninitialized");
+        classic[108] = 1;
+        assert!(is_token_account(&classic));
+        classic[108] = 2;
+        assert!(is_token_account(&classic), "frozen");
+        // A Token-2022 account with extensions (immutable owner): account type 2 at 165.
+        let mut extended = vec![0u8; 170];
+        extended[108] = 2;
+        extended[165] = 2;
+        assert!(is_token_account(&extended));
+        extended[165] = 1; // a mint's account type
+        assert!(!is_token_account(&extended));
+        assert!(!is_token_account(&[1u8; 82]), "a mint");
+        let mut multisig = vec![0u8; 355];
+        multisig[108] = 1;
+        multisig[165] = 2;
+        assert!(!is_token_account(&multisig));
     }
 }

@@ -176,18 +176,18 @@ pub const FREEZE_RACE_ERRORS: [SluiceError; 2] = [SluiceError::HolderAlreadyFroz
 impl Keeper {
     /// Sends `freeze_holder` for each lapsed holder account, one a transaction so an
     /// account another keeper froze first (or whose owner was admitted again) costs only its
-    /// own crank. Returns (frozen, raced).
+    /// own crank. Returns the accounts it froze and how many it lost to a race.
     pub async fn freeze_holders<C: Chain>(
         &self,
         chain: &mut C,
         lapsed: &[HolderAccount],
-    ) -> Result<(u32, u32), ChainError> {
+    ) -> Result<(Vec<HolderAccount>, u32), ChainError> {
         let caller = self.wallet.pubkey();
-        let (mut frozen, mut raced) = (0, 0);
+        let (mut frozen, mut raced) = (Vec::new(), 0);
         for h in lapsed {
             let ix = ix::freeze_holder(&caller, &self.keys.pool, h.tranche, &h.account, &h.owner);
             match chain.send(&[ix], &[&self.wallet]).await {
-                Ok(()) => frozen += 1,
+                Ok(()) => frozen.push(*h),
                 Err(e) if FREEZE_RACE_ERRORS.iter().any(|r| e.is(*r)) || is_race(&e) => raced += 1,
                 Err(e) => return Err(e),
             }

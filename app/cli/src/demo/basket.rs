@@ -27,7 +27,7 @@ impl<C: DevChain> Demo<C> {
     /// moves `SENIOR_IN` of `holder`'s senior tokens into it.
     pub(super) async fn open_basket(&mut self, holder: &Investor) -> Result<Basket, String> {
         let issuer = self.issuer.insecure_clone();
-        let keys = BasketKeys::new(&issuer.pubkey(), 1, self.keys.base_mint);
+        let keys = BasketKeys::new(&issuer.pubkey(), 1, self.keys.base_mint, self.keys.base_token_program);
         let args = CreateBasketArgs { basket_id: 1, guardian: issuer.pubkey(), params: BasketParams::DEFAULT };
         self.send(&[ix::create_basket(&issuer.pubkey(), &keys, args)], &[&issuer]).await?;
         let senior = ConstituentArgs {
@@ -42,6 +42,15 @@ impl<C: DevChain> Demo<C> {
         for (tranche, terms) in [(0u8, senior), (1, mezzanine)] {
             self.send(&[ix::add_constituent(&issuer.pubkey(), &keys, &self.keys, tranche, terms)], &[&issuer]).await?;
         }
+        // The pool is permissioned: the basket becomes a member (it queues and deposits), and
+        // its vaults, frozen at creation like every tranche account, are thawed.
+        let expires = self.chain.now().await.map_err(describe)? + 3 * 365 * SECONDS_PER_DAY;
+        let mut admit = vec![ix::set_member(&issuer.pubkey(), &self.keys.pool, &keys.basket, expires)];
+        for tranche in [0u8, 1] {
+            let vault = pda::basket_vault(&keys.basket, &self.keys.tranche_mint(tranche));
+            admit.push(ix::thaw_holder(&issuer.pubkey(), &self.keys.pool, tranche, &vault, &keys.basket));
+        }
+        self.send(&admit, &[&issuer]).await?;
         let (wallet, _, tokens, _, _) = holder;
         let account =
             client::create_token_account(&mut self.chain, &keys.mint, &wallet.pubkey()).await.map_err(describe)?;

@@ -87,13 +87,14 @@ pub async fn investor(w: &World, name: &str, base: u64) -> (Keypair, PathBuf) {
     let mut chain = RpcChain::new(&w.net.url, w.issuer.insecure_clone());
     chain.airdrop(&k.pubkey(), 2_000_000_000).await.unwrap();
     let pool = client::pool(&mut chain, &w.pool).await.unwrap();
-    let account = ix::token::associated(&k.pubkey(), &pool.base_mint);
+    let program = pool.base_token_program;
+    let account = ix::token::associated(&program, &k.pubkey(), &pool.base_mint);
     let me = w.issuer.pubkey();
     chain
         .send(
             &[
-                ix::token::create_associated(&me, &k.pubkey(), &pool.base_mint),
-                ix::token::mint_to(&pool.base_mint, &account, &me, base),
+                ix::token::create_associated(&program, &me, &k.pubkey(), &pool.base_mint),
+                ix::token::mint_to(&program, &pool.base_mint, &account, &me, base),
             ],
             &[],
         )
@@ -107,6 +108,7 @@ pub async fn keeper_for(chain: &mut RpcChain, w: &World) -> Keeper {
     let wallet = Keypair::new();
     chain.airdrop(&wallet.pubkey(), 1_000_000_000).await.unwrap();
     let me = chain.payer().pubkey();
-    chain.send(&[ix::token::create_associated(&me, &wallet.pubkey(), &pool.base_mint)], &[]).await.unwrap();
+    let program = pool.base_token_program;
+    chain.send(&[ix::token::create_associated(&program, &me, &wallet.pubkey(), &pool.base_mint)], &[]).await.unwrap();
     Keeper::for_pool(wallet, &pool, None, false)
 }
