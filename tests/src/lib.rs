@@ -261,6 +261,24 @@ impl Fixture {
         inv
     }
 
+    /// Creates `tranche`'s market (recommended parameters) and returns its keys with `inv`'s
+    /// trader accounts (an LP account included; `inv`'s member record where it matters).
+    pub async fn create_market(&mut self, inv: &Investor, tranche: u8) -> (ix::AmmKeys, ix::Trader) {
+        let m = ix::AmmKeys::new(&self.keys, tranche);
+        let issuer = self.issuer.insecure_clone();
+        let create = ix::create_amm(&issuer.pubkey(), &self.keys, &m, sluice::state::AmmParams::RECOMMENDED);
+        self.chain.send(&[create], &[&issuer]).await.unwrap();
+        let lp = client::create_token_account(&mut self.chain, &m.lp_mint, &inv.wallet.pubkey()).await.unwrap();
+        let t = ix::Trader {
+            user: inv.wallet.pubkey(),
+            tranche_account: inv.tranches[tranche as usize],
+            base_account: inv.base,
+            lp_account: Some(lp),
+            member: Some(pda::member(&self.keys.pool, &inv.wallet.pubkey())),
+        };
+        (m, t)
+    }
+
     /// Thaws `inv`'s tranche accounts where the pool is permissioned (they start frozen);
     /// `inv` must be a live member.
     pub async fn thaw(&mut self, inv: &Investor) {

@@ -6,8 +6,8 @@ use sluice::instructions::SwapArgs;
 use sluice::math::amm::MIN_LIQUIDITY;
 use sluice::state::AmmParams;
 use sluice_sdk::chain::{Chain, DevChain};
+use sluice_sdk::client;
 use sluice_sdk::ix::{self, AmmKeys, Trader};
-use sluice_sdk::{client, pda};
 use sluice_tests::*;
 use solana_signer::Signer;
 
@@ -17,17 +17,7 @@ async fn market() -> (Fixture, Investor, AmmKeys, Trader) {
     let mut f = Fixture::new(true).await;
     let alice = f.investor(20_000_000 * UNIT, true).await;
     f.seed_deposits(&alice, 3_000_000 * UNIT, 2_000_000 * UNIT, 5_000_000 * UNIT).await;
-    let m = AmmKeys::new(&f.keys, SENIOR);
-    let issuer = f.issuer.insecure_clone();
-    f.chain.send(&[ix::create_amm(&issuer.pubkey(), &f.keys, &m, AmmParams::RECOMMENDED)], &[&issuer]).await.unwrap();
-    let lp = client::create_token_account(&mut f.chain, &m.lp_mint, &alice.wallet.pubkey()).await.unwrap();
-    let t = Trader {
-        user: alice.wallet.pubkey(),
-        tranche_account: alice.tranches[0],
-        base_account: alice.base,
-        lp_account: Some(lp),
-        member: Some(pda::member(&f.keys.pool, &alice.wallet.pubkey())),
-    };
+    let (m, t) = f.create_market(&alice, SENIOR).await;
     (f, alice, m, t)
 }
 

@@ -8,9 +8,9 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::system_instruction;
 use anchor_spl::token_2022::spl_token_2022;
 use sluice::instructions::{AddTrancheArgs, CreatePoolArgs, RedeemInstantArgs, SwapArgs, TrancheMetadata};
-use sluice::state::{AmmParams, MAX_PUBLISHERS};
+use sluice::state::MAX_PUBLISHERS;
 use sluice_sdk::chain::{Chain, DevChain};
-use sluice_sdk::ix::{self, AmmKeys, PoolKeys, Trader};
+use sluice_sdk::ix::{self, PoolKeys};
 use sluice_sdk::state::{self as decode, ExtensionType};
 use sluice_sdk::{client, pda, Pubkey};
 use sluice_tests::*;
@@ -165,6 +165,20 @@ async fn only_members_hold_tranche_tokens_in_a_permissioned_pool() {
     assert!(!client::is_frozen(&mut f.chain, &outsider.tranches[0]).await.unwrap());
     f.chain.send(&[give], &[&a]).await.unwrap();
     assert_eq!(f.balance(&outsider.tranches[0]).await, UNIT);
+
+    // An account whose owner could be changed (no ImmutableOwner) is never thawed: its
+    // member could hand it, tokens and all, to anyone.
+    let plain = Keypair::new();
+    let lamports = f.chain.rent_exempt_minimum(165).await.unwrap();
+    let payer = f.chain.payer().pubkey();
+    let mint = f.keys.tranche_mint(SENIOR);
+    let create = [
+        system_instruction::create_account(&payer, &plain.pubkey(), lamports, 165, &ix::TOKEN_2022),
+        spl_token_2022::instruction::initialize_account3(&ix::TOKEN_2022, &plain.pubkey(), &mint, &o).unwrap(),
+    ];
+    f.chain.send(&create, &[&plain]).await.unwrap();
+    let thaw_plain = ix::thaw_holder(&o, &f.keys.pool, SENIOR, &plain.pubkey(), &o);
+    f.expect_rejected(&[thaw_plain], &[&outsider.wallet], SluiceError::HolderOwnerMutable, &[plain.pubkey()]).await;
 
     // A permissionless pool has nothing to thaw.
     let mut open = Fixture::new(false).await;
@@ -472,18 +486,8 @@ async fn a_pool_on_a_token_2022_stablecoin_runs_its_whole_life() {
     f.chain.send(&[claim], &[&alice.wallet]).await.unwrap();
     assert_eq!(f.balance(&alice.base).await - before, claimable);
     // Swap on the tranche's market.
-    let m = AmmKeys::new(&f.keys, SENIOR);
-    let issuer = f.issuer.insecure_clone();
-    f.chain.send(&[ix::create_amm(&issuer.pubkey(), &f.keys, &m, AmmParams::RECOMMENDED)], &[&issuer]).await.unwrap();
+    let (m, t) = f.create_market(&alice, SENIOR).await;
     assert!(!client::is_frozen(&mut f.chain, &m.tranche_vault).await.unwrap(), "the market's vault is thawed");
-    let lp = client::create_token_account(&mut f.chain, &m.lp_mint, &alice.wallet.pubkey()).await.unwrap();
-    let t = Trader {
-        user: alice.wallet.pubkey(),
-        tranche_account: alice.tranches[0],
-        base_account: alice.base,
-        lp_account: Some(lp),
-        member: Some(pda::member(&f.keys.pool, &alice.wallet.pubkey())),
-    };
     let w = alice.wallet.insecure_clone();
     f.chain.send(&[ix::add_liquidity(&f.keys, &m, &t, 0, 100_000 * UNIT, 100_000 * UNIT)], &[&w]).await.unwrap();
     let now = f.now().await;

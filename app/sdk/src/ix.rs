@@ -705,13 +705,18 @@ pub mod token {
     pub const MINT_LEN: usize = 82;
     pub const ACCOUNT_LEN: usize = 165;
 
-    /// Bytes a token account of a mint with `mint_extensions` needs.
+    /// Bytes a token account of a mint with `mint_extensions` needs. Token-2022 accounts
+    /// get ImmutableOwner too (`create_account` adds it): a permissioned pool thaws only
+    /// accounts whose owner cannot be changed.
     pub fn account_len(program: &Pubkey, mint_extensions: &[ExtensionType]) -> usize {
         if *program == SPL_TOKEN {
             return ACCOUNT_LEN;
         }
-        let required = ExtensionType::get_required_init_account_extensions(mint_extensions);
-        ExtensionType::try_calculate_account_len::<Account>(&required).expect("known extensions")
+        let mut extensions = ExtensionType::get_required_init_account_extensions(mint_extensions);
+        if !extensions.contains(&ExtensionType::ImmutableOwner) {
+            extensions.push(ExtensionType::ImmutableOwner);
+        }
+        ExtensionType::try_calculate_account_len::<Account>(&extensions).expect("known extensions")
     }
 
     /// Bytes a mint with `extensions` (initialized before the mint itself) needs.
@@ -736,7 +741,8 @@ pub mod token {
         ]
     }
 
-    /// Creates a token account of `space` bytes (see `account_len`).
+    /// Creates a token account of `space` bytes (see `account_len`); under Token-2022 its
+    /// owner is made immutable first.
     pub fn create_account(
         program: &Pubkey,
         payer: &Pubkey,
@@ -745,11 +751,13 @@ pub mod token {
         owner: &Pubkey,
         space: usize,
         lamports: u64,
-    ) -> [Instruction; 2] {
-        [
-            system_instruction::create_account(payer, account, lamports, space as u64, program),
-            spl::initialize_account3(program, account, mint, owner).expect("valid account ix"),
-        ]
+    ) -> Vec<Instruction> {
+        let mut ixs = vec![system_instruction::create_account(payer, account, lamports, space as u64, program)];
+        if *program == TOKEN_2022 {
+            ixs.push(spl::initialize_immutable_owner(program, account).expect("valid immutable-owner ix"));
+        }
+        ixs.push(spl::initialize_account3(program, account, mint, owner).expect("valid account ix"));
+        ixs
     }
 
     pub fn mint_to(program: &Pubkey, mint: &Pubkey, to: &Pubkey, authority: &Pubkey, amount: u64) -> Instruction {

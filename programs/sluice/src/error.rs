@@ -190,4 +190,6 @@ pub enum SluiceError {
     PoolAccountNotFreezable,
     #[msg("The tranche token account is frozen: in a permissioned pool its owner must be a member and thaw it with thaw_holder")]
     TrancheAccountFrozen,
+    #[msg("Only a tranche account whose owner cannot change is thawed: create it with the ImmutableOwner extension (an associated token account has it)")]
+    HolderOwnerMutable,
 }

@@ -4,9 +4,10 @@
 //!   for `base_mint`, a rate oracle `["oracle", pool]`, and the pre-allocated, zeroed
 //!   book account (created by the client in the same transaction).
 //! - `params` must pass `PoolParams::validate`; otherwise `InvalidParams`.
-//! - `base_mint` may belong to classic SPL Token or Token-2022 (`base_token_program` is its
-//!   program, `WrongTokenProgram`); a Token-2022 mint whose extensions would break the books
-//!   is refused with the extension's own error (`mints::check_base_mint`).
+//! - `base_mint` may belong to classic SPL Token or Token-2022; `base_token_program` must be
+//!   its program (the token program itself refuses a mismatch while creating the vault,
+//!   before any check of ours). A Token-2022 mint whose extensions would break the books is
+//!   refused with the extension's own error (`mints::check_base_mint`).
 //! - The pool starts Normal, unpaused, with no tranches, no cash and a dirty NAV.
 
 use anchor_lang::prelude::*;

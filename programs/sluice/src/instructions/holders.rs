@@ -4,7 +4,10 @@
 //!   instructions are permissionless: membership decides, not the caller.
 //! - `thaw_holder(tranche)`: thaws `holder_tokens` (an account of the tranche's mint,
 //!   `WrongAccount`) when its owner is the pool authority or has a live member record of
-//!   this pool (`NotMember`, `MembershipExpired`); `HolderNotFrozen` if it is not frozen.
+//!   this pool (`NotMember`, `MembershipExpired`); `HolderNotFrozen` if it is not frozen;
+//!   `HolderOwnerMutable` unless the account's owner can never change (ImmutableOwner, as
+//!   every associated token account has, or a basket's vault) — else a member could hand a
+//!   thawed account to anyone.
 //! - `freeze_holder(tranche)`: freezes `holder_tokens` when its owner is neither the pool
 //!   authority nor has a live member record — revoked (closed) or expired
 //!   (`HolderStillMember` otherwise);
@@ -16,6 +19,9 @@
 //!   `docs/accounts.md`, "Permissioned tranche tokens").
 
 use anchor_lang::prelude::*;
+use anchor_spl::token_2022::spl_token_2022;
+use anchor_spl::token_2022::spl_token_2022::extension::immutable_owner::ImmutableOwner;
+use anchor_spl::token_2022::spl_token_2022::extension::{BaseStateWithExtensions, StateWithExtensions};
 use anchor_spl::token_2022::Token2022;
 use anchor_spl::token_interface::{Mint, TokenAccount};
 
@@ -57,7 +63,27 @@ impl<'info> SetHolderAccount<'info> {
     fn validate_thaw(&self) -> Result<()> {
         require!(self.pool.params.permissioned, SluiceError::NotPermissioned);
         require!(self.holder_tokens.is_frozen(), SluiceError::HolderNotFrozen);
-        self.membership()
+        self.membership()?;
+        require!(self.owner_is_fixed()?, SluiceError::HolderOwnerMutable);
+        Ok(())
+    }
+
+    /// Whether the account's owner can never change: it carries ImmutableOwner, or it is a
+    /// basket's vault (its owner, the basket PDA, signs only what Sluice makes it sign).
+    /// Without this a member could hand a thawed account, tokens and all, to a non-member
+    /// with `SetAuthority(AccountOwner)`.
+    fn owner_is_fixed(&self) -> Result<bool> {
+        let info = self.holder_tokens.to_account_info();
+        let data = info.try_borrow_data()?;
+        let state = StateWithExtensions::<spl_token_2022::state::Account>::unpack(&data)?;
+        if state.get_extension::<ImmutableOwner>().is_ok() {
+            return Ok(true);
+        }
+        let (vault, _) = Pubkey::find_program_address(
+            &[b"basket_vault", self.holder_tokens.owner.as_ref(), self.tranche_mint.key().as_ref()],
+            &crate::ID,
+        );
+        Ok(vault == self.holder_tokens.key())
     }
 
     fn validate_freeze(&self) -> Result<()> {

@@ -1,6 +1,6 @@
 //! Specification: `set_tranche_metadata`
-//! - Pool authority only (`NotAuthority`); `tranche` must exist (`UnknownTranche`) and the
-//!   mint passed must be its mint (`WrongAccount`).
+//! - Pool authority only (`NotAuthority`); the mint passed must be the mint of an existing
+//!   tranche `tranche` (`WrongAccount` for an unknown index or another mint).
 //! - Rewrites the name, symbol and URI wallets show for the tranche token (`InvalidMetadata`
 //!   beyond the lengths in `mints`). The pool PDA is the metadata's update authority, so only
 //!   this instruction can change it; the authority pays any extra rent a longer text needs.
