@@ -7,6 +7,7 @@
 mod basket;
 mod demo;
 mod localnet;
+mod stress;
 mod wallet;
 
 use std::process::ExitCode;
@@ -45,6 +46,12 @@ enum Top {
     /// Pricing, repayments, a default, a redemption wave through Stress and back, a market
     /// dump the reserve buys back. Exits non-zero if any invariant fails.
     Demo(demo::Options),
+    /// A pool run through a stress scenario on an embedded chain, measured and drawn
+    ///
+    /// Every action is a real transaction. Prints progress per day and a summary (paid vs
+    /// requested vs the liquidity limit, efficiency, losses by tranche, market discount,
+    /// stages) and writes daily.csv, summary.json and run.svg to --out.
+    Stress(stress::Options),
     #[command(flatten)]
     Wallet(wallet::Command),
 }
@@ -64,7 +71,7 @@ fn command_name(m: &clap::ArgMatches) -> String {
 /// object on stdout as for every other usage error.
 fn usage_error(e: clap::Error, argv: &[String]) -> ExitCode {
     let code = e.exit_code();
-    let chain_command = !matches!(argv.get(1).map(String::as_str), Some("demo" | "localnet"));
+    let chain_command = !matches!(argv.get(1).map(String::as_str), Some("demo" | "localnet" | "stress"));
     if code != 0 && chain_command && argv.iter().any(|a| a == "--json") {
         // The message without the usage lines after it, on one line.
         let rendered = e.render().to_string();
@@ -98,6 +105,13 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("sluice demo: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Top::Stress(opts) => match rt.block_on(stress::run(opts)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sluice stress: {e}");
                 ExitCode::FAILURE
             }
         },
