@@ -28,7 +28,10 @@
 //! redemptions, market sellers' sales. Paid, by source: vault = instant exits (their value:
 //! the fee is part of what the exit took from cash) and batch fills redeemed by the pool;
 //! reserve = what the reserve paid for tokens, in batch fills and on the market
-//! (`reserve_buyback`); market = base tokens exit sellers received.
+//! (`reserve_buyback`); market = base tokens exit sellers received. Payable = requested less
+//! what still waits at a day's end that the program's subordination rule holds in
+//! (`measure::held_by_subordination` on the decoded pool); efficiency is paid against the
+//! smaller of payable and the limit.
 
 use std::collections::BTreeMap;
 
@@ -103,6 +106,8 @@ pub fn summarize(
         cum_paid.push(paid.total());
     }
     let limit = rows.last().map_or(0, |r| r.limit);
+    let held_by_subordination = rows.last().map_or(0, |r| r.held);
+    let payable = measure::requested_payable(requested, held_by_subordination);
     // A day beyond the run's length reads its last day.
     let by_day = |day: usize| {
         let i = day.min(rows.len()).saturating_sub(1);
@@ -127,8 +132,10 @@ pub fn summarize(
         days: rows.len() as u32,
         tranches: scenario.tranche_count(),
         requested,
+        payable,
+        held_by_subordination,
         paid,
-        efficiency_bps: measure::efficiency_bps(paid.total(), requested, limit),
+        efficiency_bps: measure::efficiency_bps(paid.total(), payable, limit),
         paid_by_day_bps: [by_day(1), by_day(3), by_day(7), by_day(30)],
         loss_bps,
         max_market_discount_bps: rows.iter().map(|r| r.max_discount_bps).max().unwrap_or(0),
@@ -437,6 +444,8 @@ struct Lab<'s> {
     start: StartState,
     repaid_total: u64,
     market_taken_total: u64,
+    /// Everything requested so far (the running sum of the days' `requested`).
+    requested_total: u64,
     today: Today,
 }
 
@@ -518,6 +527,7 @@ impl<'s> Lab<'s> {
             start: StartState::default(),
             repaid_total: 0,
             market_taken_total: 0,
+            requested_total: 0,
             today: Today::default(),
         };
         lab.chain.must(&[ix::reprice(&lab.keys)], &[], "reprice").await?;
@@ -1082,7 +1092,7 @@ impl<'s> Lab<'s> {
                     if pool.stage == Stage::Crisis {
                         let band = amm.params.crisis_band_bps as u64;
                         let lands = |k: u64| quote(&pool, &amm, tv, bv, false, k).map(|q| q.deviation_bps);
-                        tokens = largest_where(tokens, |k| lands(k).is_some_and(|d| d <= band));
+                        tokens = measure::largest_where(tokens, |k| lands(k).is_some_and(|d| d <= band));
                     }
                     let Some(q) = quote(&pool, &amm, tv, bv, false, tokens).filter(|q| q.amount_out > 0) else {
                         continue;
@@ -1155,11 +1165,11 @@ impl<'s> Lab<'s> {
                         && payout >= spend as u128 * (BPS + edge) as u128
                 })
             };
-            let mut spend = largest_where(capital, |b| pays(b, queued_keeps));
+            let mut spend = measure::largest_where(capital, |b| pays(b, queued_keeps));
             let used = self.instant_used(t, &key.pubkey(), now).await?;
             let bought_at = |b: u64| quote(&pool, &amm, tv, bv, true, b).map_or(0, |q| q.amount_out);
             if instant_allowed(&pool, used, t, bought_at(spend), now) {
-                spend = largest_where(spend, |b| pays(b, instant_keeps));
+                spend = measure::largest_where(spend, |b| pays(b, instant_keeps));
             }
             if spend < UNIT {
                 continue;
@@ -1283,8 +1293,14 @@ impl<'s> Lab<'s> {
             Some(m) => self.market_figures(&pool, &m, prices[m.tranche as usize] as u64).await?,
             None => (0, 0, 0, 0),
         };
+        // What the subordination rule holds in, by the program's own rule on the pool as the
+        // day ends, valued like the queue.
+        let held_tokens = measure::held_by_subordination(&pool);
+        let held =
+            pool.active_tranches().iter().enumerate().map(|(i, t)| value_of(held_tokens[i], values[i], t.supply)).sum();
         let tally = self.chain.take_tally();
         let today = self.today;
+        self.requested_total += today.requested;
         let limit = measure::liquidity_limit(
             self.start.cash,
             self.repaid_total,
@@ -1306,6 +1322,8 @@ impl<'s> Lab<'s> {
             },
             queued,
             limit,
+            held,
+            payable: measure::requested_payable(self.requested_total, held),
             stage: format!("{:?}", pool.stage),
             market_price_e12,
             market_discount_bps,
@@ -1396,35 +1414,9 @@ fn quote(pool: &Pool, amm: &sluice::state::Amm, tv: u64, bv: u64, buy: bool, amo
     preview::swap_quote(pool, amm, tv, bv, buy, amount)
 }
 
-/// The largest amount in `0..=most` for which `holds` (true for small amounts, false from
-/// some point on) is true; 0 when none is.
-fn largest_where(most: u64, holds: impl Fn(u64) -> bool) -> u64 {
-    if most == 0 || holds(most) {
-        return most;
-    }
-    let (mut lo, mut hi) = (0u64, most);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if holds(mid) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_largest_amount_that_holds() {
-        assert_eq!(largest_where(1_000, |x| x <= 377), 377);
-        assert_eq!(largest_where(1_000, |_| true), 1_000);
-        assert_eq!(largest_where(1_000, |_| false), 0);
-        assert_eq!(largest_where(0, |_| true), 0);
-    }
 
     fn row(day: u32, requested: u64, vault: u64, limit: u64, stage: &str) -> DayRow {
         DayRow {
@@ -1456,5 +1448,20 @@ mod tests {
         assert_eq!(s.loss_bps, [-101, 0, 5_000]);
         assert_eq!(s.stages, vec![(0, "Normal".to_string()), (2, "Stress".to_string())]);
         assert_eq!((s.transactions, s.refusals.len()), (42, 1));
+    }
+
+    #[test]
+    fn what_subordination_holds_in_is_not_due() {
+        let scenario = Scenario::parse("name = \"t\"\ndays = 2\n", "t.toml").unwrap();
+        let start = StartState { stage: "Normal".into(), ..Default::default() };
+        // 1,000 asked, 940 paid; 60 still wait at the end, held in by subordination.
+        let mut last = row(2, 0, 440, 5_000, "Normal");
+        last.held = 60;
+        let rows = [row(1, 1_000, 500, 4_000, "Normal"), last];
+        let s = summarize(&scenario, &start, &rows, 0, &BTreeMap::new());
+        assert_eq!((s.requested, s.payable, s.held_by_subordination), (1_000, 940, 60));
+        assert_eq!(s.efficiency_bps, 10_000);
+        // Paid by day still counts against everything asked.
+        assert_eq!(s.paid_by_day_bps[1], 9_400);
     }
 }

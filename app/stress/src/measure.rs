@@ -1,5 +1,9 @@
 //! The lab's yardsticks as pure functions: the liquidity limit, the efficiency of the exit
-//! against it, and the shares, losses, discounts and spreads the report shows.
+//! against it, what the pool's subordination rule holds in, and the shares, losses,
+//! discounts and spreads the report shows.
+
+use sluice::math::allocation::value_of;
+use sluice::state::{Pool, MAX_TRANCHES};
 
 const BPS: u64 = 10_000;
 
@@ -39,17 +43,86 @@ pub fn cash_floor(nav: u64, cash_floor_bps: u16) -> u64 {
     (nav as u128 * cash_floor_bps as u128 / BPS as u128) as u64
 }
 
-/// Efficiency of the exit, bps: paid ÷ min(requested, limit), all cumulative. 10,000 means
-/// every exit the limit allowed was paid; less means value that could have left stayed
-/// (cash idle while requests waited, or exits paid below their value). Nothing due (no
-/// request, or a limit of 0) is full efficiency. Not capped: paid above min(requested,
-/// limit) shows as more than 10,000.
-pub fn efficiency_bps(paid: u64, requested: u64, limit: u64) -> u64 {
-    let due = requested.min(limit);
+/// Tokens waiting in each tranche's queue at the end of a day that the pool's own
+/// subordination rule holds in: they could not leave however much cash there were, since
+/// paying them would take a tranche above under its `min_subordination_bps`.
+///
+/// Computed on (a copy of) the decoded `pool` with the program's rule, not a re-derivation
+/// of it: first the open batch's grants leave (`retire_tokens` at the tranche's value; the
+/// batch allocation already checked them against the rule); then, most senior first, each
+/// tranche pays out the largest part of what still waits (`queued_tokens` less the grants)
+/// for which `Pool::exit_keeps_subordination` holds, and that part leaves before the next
+/// tranche is tried. Senior first is the order that frees the most (a senior exit only
+/// raises the subordination of the tranches above the ones below it), so what is left —
+/// the result — is what the rule holds in whatever order the pool pays. Tranches beyond
+/// `tranche_count` read 0.
+pub fn held_by_subordination(pool: &Pool) -> [u64; MAX_TRANCHES] {
+    let mut p = pool.clone();
+    let n = p.tranche_count as usize;
+    let mut waiting = [0u64; MAX_TRANCHES];
+    for (i, w) in waiting.iter_mut().enumerate().take(n) {
+        let granted = if p.batch.open { p.batch.granted[i].saturating_add(p.batch.reserve_granted[i]) } else { 0 };
+        *w = p.tranches[i].queued_tokens.saturating_sub(granted);
+        let granted = granted.min(p.tranches[i].queued_tokens);
+        let t = p.tranches[i];
+        if granted > 0 && p.retire_tokens(i, granted, value_of(granted, t.value, t.supply)).is_err() {
+            // A pool whose grants cannot leave holds nothing back by subordination.
+            return [0; MAX_TRANCHES];
+        }
+    }
+    let mut held = [0u64; MAX_TRANCHES];
+    for i in 0..n {
+        let t = p.tranches[i];
+        let leaves = largest_where(waiting[i].min(t.supply), |k| {
+            p.exit_keeps_subordination(i, k, value_of(k, t.value, t.supply))
+        });
+        if leaves > 0 && p.retire_tokens(i, leaves, value_of(leaves, t.value, t.supply)).is_err() {
+            return [0; MAX_TRANCHES];
+        }
+        held[i] = waiting[i] - leaves;
+    }
+    held
+}
+
+/// The requested value the pool's rules allowed to leave by day d, cumulative: everything
+/// asked by then less what still waits at the end of day d that the subordination rule
+/// holds in (`held_by_subordination`, valued at the day's NAV price). Held value that is
+/// later released (a recovery lifts the junior back over the line) counts again from that day.
+pub fn requested_payable(requested: u64, held: u64) -> u64 {
+    requested.saturating_sub(held)
+}
+
+/// Efficiency of the exit, bps: paid ÷ min(payable, limit), all cumulative, where payable
+/// is the requested value the pool's rules allowed to leave (`requested_payable`: all
+/// asked, less what the subordination rule holds in). 10,000 means every exit the rules
+/// and the limit allowed was paid; less means value that could have left stayed (cash idle
+/// while requests waited, or exits paid below their value). Nothing due (no request, or a
+/// limit of 0) is full efficiency. Not capped: paid above min(payable, limit) shows as more
+/// than 10,000.
+pub fn efficiency_bps(paid: u64, payable: u64, limit: u64) -> u64 {
+    let due = payable.min(limit);
     if due == 0 {
         return BPS;
     }
     (paid as u128 * BPS as u128 / due as u128).min(u64::MAX as u128) as u64
+}
+
+/// The largest amount in `0..=most` for which `holds` (true for small amounts, false from
+/// some point on) is true; 0 when none is.
+pub fn largest_where(most: u64, holds: impl Fn(u64) -> bool) -> u64 {
+    if most == 0 || holds(most) {
+        return most;
+    }
+    let (mut lo, mut hi) = (0u64, most);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if holds(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// `part` as a share of `whole`, bps (floored); a `whole` of 0 counts as fully paid.
@@ -172,6 +245,62 @@ mod tests {
         assert_eq!(efficiency_bps(0, 1_000, 0), 10_000);
         // Paid beyond it is shown, not hidden.
         assert_eq!(efficiency_bps(1_100, 1_000, 5_000), 11_000);
+        // What the subordination rule holds in is not due: 1,700 asked, 70 held.
+        assert_eq!(efficiency_bps(1_630, requested_payable(1_700, 70), 5_000), 10_000);
+    }
+
+    #[test]
+    fn the_largest_amount_that_holds() {
+        assert_eq!(largest_where(1_000, |x| x <= 377), 377);
+        assert_eq!(largest_where(1_000, |_| true), 1_000);
+        assert_eq!(largest_where(1_000, |_| false), 0);
+        assert_eq!(largest_where(0, |_| true), 0);
+    }
+
+    /// A pool of three tranches at par (1 token = 1 base unit): senior 700, mezzanine 150
+    /// (min. subordination 20 % and 10 %), junior `junior`, with `queued` tokens waiting.
+    fn pool(junior: u64, queued: [u64; 3]) -> Pool {
+        use anchor_lang::AnchorDeserialize;
+        let zeros = vec![0u8; <Pool as anchor_lang::Space>::INIT_SPACE];
+        let mut p = Pool::deserialize(&mut &zeros[..]).expect("an all-default pool");
+        p.tranche_count = 3;
+        for (i, (claim, sub)) in [(700u64, 2_000u16), (150, 1_000), (junior, 0)].into_iter().enumerate() {
+            let t = &mut p.tranches[i];
+            (t.claim, t.principal, t.supply, t.min_subordination_bps, t.queued_tokens) =
+                (claim, claim, claim, sub, queued[i]);
+        }
+        p.nav = 850 + junior;
+        p.apply_waterfall();
+        p
+    }
+
+    #[test]
+    fn subordination_holds_in_only_what_would_break_it() {
+        // Junior 100 of NAV 950 (10.5 %): 5 of its 60 may leave before the mezzanine's 10 %
+        // (junior ≥ 10 % of what remains: (100 − k) × 10 ≥ 950 − k ⇒ k ≤ 5).
+        assert_eq!(held_by_subordination(&pool(100, [0, 0, 60])), [0, 0, 55]);
+        // Under the line already: nothing of the junior's may leave.
+        assert_eq!(held_by_subordination(&pool(90, [0, 0, 30])), [0, 0, 30]);
+        // Plenty of junior: all of it may leave.
+        assert_eq!(held_by_subordination(&pool(300, [0, 0, 60])), [0, 0, 0]);
+        // The senior is never held (nothing above it); its exit frees room below: 560 senior
+        // leaving takes NAV to 390, and then (100 − k) × 10 ≥ 390 − k ⇒ 67 of the junior's 80.
+        assert_eq!(held_by_subordination(&pool(100, [560, 0, 80])), [0, 0, 13]);
+        // The mezzanine answers to the senior's 20 %: (150 − k + 100) × 5 ≥ 950 − k ⇒ k ≤ 75.
+        assert_eq!(held_by_subordination(&pool(100, [0, 120, 0])), [0, 45, 0]);
+        // Nothing waiting, nothing held; and held counts against what was asked.
+        assert_eq!(held_by_subordination(&pool(90, [0, 0, 0])), [0, 0, 0]);
+        assert_eq!(requested_payable(1_000, 55), 945);
+        assert_eq!(requested_payable(10, 55), 0);
+    }
+
+    #[test]
+    fn an_open_batch_grant_is_not_held() {
+        // The batch granted 4 of the junior's 60; those leave first, and then 1 more fits.
+        let mut p = pool(100, [0, 0, 60]);
+        p.batch.open = true;
+        p.batch.granted[2] = 4;
+        assert_eq!(held_by_subordination(&p), [0, 0, 55]);
     }
 
     #[test]

@@ -62,6 +62,11 @@ pub fn summary_text(s: &Summary) -> String {
     let _ = writeln!(t, "  requested       {:>14}", whole(s.requested));
     let _ = writeln!(
         t,
+        "  held by subordination: {}  (waiting at the end; paying it would break a tranche's minimum subordination)",
+        whole(s.held_by_subordination)
+    );
+    let _ = writeln!(
+        t,
         "  paid            {:>14}  (vault {}, reserve {}, market {}, basket {})",
         whole(s.paid.total()),
         whole(s.paid.vault),
@@ -71,7 +76,7 @@ pub fn summary_text(s: &Summary) -> String {
     );
     let _ = writeln!(
         t,
-        "  efficiency      {:>14}  (paid ÷ min(requested, liquidity limit))",
+        "  efficiency      {:>14}  (paid ÷ min(requested less held, liquidity limit))",
         percent(s.efficiency_bps as i64)
     );
     let [d1, d3, d7, d30] = s.paid_by_day_bps.map(|b| percent(b as i64));
@@ -104,13 +109,13 @@ pub fn summary_text(s: &Summary) -> String {
 pub fn csv(rows: &[DayRow]) -> String {
     let mut t = String::from(
         "day,stage,nav,cash,price_senior_e12,price_mezzanine_e12,price_junior_e12,requested,paid_vault,paid_reserve,\
-         paid_market,paid_basket,queued,limit,market_price_e12,market_discount_bps,spread_bps,depth,reserve_balance,\
+         paid_market,paid_basket,queued,limit,held,payable,market_price_e12,market_discount_bps,spread_bps,depth,reserve_balance,\
          reserve_spent,reserve_recovered,defaulted,repaid,keeper_txs\n",
     );
     for r in rows {
         let _ = writeln!(
             t,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.day,
             r.stage,
             r.nav,
@@ -125,6 +130,8 @@ pub fn csv(rows: &[DayRow]) -> String {
             r.paid.basket,
             r.queued,
             r.limit,
+            r.held,
+            r.payable,
             r.market_price_e12,
             r.market_discount_bps,
             r.spread_bps,
@@ -347,6 +354,8 @@ mod tests {
                 },
                 queued: 50_000_000_000,
                 limit: d as u64 * 120_000_000_000,
+                held: if d > 8 { 7_000_000_000 } else { 0 },
+                payable: d as u64 * 100_000_000_000 - if d > 8 { 7_000_000_000 } else { 0 },
                 stage: if (3..6).contains(&d) { "Stress".into() } else { "Normal".into() },
                 market_price_e12: 980_000_000_000,
                 market_discount_bps: 200,
@@ -372,6 +381,18 @@ mod tests {
         let fields = lines[0].split(',').count();
         assert!(lines.iter().all(|l| l.split(',').count() == fields), "every line has {fields} fields");
         assert!(lines[4].starts_with("4,Stress,"), "{}", lines[4]);
+        // Every row reads under its header's name, the subordination figures among them.
+        let header: Vec<&str> = lines[0].split(',').collect();
+        let field = |line: &str, name: &str| {
+            let at = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+            line.split(',').nth(at).expect("a field").to_string()
+        };
+        assert_eq!(field(lines[10], "queued"), "50000000000");
+        assert_eq!(field(lines[10], "limit"), "1200000000000");
+        assert_eq!(field(lines[10], "held"), "7000000000");
+        assert_eq!(field(lines[10], "payable"), "993000000000");
+        assert_eq!(field(lines[8], "held"), "0");
+        assert_eq!(field(lines[10], "keeper_txs"), "0");
     }
 
     #[test]

@@ -40,6 +40,14 @@ pub struct DayRow {
     /// Cumulative exits the pool could have paid by this day under its own rules: the
     /// liquidity limit (`docs/stress.md` defines it).
     pub limit: u64,
+    /// Value waiting in the queues at the end of the day that the pool's subordination rule
+    /// holds in (at that day's NAV price): paying it would take a tranche above under its
+    /// `min_subordination_bps` (`measure::held_by_subordination`). Part of `queued`.
+    pub held: u64,
+    /// Cumulative requested value the pool's rules allowed to leave by this day: all
+    /// requested up to this day less `held` (`measure::requested_payable`). Like `limit`, a
+    /// running figure; efficiency is judged against min(payable, limit).
+    pub payable: u64,
     /// `Normal`, `Stress` or `Crisis` at the end of the day.
     pub stage: String,
     /// Senior market: spot price ×10¹² (0 without a market), its discount to NAV in bps,
@@ -70,9 +78,17 @@ pub struct Summary {
     pub days: u32,
     /// How many tranches the pool has (1–3); `loss_bps` beyond them reads 0.
     pub tranches: u8,
+    /// Everything asked to leave over the run (value when asked).
     pub requested: u64,
+    /// Of `requested`, what the pool's rules allowed to leave: all of it less what still
+    /// waited at the end that the subordination rule held in (`held_by_subordination`).
+    pub payable: u64,
+    /// Value waiting at the end of the run that paying would have taken a tranche above
+    /// under its minimum subordination (the last day's `DayRow::held`).
+    pub held_by_subordination: u64,
     pub paid: PaidBySource,
-    /// paid ÷ min(requested, limit), in bps (10,000 = every exit the limit allowed was paid).
+    /// paid ÷ min(payable, limit), in bps (10,000 = every exit the rules and the limit
+    /// allowed was paid).
     pub efficiency_bps: u64,
     /// Share of requested value paid by day 1, 3, 7 and 30, in bps.
     pub paid_by_day_bps: [u64; 4],

@@ -67,17 +67,11 @@ async fn keeper_outage() {
     assert_efficient(&checked("keeper-outage").await);
 }
 
+/// From day 70 the junior is under the mezzanine's 10 % minimum subordination and its
+/// requests may not leave while cash sits in the vault: the efficiency counts them out
+/// (`Summary::held_by_subordination`), so the exit is judged on what the rules let go.
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_bleed() {
-    checked("slow-bleed").await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "measured 95.76 %: from day 70, when the fifth default takes the junior to about 9.5 % \
-            of NAV, under the mezzanine's 10 % minimum subordination, junior requests cannot be \
-            paid (71,659 wait on day 90) while 3.8 million of cash sits in the vault; the limit \
-            counts cash, not the subordination that holds first-loss capital in"]
-async fn slow_bleed_reaches_99_percent() {
     assert_efficient(&checked("slow-bleed").await);
 }
 
