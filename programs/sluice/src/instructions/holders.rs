@@ -103,7 +103,15 @@ impl<'info> SetHolderAccount<'info> {
         }
     }
 
-    fn emit(&self, tranche: u8, frozen: bool) {
+    /// Freezes or thaws the holder's account and records it.
+    fn set_frozen(&self, tranche: u8, frozen: bool) -> Result<()> {
+        token_moves::pool_set_frozen(
+            &self.pool,
+            self.token_program.key(),
+            self.holder_tokens.to_account_info(),
+            self.tranche_mint.to_account_info(),
+            frozen,
+        )?;
         emit!(HolderAccountSet {
             pool: self.pool.key(),
             tranche,
@@ -111,31 +119,16 @@ impl<'info> SetHolderAccount<'info> {
             owner: self.holder_tokens.owner,
             frozen,
         });
+        Ok(())
     }
 
     #[access_control(ctx.accounts.validate_thaw())]
     pub fn thaw_holder(ctx: Context<Self>, tranche: u8) -> Result<()> {
-        let a = ctx.accounts;
-        token_moves::pool_thaw(
-            &a.pool,
-            a.token_program.key(),
-            a.holder_tokens.to_account_info(),
-            a.tranche_mint.to_account_info(),
-        )?;
-        a.emit(tranche, false);
-        Ok(())
+        ctx.accounts.set_frozen(tranche, false)
     }
 
     #[access_control(ctx.accounts.validate_freeze())]
     pub fn freeze_holder(ctx: Context<Self>, tranche: u8) -> Result<()> {
-        let a = ctx.accounts;
-        token_moves::pool_freeze(
-            &a.pool,
-            a.token_program.key(),
-            a.holder_tokens.to_account_info(),
-            a.tranche_mint.to_account_info(),
-        )?;
-        a.emit(tranche, true);
-        Ok(())
+        ctx.accounts.set_frozen(tranche, true)
     }
 }

@@ -96,35 +96,24 @@ pub fn user_transfer<'info>(
     )
 }
 
-/// Thaws a token account of a mint the pool is freeze authority of (permissioned tranches).
-pub fn pool_thaw<'info>(
+/// Freezes (`frozen`) or thaws a token account of a mint the pool is freeze authority of
+/// (permissioned tranches).
+pub fn pool_set_frozen<'info>(
     pool: &Account<'info, Pool>,
     token_program: Pubkey,
     account: AccountInfo<'info>,
     mint: AccountInfo<'info>,
+    frozen: bool,
 ) -> Result<()> {
+    let authority = pool.to_account_info();
     pool.with_signer(|signer| {
-        token::thaw_account(CpiContext::new_with_signer(
-            token_program,
-            ThawAccount { account, mint, authority: pool.to_account_info() },
-            signer,
-        ))
-    })
-}
-
-/// Freezes a token account of a mint the pool is freeze authority of.
-pub fn pool_freeze<'info>(
-    pool: &Account<'info, Pool>,
-    token_program: Pubkey,
-    account: AccountInfo<'info>,
-    mint: AccountInfo<'info>,
-) -> Result<()> {
-    pool.with_signer(|signer| {
-        token::freeze_account(CpiContext::new_with_signer(
-            token_program,
-            FreezeAccount { account, mint, authority: pool.to_account_info() },
-            signer,
-        ))
+        if frozen {
+            let accounts = FreezeAccount { account, mint, authority };
+            token::freeze_account(CpiContext::new_with_signer(token_program, accounts, signer))
+        } else {
+            let accounts = ThawAccount { account, mint, authority };
+            token::thaw_account(CpiContext::new_with_signer(token_program, accounts, signer))
+        }
     })
 }
 
@@ -140,11 +129,11 @@ pub fn while_thawed<'info>(
 ) -> Result<()> {
     let frozen = pool.params.permissioned && account.is_frozen();
     if frozen {
-        pool_thaw(pool, token_program, account.to_account_info(), mint.to_account_info())?;
+        pool_set_frozen(pool, token_program, account.to_account_info(), mint.to_account_info(), false)?;
     }
     f()?;
     if frozen {
-        pool_freeze(pool, token_program, account.to_account_info(), mint.to_account_info())?;
+        pool_set_frozen(pool, token_program, account.to_account_info(), mint.to_account_info(), true)?;
     }
     Ok(())
 }
@@ -158,7 +147,7 @@ pub fn thaw_pool_account<'info>(
     mint: &InterfaceAccount<'info, Mint>,
 ) -> Result<()> {
     if account.is_frozen() {
-        pool_thaw(pool, token_program, account.to_account_info(), mint.to_account_info())?;
+        pool_set_frozen(pool, token_program, account.to_account_info(), mint.to_account_info(), false)?;
     }
     Ok(())
 }
