@@ -190,9 +190,11 @@ pub fn svg(report: &Report) -> Result<String, String> {
         let last = rows.last().map(|r| r.day).unwrap_or(1).max(1);
         // Each day's band is centred on its reading.
         let days = 0.5f64..last as f64 + 0.5;
-        let bands = |area: &DrawingArea<SVGBackend, plotters::coord::Shift>| -> Vec<(f64, f64, RGBAColor)> {
-            let _ = area;
-            rows.iter().map(|r| (r.day as f64 - 0.5, r.day as f64 + 0.5, stage_colour(&r.stage))).collect()
+        // A day's stage band, spanning a panel from `lo` to `hi`.
+        let bands = |lo: f64, hi: f64| {
+            rows.iter().map(move |r| {
+                Rectangle::new([(r.day as f64 - 0.5, lo), (r.day as f64 + 0.5, hi)], stage_colour(&r.stage).filled())
+            })
         };
 
         // 1. Prices.
@@ -212,11 +214,7 @@ pub fn svg(report: &Report) -> Result<String, String> {
             .build_cartesian_2d(days.clone(), lo..hi)
             .map_err(|e| e.to_string())?;
         chart.configure_mesh().x_label_formatter(&|d| format!("{d:.0}")).draw().map_err(|e| e.to_string())?;
-        for (x0, x1, c) in bands(&panels[0]) {
-            chart
-                .draw_series(std::iter::once(Rectangle::new([(x0, lo), (x1, hi)], c.filled())))
-                .map_err(|e| e.to_string())?;
-        }
+        chart.draw_series(bands(lo, hi)).map_err(|e| e.to_string())?;
         for (i, (name, colour)) in [("senior", BLUE), ("mezzanine", GREEN), ("junior", RED)].into_iter().enumerate() {
             chart
                 .draw_series(LineSeries::new(rows.iter().map(|r| (r.day as f64, r.prices_e12[i] as f64 / E12)), colour))
@@ -262,11 +260,7 @@ pub fn svg(report: &Report) -> Result<String, String> {
             .x_label_formatter(&|d| format!("{d:.0}"))
             .draw()
             .map_err(|e| e.to_string())?;
-        for (x0, x1, c) in bands(&panels[1]) {
-            chart
-                .draw_series(std::iter::once(Rectangle::new([(x0, 0.0), (x1, top)], c.filled())))
-                .map_err(|e| e.to_string())?;
-        }
+        chart.draw_series(bands(0.0, top)).map_err(|e| e.to_string())?;
         let sources = [
             ("vault", RGBColor(70, 130, 180)),
             ("reserve", RGBColor(120, 90, 170)),
@@ -316,11 +310,7 @@ pub fn svg(report: &Report) -> Result<String, String> {
             .build_cartesian_2d(days, best.min(0.0)..worst)
             .map_err(|e| e.to_string())?;
         chart.configure_mesh().x_label_formatter(&|d| format!("{d:.0}")).draw().map_err(|e| e.to_string())?;
-        for (x0, x1, c) in bands(&panels[2]) {
-            chart
-                .draw_series(std::iter::once(Rectangle::new([(x0, best.min(0.0)), (x1, worst)], c.filled())))
-                .map_err(|e| e.to_string())?;
-        }
+        chart.draw_series(bands(best.min(0.0), worst)).map_err(|e| e.to_string())?;
         chart
             .draw_series(LineSeries::new(
                 rows.iter()

@@ -35,7 +35,7 @@ pub struct Claim<'info> {
     #[account(
         mut,
         constraint = destination.mint == base_mint.key() @ SluiceError::WrongAccount,
-        constraint = !pool.params.permissioned || destination.owner == caller.key() @ SluiceError::WrongAccount,
+        constraint = pool.may_pay(&destination.owner, &caller.key()) @ SluiceError::WrongAccount,
     )]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The base mint's token program (classic SPL Token or Token-2022).

@@ -94,7 +94,7 @@ pub struct ClaimParked<'info> {
     #[account(
         mut,
         constraint = destination.mint == base_mint.key() @ SluiceError::WrongAccount,
-        constraint = !pool.params.permissioned || destination.owner == owner.key() @ SluiceError::WrongAccount,
+        constraint = pool.may_pay(&destination.owner, &owner.key()) @ SluiceError::WrongAccount,
     )]
     pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The base mint's token program (classic SPL Token or Token-2022).

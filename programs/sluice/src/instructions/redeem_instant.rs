@@ -58,7 +58,7 @@ pub struct RedeemInstant<'info> {
     #[account(
         mut,
         constraint = holder_base.mint == base_mint.key() @ SluiceError::WrongAccount,
-        constraint = !pool.params.permissioned || holder_base.owner == holder.key() @ SluiceError::WrongAccount,
+        constraint = pool.may_pay(&holder_base.owner, &holder.key()) @ SluiceError::WrongAccount,
     )]
     pub holder_base: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The buy-back reserve, which takes its share of the fee; required once it exists.

@@ -428,6 +428,13 @@ impl Pool {
     }
 
     /// Runs `f` with the seeds that sign as the pool PDA (vault transfers, tranche mints).
+    /// Whether a payout of `holder`'s value may go to a token account owned by `destination`:
+    /// anywhere the holder names in an open pool, only to the holder's own accounts in a
+    /// permissioned one (so value leaves a member's position only to that member).
+    pub fn may_pay(&self, destination: &Pubkey, holder: &Pubkey) -> bool {
+        !self.params.permissioned || destination == holder
+    }
+
     pub fn with_signer<R>(&self, f: impl FnOnce(&[&[&[u8]]]) -> R) -> R {
         let id = self.pool_id.to_le_bytes();
         let bump = [self.bump];
