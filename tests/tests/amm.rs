@@ -258,3 +258,60 @@ async fn fee_shares_are_swept_to_the_reserve_and_the_protocol() {
     assert_eq!((swept.set_aside_base(), swept.set_aside_tranche()), (0, 0));
     f.expect_rejected(&[sweep], &[], SluiceError::NothingToProcess, &[]).await;
 }
+
+/// The wallet's best exit (`preview::plan_exit`) is what the program then pays: the door takes
+/// exactly the planned tokens (one more token is refused), the market pays the quote and its
+/// last token lands within the holder's tolerance (a little more would not), and the rest
+/// queues.
+#[tokio::test]
+async fn the_best_exit_is_what_the_program_pays() {
+    use sluice_sdk::preview::{self, ExitMarket};
+    let (mut f, alice, m, t) = market().await;
+    let w = alice.wallet.insecure_clone();
+    let queues = f.init_redemption().await;
+    f.chain.send(&[ix::add_liquidity(&f.keys, &m, &t, 0, 1_000_000 * UNIT, 1_000_000 * UNIT)], &[&w]).await.unwrap();
+    f.reprice().await.unwrap();
+    let (pool, amm) = (f.pool().await, client::amm(&mut f.chain, &m.amm).await.unwrap());
+    let (tv, bv) = (f.balance(&m.tranche_vault).await, f.balance(&m.base_vault).await);
+    let now = f.now().await;
+    let tokens = 200_000 * UNIT;
+    let max_discount_bps = 100;
+    let market = ExitMarket { amm: &amm, tranche_vault: tv, base_vault: bv };
+    let plan = preview::plan_exit(&pool, Some(market), 0, SENIOR, tokens, now, max_discount_bps);
+    assert_eq!(plan.instant_tokens + plan.market_tokens + plan.queued_tokens, tokens);
+    assert!(plan.instant_tokens > 0 && plan.market_tokens > 0 && plan.queued_tokens > 0, "{plan:?}");
+
+    // The door: a token more than planned is over the holder's threshold.
+    let over = instant(&f, &alice, SENIOR, plan.instant_tokens + UNIT);
+    f.expect_rejected(&[over], &[&w], SluiceError::InstantTooLarge, &[alice.base]).await;
+    let base_before = f.balance(&alice.base).await;
+    f.chain.send(&[instant(&f, &alice, SENIOR, plan.instant_tokens)], &[&w]).await.unwrap();
+    assert_eq!(f.balance(&alice.base).await - base_before, plan.instant_out);
+
+    // The market: the planned sale lands within the tolerance; 1 % more would not.
+    let floor = pool.tranches[0].price_e12 as u128 * (10_000 - max_discount_bps as u128);
+    let net = |q: sluice::math::amm::Quote| q.price_e12 as u128 * (10_000 - q.fee_bps as u128);
+    let planned = preview::swap_quote(&pool, &amm, tv, bv, false, plan.market_tokens).unwrap();
+    let more = preview::swap_quote(&pool, &amm, tv, bv, false, plan.market_tokens * 101 / 100).unwrap();
+    assert!(net(planned) >= floor && net(more) < floor);
+    let base_before = f.balance(&alice.base).await;
+    let sale = swap(false, plan.market_tokens, plan.market_out, now + 60);
+    f.chain.send(&[ix::swap(&f.keys, &m, &t, sale)], &[&w]).await.unwrap();
+    assert_eq!(f.balance(&alice.base).await - base_before, plan.market_out);
+
+    // The queue takes the rest.
+    let id = f.request(&alice, &queues[0], plan.queued_tokens).await.unwrap();
+    let queue = client::queue(&mut f.chain, &queues[0].queue).await.unwrap();
+    let r = queue.requests[(id % sluice::state::QUEUE_CAPACITY as u64) as usize];
+    assert_eq!(r.original, plan.queued_tokens);
+
+    // Without a market the door and the queue split it; a paused pool pays nothing at once.
+    let now = f.now().await;
+    let pool = f.pool().await;
+    let door_only = preview::plan_exit(&pool, None, 0, SENIOR, tokens, now, max_discount_bps);
+    assert_eq!((door_only.market_tokens, door_only.instant_tokens + door_only.queued_tokens), (0, tokens));
+    let mut paused = pool;
+    paused.paused = true;
+    let plan = preview::plan_exit(&paused, Some(market), 0, SENIOR, tokens, now, max_discount_bps);
+    assert_eq!((plan.instant_tokens, plan.market_tokens, plan.queued_tokens), (0, 0, tokens));
+}

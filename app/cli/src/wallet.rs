@@ -124,6 +124,12 @@ pub enum Command {
     Deposit(Deposit),
     /// Tranche tokens back: instant when small enough in Normal, else queued
     Redeem(Redeem),
+    /// Leave by the best of the pool's doors: instant, market, then the queue
+    ///
+    /// The instant door as far as it takes the tokens (NAV less the instant fee); then the
+    /// market while the last token sold still brings the NAV price less --max-discount-bps
+    /// after fees; the rest queued for the batches. --dry-run shows the split and sends nothing.
+    Exit(Exit),
     /// Returns a queued request's unredeemed tokens
     Cancel(Cancel),
     /// Collects every payout owed to the wallet
@@ -174,6 +180,7 @@ impl Command {
             Position(a) => &a.global,
             Deposit(a) => &a.global,
             Redeem(a) => &a.global,
+            Exit(a) => &a.global,
             Cancel(a) => &a.global,
             Claim(a) | Reprice(a) => &a.global,
             Swap(a) => &a.global,
@@ -253,6 +260,27 @@ pub struct Redeem {
     /// Queue the request for the batches, even when it could be paid at once
     #[arg(long)]
     pub queue: bool,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
+pub struct Exit {
+    /// The pool's address
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Tranche index, or senior / mezzanine / junior
+    #[arg(value_name = "TRANCHE")]
+    pub tranche: String,
+    /// Tranche tokens to leave with, or all
+    #[arg(value_name = "TOKENS|all")]
+    pub tokens: String,
+    /// The most under the NAV price the last token sold on the market may bring, after fees
+    #[arg(long, value_name = "BPS", default_value_t = 100, value_parser = clap::value_parser!(u16).range(0..=5_000))]
+    pub max_discount_bps: u16,
+    /// Show the split and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub global: Global,
 }
@@ -681,6 +709,7 @@ pub async fn run(command: &Command) -> Outcome {
         Command::Position(a) => position(&mut ctx, a).await,
         Command::Deposit(a) => deposit(&mut ctx, a).await,
         Command::Redeem(a) => redeem(&mut ctx, a).await,
+        Command::Exit(a) => exit(&mut ctx, a).await,
         Command::Cancel(a) => cancel(&mut ctx, a).await,
         Command::Claim(a) => claim(&mut ctx, a).await,
         Command::Swap(a) => swap(&mut ctx, a).await,
@@ -1054,13 +1083,12 @@ fn queue_keys(l: &Loaded, tranche: u8) -> Result<QueueKeys, Failure> {
     Ok(QueueKeys::new(&l.keys, tranche, q))
 }
 
-async fn redeem(ctx: &mut Ctx, a: &Redeem) -> Outcome {
-    let l = ctx.load(&a.pool).await?;
-    let tranche = tranche_arg(&a.tranche, &l.pool)?;
-    let me = ctx.me();
-    let holding = token_2022_account(&me, &l.keys.tranche_mint(tranche));
+/// The wallet's tranche account and the tokens TOKENS|all names of it, refused when the
+/// wallet holds fewer (or the amount is zero).
+async fn tokens_to_leave(ctx: &mut Ctx, l: &Loaded, tranche: u8, tokens: &str) -> Result<(Pubkey, u64), Failure> {
+    let holding = token_2022_account(&ctx.me(), &l.keys.tranche_mint(tranche));
     let held = ctx.balance(&holding).await?;
-    let tokens = match a.tokens.as_str() {
+    let tokens = match tokens {
         "all" => held,
         s => amount(s, l.decimals, "TOKENS")?,
     };
@@ -1070,13 +1098,27 @@ async fn redeem(ctx: &mut Ctx, a: &Redeem) -> Outcome {
             format_amount(held, l.decimals)
         )));
     }
+    Ok((holding, tokens))
+}
+
+async fn redeem(ctx: &mut Ctx, a: &Redeem) -> Outcome {
+    let l = ctx.load(&a.pool).await?;
+    let tranche = tranche_arg(&a.tranche, &l.pool)?;
+    let me = ctx.me();
+    let (holding, tokens) = tokens_to_leave(ctx, &l, tranche, &a.tokens).await?;
     let (value, fee) = preview::instant_redemption(&l.pool, tranche, tokens).unwrap_or_default();
     let instant = if a.queue {
         false
     } else if a.instant {
         true
     } else {
-        l.pool.stage == sluice::state::Stage::Normal && value <= l.pool.params.redemption.instant_threshold
+        // The program's own check; a stale NAV is taken as the reprice sent first leaves it
+        // (fresh, and about where it was).
+        let now = ctx.chain.now().await?;
+        let used = client::instant_used(&mut ctx.chain, &l.keys.pool, tranche, &me, now).await?;
+        let mut pool = l.pool.clone();
+        (pool.nav_time, pool.nav_dirty) = (now, false);
+        preview::instant_exit(&pool, used, tranche, tokens, now).is_ok()
     };
     if instant {
         let base = l.base_account(&me);
@@ -1117,6 +1159,96 @@ async fn redeem(ctx: &mut Ctx, a: &Redeem) -> Outcome {
             ),
         ))
     }
+}
+
+async fn exit(ctx: &mut Ctx, a: &Exit) -> Outcome {
+    let mut l = ctx.load(&a.pool).await?;
+    let tranche = tranche_arg(&a.tranche, &l.pool)?;
+    let me = ctx.me();
+    let (holding, tokens) = tokens_to_leave(ctx, &l, tranche, &a.tokens).await?;
+    // The door pays at the stored NAV: plan on a fresh one.
+    if !a.dry_run {
+        let reprice = ctx.fresh_nav(&l).await?;
+        if !reprice.is_empty() {
+            ctx.send(&reprice).await?;
+            l = ctx.load(&a.pool).await?;
+        }
+    }
+    let now = ctx.chain.now().await?;
+    let used = client::instant_used(&mut ctx.chain, &l.keys.pool, tranche, &me, now).await?;
+    let m = AmmKeys::new(&l.keys, tranche);
+    let market =
+        if client::exists(&mut ctx.chain, &m.amm).await? { Some(market(ctx, &l, tranche).await?) } else { None };
+    let view = market.as_ref().filter(|(_, amm, _, _)| amm.lp_supply > 0).map(|(_, amm, x, y)| preview::ExitMarket {
+        amm,
+        tranche_vault: *x,
+        base_vault: *y,
+    });
+    let plan = preview::plan_exit(&l.pool, view, used, tranche, tokens, now, a.max_discount_bps);
+    if plan.queued_tokens > 0 {
+        queue_keys(&l, tranche)?;
+    }
+    let d = l.decimals;
+    let planned = json!({
+        "instant": { "tokens": plan.instant_tokens, "base": plan.instant_out },
+        "market": { "tokens": plan.market_tokens, "base": plan.market_out },
+        "queue": { "tokens": plan.queued_tokens, "value": plan.queued_value },
+    });
+    let lines = format!(
+        "instant door  {:>16} tokens for {}\nmarket        {:>16} tokens for {}\nqueue         {:>16} tokens worth {} at NAV",
+        format_amount(plan.instant_tokens, d),
+        format_amount(plan.instant_out, d),
+        format_amount(plan.market_tokens, d),
+        format_amount(plan.market_out, d),
+        format_amount(plan.queued_tokens, d),
+        format_amount(plan.queued_value, d),
+    );
+    if a.dry_run {
+        let stale = !l.pool.nav_is_fresh(now);
+        let note = if stale { "\n(the NAV is stale: the door's share is planned once a reprice runs)" } else { "" };
+        return Ok((json!({ "dry_run": true, "plan": planned, "nav_fresh": !stale }), format!("{lines}{note}")));
+    }
+    let base = l.base_account(&me);
+    let before = ctx.balance(&base).await?;
+    let mut done = serde_json::Map::new();
+    if plan.instant_tokens > 0 {
+        let reserve = (l.pool.reserve_vault != Pubkey::default()).then_some(l.pool.reserve_vault);
+        let args = RedeemInstantArgs {
+            tranche,
+            tokens: plan.instant_tokens,
+            min_out: at_least(plan.instant_out, ctx.slippage_bps),
+        };
+        let ixs = [l.create_base_account(&me, &me), ix::redeem_instant(&me, &l.keys, &holding, &base, reserve, args)];
+        ctx.send(&ixs).await?;
+        done.insert("instant_paid".into(), json!(ctx.balance(&base).await? - before));
+    }
+    if plan.market_tokens > 0 {
+        let (m, _, _, _) = market.as_ref().expect("a market was planned");
+        let t = trader(ctx, &l, m, false);
+        let args = SwapArgs {
+            buy_tranche: false,
+            amount_in: plan.market_tokens,
+            min_out: at_least(plan.market_out, ctx.slippage_bps).max(1),
+            deadline: now + 120,
+        };
+        let mid = ctx.balance(&base).await?;
+        ctx.send(&[l.create_base_account(&me, &me), ix::swap(&l.keys, m, &t, args)]).await?;
+        done.insert("market_paid".into(), json!(ctx.balance(&base).await? - mid));
+    }
+    let mut queued = String::new();
+    if plan.queued_tokens > 0 {
+        let q = queue_keys(&l, tranche)?;
+        let id = client::pool(&mut ctx.chain, &l.keys.pool).await?.tranches[tranche as usize].queue_tail;
+        ctx.send(&[ix::request_redemption(&me, &l.keys, &q, &holding, plan.queued_tokens)]).await?;
+        done.insert("request_id".into(), json!(id));
+        queued = format!("; request {id} queued, collect with `sluice claim`");
+    }
+    let paid = ctx.balance(&base).await? - before;
+    done.insert("paid".into(), json!(paid));
+    Ok((
+        json!({ "pool": l.keys.pool.to_string(), "tranche": tranche, "tokens": tokens, "plan": planned, "done": done }),
+        format!("{lines}\npaid {} now{queued}", format_amount(paid, d)),
+    ))
 }
 
 async fn cancel(ctx: &mut Ctx, a: &Cancel) -> Outcome {

@@ -138,5 +138,22 @@ async fn swap_and_provide_liquidity_through_the_cli() {
     let removed = ok(&w, &alice_file, &["remove-liquidity", &pool, "senior", "all"]);
     assert_eq!(removed["lp_change"].as_i64().unwrap(), -lp);
     assert_eq!(removed["lp_balance"], 0);
+
+    // The best exit: the plan splits the tokens, and the exit pays what it planned at once.
+    ok(&w, &alice_file, &["deposit", &pool, "senior", "30000"]);
+    let (code, bad, _) = sluice(&w, &alice_file, &["exit", &pool, "senior", "100", "--max-discount-bps", "9000"]);
+    assert_eq!(code, Some(2), "a tolerance over 50 % is a usage error: {bad}");
+    let plan = ok(&w, &alice_file, &["exit", &pool, "senior", "25000", "--dry-run"]);
+    let part = |v: &serde_json::Value, k: &str| v[k]["tokens"].as_u64().unwrap();
+    let p = &plan["plan"];
+    assert_eq!(part(p, "instant") + part(p, "market") + part(p, "queue"), 25_000_000_000, "{plan}");
+    let left = ok(&w, &alice_file, &["exit", &pool, "senior", "25000"]);
+    let p = &left["plan"];
+    assert_eq!(part(p, "instant") + part(p, "market") + part(p, "queue"), 25_000_000_000, "{left}");
+    let done = &left["done"];
+    let now_paid = done["instant_paid"].as_u64().unwrap_or(0) + done["market_paid"].as_u64().unwrap_or(0);
+    assert_eq!(done["paid"].as_u64().unwrap(), now_paid, "{left}");
+    assert!(p["instant"]["tokens"].as_u64().unwrap() > 0 && now_paid >= p["instant"]["base"].as_u64().unwrap());
+    assert_eq!(done["request_id"].is_u64(), part(p, "queue") > 0, "{left}");
     std::fs::remove_dir_all(&w.dir).ok();
 }

@@ -67,6 +67,23 @@ pub async fn exists<C: Chain>(chain: &mut C, address: &Pubkey) -> Result<bool, C
     Ok(chain.account(address).await?.is_some())
 }
 
+/// What `owner` has taken through tranche `tranche`'s instant door in its current 24 h
+/// window (`HolderRecord::instant_used`); 0 before its first instant exit.
+pub async fn instant_used<C: Chain>(
+    chain: &mut C,
+    pool: &Pubkey,
+    tranche: u8,
+    owner: &Pubkey,
+    now: i64,
+) -> Result<u64, ChainError> {
+    use anchor_lang::AccountDeserialize;
+    let address = crate::pda::holder(pool, tranche, owner);
+    Ok(match chain.account(&address).await? {
+        Some(a) => sluice::state::HolderRecord::try_deserialize(&mut &a.data[..]).map_or(0, |r| r.instant_used(now)),
+        None => 0,
+    })
+}
+
 /// A token account's balance, 0 when the account does not exist yet.
 pub async fn balance_or_zero<C: Chain>(chain: &mut C, account: &Pubkey) -> Result<u64, ChainError> {
     match chain.account(account).await? {

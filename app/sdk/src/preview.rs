@@ -180,3 +180,112 @@ pub fn basket_buyback(
 ) -> anchor_lang::Result<sluice::instructions::BasketBuybackPlan> {
     sluice::instructions::plan_basket_buyback(&view.basket, market, &view.pools, &view.flights, reserves, max_base, now)
 }
+
+/// The instant exit of `tokens` of `tranche` the program would pay at `now` to a holder who
+/// has taken `used_today` through the door in its 24 h window (`HolderRecord::instant_used`):
+/// (value, fee), or the error `redeem_instant` would give.
+pub fn instant_exit(
+    pool: &Pool,
+    used_today: u64,
+    tranche: u8,
+    tokens: u64,
+    now: i64,
+) -> anchor_lang::Result<(u64, u64)> {
+    sluice::instructions::plan_instant(pool, used_today, tranche, tokens, now)
+}
+
+/// The most of `tokens` the instant door would take now (0 when it takes none).
+pub fn instant_capacity(pool: &Pool, used_today: u64, tranche: u8, tokens: u64, now: i64) -> u64 {
+    largest_where(tokens, |k| k == 0 || instant_exit(pool, used_today, tranche, k, now).is_ok())
+}
+
+/// The largest amount in `0..=most` for which `holds` (true for small amounts, false from
+/// some point on) is true; 0 when none is. A binary search: ~64 evaluations at most.
+pub fn largest_where(most: u64, holds: impl Fn(u64) -> bool) -> u64 {
+    if most == 0 || holds(most) {
+        return most;
+    }
+    let (mut lo, mut hi) = (0u64, most);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if holds(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// A tranche's market as an exit sees it: the market account and its two vault balances.
+#[derive(Clone, Copy, Debug)]
+pub struct ExitMarket<'a> {
+    pub amm: &'a sluice::state::Amm,
+    pub tranche_vault: u64,
+    pub base_vault: u64,
+}
+
+/// How a holder's exit of some tokens splits between the pool's three doors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExitPlan {
+    /// Redeemed at once (`redeem_instant`), and the base that pays (value − fee).
+    pub instant_tokens: u64,
+    pub instant_out: u64,
+    /// Sold on the market (`swap`), and the base the quote pays.
+    pub market_tokens: u64,
+    pub market_out: u64,
+    /// Queued for the batches (`request_redemption`), and their value at today's NAV.
+    pub queued_tokens: u64,
+    pub queued_value: u64,
+}
+
+/// The best exit for `tokens` of `tranche` now, by the program's own rules: the instant door
+/// first, as far as it takes them (it pays NAV less the instant fee, the most any door pays at
+/// once); then the market, while the last token sold still brings at least the NAV price less
+/// `max_discount_bps` after fees — so a large exit never walks the screen price down past the
+/// holder's tolerance; the rest to the queue, paid at NAV in Normal (less the buy-back discount
+/// in Stress and Crisis) as batches release cash. A queue that is not open yet still gets the
+/// rest: the caller opens it first. In Crisis the market takes only what lands inside the
+/// crisis band, as `swap` would.
+pub fn plan_exit(
+    pool: &Pool,
+    market: Option<ExitMarket>,
+    used_today: u64,
+    tranche: u8,
+    tokens: u64,
+    now: i64,
+    max_discount_bps: u16,
+) -> ExitPlan {
+    let mut plan = ExitPlan::default();
+    let Some(t) = pool.tranches.get(tranche as usize).filter(|_| tranche < pool.tranche_count) else {
+        return plan;
+    };
+    plan.instant_tokens = instant_capacity(pool, used_today, tranche, tokens, now);
+    if plan.instant_tokens > 0 {
+        let (value, fee) = instant_redemption(pool, tranche, plan.instant_tokens).unwrap_or_default();
+        plan.instant_out = value - fee;
+    }
+    let rest = tokens - plan.instant_tokens;
+    if let Some(m) = market.filter(|m| m.amm.tranche == tranche && !pool.paused) {
+        let floor = t.price_e12 as u128 * (10_000 - max_discount_bps.min(10_000) as u128);
+        let crisis_band = (pool.stage == sluice::state::Stage::Crisis).then_some(m.amm.params.crisis_band_bps as u64);
+        let sale = |k: u64| swap_quote(pool, m.amm, m.tranche_vault, m.base_vault, false, k);
+        // The last token's net price: the landing price less the trade's fee rate.
+        let acceptable = |k: u64| {
+            k == 0
+                || sale(k).is_some_and(|q| {
+                    q.amount_out > 0
+                        && crisis_band.is_none_or(|band| q.deviation_bps <= band)
+                        && q.price_e12 as u128 * (10_000 - q.fee_bps.min(10_000)) as u128 >= floor
+                })
+        };
+        plan.market_tokens = largest_where(rest, acceptable);
+        plan.market_out = sale(plan.market_tokens).map_or(0, |q| q.amount_out);
+        if plan.market_out == 0 {
+            plan.market_tokens = 0;
+        }
+    }
+    plan.queued_tokens = rest - plan.market_tokens;
+    plan.queued_value = value_of(plan.queued_tokens, t.value, t.supply);
+    plan
+}

@@ -38,7 +38,6 @@ use std::collections::BTreeMap;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::system_instruction;
-use anchor_lang::AccountDeserialize;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -46,13 +45,11 @@ use sluice::instructions::{
     instant_payout, AddReceivableArgs, AddTrancheArgs, CreatePoolArgs, DepositArgs, PublishRatesArgs,
     RedeemInstantArgs, SwapArgs, TrancheMetadata,
 };
-use sluice::math::allocation::{allocate, tokens_within, value_of};
+use sluice::math::allocation::{tokens_within, value_of};
 use sluice::math::amm::{liquidity, price_e12, Quote};
 use sluice::math::dcf::{ClassRates, MAX_DEFAULT_PROBABILITY_BPS, MAX_MARKET_RATE_BPS};
 use sluice::math::time::SECONDS_PER_DAY;
-use sluice::state::{
-    HolderRecord, Pool, PoolParams, ReceivableStatus, Stage, DEFAULT_OVERDUE_STEPS, MAX_PUBLISHERS, QUEUE_CAPACITY,
-};
+use sluice::state::{Pool, PoolParams, ReceivableStatus, Stage, DEFAULT_OVERDUE_STEPS, MAX_PUBLISHERS, QUEUE_CAPACITY};
 use sluice_sdk::chain::{BankChain, Chain, ChainError, RawAccount};
 use sluice_sdk::ix::{self, AmmKeys, PoolKeys, QueueKeys, Trader};
 use sluice_sdk::keeper::{overdue_due, Keeper};
@@ -60,7 +57,7 @@ use sluice_sdk::{client, errors, pda, preview};
 
 use crate::measure;
 use crate::report::{DayRow, PaidBySource, Report, Summary};
-use crate::scenario::{tranche_name, Scenario, Side, UNIT};
+use crate::scenario::{tranche_name, Route, Scenario, Side, UNIT};
 
 const DAY: i64 = SECONDS_PER_DAY;
 const HOUR: i64 = 3_600;
@@ -154,30 +151,10 @@ pub fn summarize(
 }
 
 /// Whether `redeem_instant` of `tokens` of `tranche` would pass the program's checks at
-/// `now` for a holder that has used `used_today` of its instant threshold: the wallet's
-/// preview (the same rules as `RedeemInstant::validate`, on the decoded pool).
+/// `now` for a holder that has used `used_today` of its instant threshold, and pay something:
+/// the program's own `plan_instant`, on the decoded pool.
 pub fn instant_allowed(pool: &Pool, used_today: u64, tranche: u8, tokens: u64, now: i64) -> bool {
-    let i = tranche as usize;
-    if pool.paused
-        || pool.stage != Stage::Normal
-        || !pool.nav_is_fresh(now)
-        || tokens == 0
-        || tranche >= pool.tranche_count
-    {
-        return false;
-    }
-    let p = pool.params.redemption;
-    let (value, fee) = instant_payout(pool, i, tokens);
-    let window_paid = if now >= pool.window_start + DAY { 0 } else { pool.window_paid };
-    let cap = pool.nav as u128 * p.instant_window_cap_bps as u128 / BPS as u128;
-    let pending = |j: usize| if pool.batch.open { pool.batch.granted[j] } else { 0 };
-    let sides = pool.redemption_sides(|j, _| pending(j) + if j == i { tokens } else { 0 });
-    let fits = allocate(u64::MAX, pool.nav, &sides);
-    value > fee
-        && used_today as u128 + value as u128 <= p.instant_threshold as u128
-        && window_paid as u128 + value as u128 <= cap
-        && value <= pool.free_cash()
-        && (0..sides.len()).all(|j| fits.tokens[j] == sides[j].demand_tokens)
+    preview::instant_exit(pool, used_today, tranche, tokens, now).is_ok_and(|(value, fee)| value > fee)
 }
 
 /// What the transactions since the last row did, as the recorder saw them.
@@ -993,11 +970,7 @@ impl<'s> Lab<'s> {
 
     /// Instant threshold `owner` has used in tranche `t` in the current 24 h window.
     async fn instant_used(&mut self, t: u8, owner: &Pubkey, now: i64) -> Result<u64, String> {
-        let address = pda::holder(&self.keys.pool, t, owner);
-        Ok(match self.chain.account(&address).await.map_err(fatal)? {
-            Some(a) => HolderRecord::try_deserialize(&mut &a.data[..]).map_or(0, |r| r.instant_used(now)),
-            None => 0,
-        })
+        client::instant_used(&mut self.chain, &self.keys.pool, t, owner, now).await.map_err(fatal)
     }
 
     /// `owner` leaves with `tokens` of tranche `t`: at once when the program would allow it,
@@ -1089,26 +1062,28 @@ impl<'s> Lab<'s> {
                     }
                     let tr = pool.tranches[t as usize];
                     let mut tokens = tokens_within(base_amount, tr.value, tr.supply).min(seller.1);
+                    if spec.route == Route::Best {
+                        let owner = self.holders[t as usize][seller.0].key.pubkey();
+                        let used = self.instant_used(t, &owner, now).await?;
+                        let market = preview::ExitMarket { amm: &amm, tranche_vault: tv, base_vault: bv };
+                        let plan = preview::plan_exit(&pool, Some(market), used, t, tokens, now, spec.max_discount_bps);
+                        if plan.instant_tokens > 0 {
+                            self.today.requested +=
+                                self.exit(t, Owner::Holder(t, seller.0), plan.instant_tokens).await?;
+                        }
+                        self.sell(t, seller.0, plan.market_tokens, now).await?;
+                        if plan.queued_tokens > 0 {
+                            self.today.requested +=
+                                self.exit(t, Owner::Holder(t, seller.0), plan.queued_tokens).await?;
+                        }
+                        continue;
+                    }
                     if pool.stage == Stage::Crisis {
                         let band = amm.params.crisis_band_bps as u64;
                         let lands = |k: u64| quote(&pool, &amm, tv, bv, false, k).map(|q| q.deviation_bps);
                         tokens = measure::largest_where(tokens, |k| lands(k).is_some_and(|d| d <= band));
                     }
-                    let Some(q) = quote(&pool, &amm, tv, bv, false, tokens).filter(|q| q.amount_out > 0) else {
-                        continue;
-                    };
-                    let w = &self.holders[t as usize][seller.0];
-                    let (key, trader) = (w.key.insecure_clone(), self.trader(w, t));
-                    let before = self.balance(&trader.base_account).await?;
-                    let args =
-                        SwapArgs { buy_tranche: false, amount_in: tokens, min_out: q.amount_out, deadline: now + 60 };
-                    if self.chain.act(&[ix::swap(&self.keys, &m, &trader, args)], &[&key]).await? {
-                        let received = self.balance(&trader.base_account).await?.saturating_sub(before);
-                        self.today.requested += value_of(tokens, tr.value, tr.supply);
-                        self.today.market_paid += received;
-                        self.market_taken_total += received;
-                        self.watch_market().await?;
-                    }
+                    self.sell(t, seller.0, tokens, now).await?;
                 }
                 Side::Buy => {
                     let Some(w) = &self.buyer else { continue };
@@ -1126,6 +1101,29 @@ impl<'s> Lab<'s> {
                     self.watch_market().await?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Holder `holder` of tranche `t` sells `tokens` on the tranche's market at the quote.
+    async fn sell(&mut self, t: u8, holder: usize, tokens: u64, now: i64) -> Result<(), String> {
+        let m = self.market_of(t);
+        let pool = self.fresh_pool().await?;
+        let (amm, tv, bv) = self.market(&m).await?;
+        let Some(q) = quote(&pool, &amm, tv, bv, false, tokens).filter(|q| tokens > 0 && q.amount_out > 0) else {
+            return Ok(());
+        };
+        let tr = pool.tranches[t as usize];
+        let w = &self.holders[t as usize][holder];
+        let (key, trader) = (w.key.insecure_clone(), self.trader(w, t));
+        let before = self.balance(&trader.base_account).await?;
+        let args = SwapArgs { buy_tranche: false, amount_in: tokens, min_out: q.amount_out, deadline: now + 60 };
+        if self.chain.act(&[ix::swap(&self.keys, &m, &trader, args)], &[&key]).await? {
+            let received = self.balance(&trader.base_account).await?.saturating_sub(before);
+            self.today.requested += value_of(tokens, tr.value, tr.supply);
+            self.today.market_paid += received;
+            self.market_taken_total += received;
+            self.watch_market().await?;
         }
         Ok(())
     }

@@ -107,23 +107,7 @@ pub fn efficiency_bps(paid: u64, payable: u64, limit: u64) -> u64 {
     (paid as u128 * BPS as u128 / due as u128).min(u64::MAX as u128) as u64
 }
 
-/// The largest amount in `0..=most` for which `holds` (true for small amounts, false from
-/// some point on) is true; 0 when none is.
-pub fn largest_where(most: u64, holds: impl Fn(u64) -> bool) -> u64 {
-    if most == 0 || holds(most) {
-        return most;
-    }
-    let (mut lo, mut hi) = (0u64, most);
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if holds(mid) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
+pub use sluice_sdk::preview::largest_where;
 
 /// `part` as a share of `whole`, bps (floored); a `whole` of 0 counts as fully paid.
 pub fn share_bps(part: u64, whole: u64) -> u64 {
@@ -247,14 +231,6 @@ mod tests {
         assert_eq!(efficiency_bps(1_100, 1_000, 5_000), 11_000);
         // What the subordination rule holds in is not due: 1,700 asked, 70 held.
         assert_eq!(efficiency_bps(1_630, requested_payable(1_700, 70), 5_000), 10_000);
-    }
-
-    #[test]
-    fn the_largest_amount_that_holds() {
-        assert_eq!(largest_where(1_000, |x| x <= 377), 377);
-        assert_eq!(largest_where(1_000, |_| true), 1_000);
-        assert_eq!(largest_where(1_000, |_| false), 0);
-        assert_eq!(largest_where(0, |_| true), 0);
     }
 
     /// A pool of three tranches at par (1 token = 1 base unit): senior 700, mezzanine 150

@@ -438,6 +438,30 @@ pub struct TradeSpec {
     pub from_day: u32,
     /// Last day (default `from_day`).
     pub to_day: Option<u32>,
+    /// How a seller leaves (default `market`): everything on the market, or Sluice's best
+    /// exit (`preview::plan_exit`: the instant door, the market down to `max_discount_bps`
+    /// under NAV, the queue for the rest). Buyers always buy on the market.
+    #[serde(default)]
+    pub route: Route,
+    /// With `route = "best"`: the most under the NAV price the last token sold on the market
+    /// may bring, after fees (default 100).
+    #[serde(default = "default_max_discount_bps")]
+    pub max_discount_bps: u16,
+}
+
+fn default_max_discount_bps() -> u16 {
+    100
+}
+
+/// A seller's way out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Route {
+    /// The whole sale on the market, whatever it pays.
+    #[default]
+    Market,
+    /// The best of the pool's doors, as Sluice's wallet and CLI exit (`sluice exit`) route it.
+    Best,
 }
 
 /// A member with base tokens who, once a day and on every market, buys tranche tokens as
@@ -694,6 +718,16 @@ impl Scenario {
                 "the tranche has no market (add one under [[markets]])",
             )?;
             field(&format!("trades[{i}].base_per_day"), t.base_per_day > 0, "must be above 0")?;
+            field(
+                &format!("trades[{i}].max_discount_bps"),
+                t.max_discount_bps <= 5_000,
+                "must be at most 5,000 (50 %)",
+            )?;
+            field(
+                &format!("trades[{i}].route"),
+                t.side == Side::Sell || t.route == Route::Market,
+                "only a sale has a route; a buyer buys on the market",
+            )?;
             self.day_span(&format!("trades[{i}]"), t.from_day, t.to_day)?;
         }
         if let Some(a) = &self.arbitrageur {

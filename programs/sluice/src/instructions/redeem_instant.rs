@@ -88,32 +88,37 @@ pub fn instant_payout(pool: &Pool, i: usize, tokens: u64) -> (u64, u64) {
     (value, fee)
 }
 
+/// The instant exit of `tokens` of `tranche` the program would pay at `now` to a holder who
+/// has taken `used_today` through the door in its current 24 h window: (value, fee), or the
+/// error `redeem_instant` would give (every limit but `min_out`). Clients plan with it.
+pub fn plan_instant(pool: &Pool, used_today: u64, tranche: u8, tokens: u64, now: i64) -> Result<(u64, u64)> {
+    let p = pool.params.redemption;
+    require!(!pool.paused, SluiceError::PoolPaused);
+    require!(pool.stage == Stage::Normal, SluiceError::WrongStage);
+    require!(pool.nav_is_fresh(now), SluiceError::NavStale);
+    require!(tranche < pool.tranche_count, SluiceError::UnknownTranche);
+    require!(tokens > 0, SluiceError::ZeroAmount);
+    let i = tranche as usize;
+    let (value, fee) = instant_payout(pool, i, tokens);
+    require!(used_today as u128 + value as u128 <= p.instant_threshold as u128, SluiceError::InstantTooLarge);
+    let window_paid = if now >= pool.window_start + SECONDS_PER_DAY { 0 } else { pool.window_paid };
+    let cap = pool.nav as u128 * p.instant_window_cap_bps as u128 / BPS as u128;
+    require!(window_paid as u128 + value as u128 <= cap, SluiceError::InstantCapReached);
+    require!(value <= pool.free_cash(), SluiceError::CashFloorReached);
+    // The open batch's unpaid grants and this exit must fit every subordination together.
+    let pending = |j: usize| if pool.batch.open { pool.batch.granted[j] } else { 0 };
+    let sides = pool.redemption_sides(|j, _| pending(j) + if j == i { tokens } else { 0 });
+    let fits = allocate(u64::MAX, pool.nav, &sides);
+    require!((0..sides.len()).all(|j| fits.tokens[j] == sides[j].demand_tokens), SluiceError::SubordinationBreached);
+    Ok((value, fee))
+}
+
 impl RedeemInstant<'_> {
     /// Checks every limit; returns (value, fee).
     fn validate(&self, args: &RedeemInstantArgs) -> Result<(u64, u64)> {
-        let pool = &self.pool;
-        let p = pool.params.redemption;
         let now = Clock::get()?.unix_timestamp;
-        require!(!pool.paused, SluiceError::PoolPaused);
-        require!(pool.stage == Stage::Normal, SluiceError::WrongStage);
-        require!(pool.nav_is_fresh(now), SluiceError::NavStale);
-        require!(args.tokens > 0, SluiceError::ZeroAmount);
-        let i = args.tranche as usize;
-        let (value, fee) = instant_payout(pool, i, args.tokens);
         let used = self.holder_record.instant_used(now);
-        require!(used as u128 + value as u128 <= p.instant_threshold as u128, SluiceError::InstantTooLarge);
-        let window_paid = if now >= pool.window_start + SECONDS_PER_DAY { 0 } else { pool.window_paid };
-        let cap = pool.nav as u128 * p.instant_window_cap_bps as u128 / BPS as u128;
-        require!(window_paid as u128 + value as u128 <= cap, SluiceError::InstantCapReached);
-        require!(value <= pool.free_cash(), SluiceError::CashFloorReached);
-        // The open batch's unpaid grants and this exit must fit every subordination together.
-        let pending = |j: usize| if pool.batch.open { pool.batch.granted[j] } else { 0 };
-        let sides = pool.redemption_sides(|j, _| pending(j) + if j == i { args.tokens } else { 0 });
-        let fits = allocate(u64::MAX, pool.nav, &sides);
-        require!(
-            (0..sides.len()).all(|j| fits.tokens[j] == sides[j].demand_tokens),
-            SluiceError::SubordinationBreached
-        );
+        let (value, fee) = plan_instant(&self.pool, used, args.tranche, args.tokens, now)?;
         require!(value - fee >= args.min_out, SluiceError::PayoutBelowMinimum);
         Ok((value, fee))
     }
