@@ -106,11 +106,36 @@ pub trait DevChain: Chain {
 }
 
 /// Adapter from the runtime's builtin signature to Anchor's generated entry point, whose
-/// account slice and infos share one lifetime.
+/// account slice and infos share one lifetime. It also writes the lines a validator's logs
+/// hold and a natively built program's `msg!` would only print: Anchor's `Instruction: Name`
+/// before, and its `AnchorError occurred. …` line for a refusal after.
 fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     // SAFETY: only re-borrows the slice for the duration of this call.
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    sluice::entry(program_id, accounts, data)
+    let log = anchor_lang::compat::solana_sysvar::program_stubs::sol_log;
+    if let Some(name) = crate::errors::instruction_name(data) {
+        log(&format!("Instruction: {}", crate::errors::pascal_case(name)));
+    }
+    let result = sluice::entry(program_id, accounts, data);
+    if let Err(anchor_lang::solana_program::program_error::ProgramError::Custom(code)) = &result {
+        if let Some(line) = crate::errors::anchor_error_line(*code) {
+            log(&line);
+        }
+    }
+    result
+}
+
+/// A transaction's log lines as a validator writes them: a natively built Sluice writes its
+/// events as `Program log: <mark><base64>` (`sluice::events::emit`); they become the
+/// `Program data: <base64>` lines Anchor clients decode. Other lines pass unchanged.
+pub fn validator_logs(logs: Vec<String>) -> Vec<String> {
+    let marked = format!("Program log: {}", sluice::events::NATIVE_EVENT_MARK);
+    logs.into_iter()
+        .map(|line| match line.strip_prefix(&marked) {
+            Some(data) => format!("Program data: {data}"),
+            None => line,
+        })
+        .collect()
 }
 
 /// An in-process bank with Sluice and SPL Token (its bundled BPF build).
@@ -139,6 +164,11 @@ pub(crate) const COMPUTE_BUDGET_ID: Pubkey = anchor_lang::pubkey!("ComputeBudget
 
 impl BankChain {
     pub async fn start() -> BankChain {
+        // The bank logs every instruction at debug level unless RUST_LOG says otherwise (the
+        // harness sets its logger up at the first start): keep a plain `cargo test` readable.
+        if std::env::var("RUST_LOG").map_or(true, |v| v.trim().is_empty()) {
+            std::env::set_var("RUST_LOG", "error");
+        }
         let sbf = sbf_build_dir().is_some();
         let mut pt = if sbf {
             ProgramTest::new("sluice", sluice::ID, None)
@@ -147,6 +177,28 @@ impl BankChain {
         };
         pt.prefer_bpf(sbf);
         BankChain { ctx: pt.start_with_context().await, nonce: 0, sbf }
+    }
+
+    /// Sends a transaction and returns its outcome with its log lines (validator form,
+    /// `validator_logs`): what an indexer or a wallet reads from `getTransaction`.
+    pub async fn send_with_logs(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(Result<(), ChainError>, Vec<String>), ChainError> {
+        let tx = self.transaction(ixs, signers).await?;
+        let outcome = self.ctx.banks_client.process_transaction_with_metadata(tx).await.map_err(ChainError::from)?;
+        let logs = validator_logs(outcome.metadata.map(|m| m.log_messages).unwrap_or_default());
+        let result = match outcome.result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(match ChainError::from(BanksClientError::TransactionError(e)) {
+                ChainError::Program { instruction, code } => {
+                    ChainError::Program { instruction: instruction.saturating_sub(1), code }
+                }
+                other => other,
+            }),
+        };
+        Ok((result, logs))
     }
 
     /// True when Sluice runs in the SBF VM, so compute units are its real cost.

@@ -1,6 +1,28 @@
 //! Events: what an indexer or auditor needs to follow the pool without replaying state.
 use anchor_lang::prelude::*;
 
+/// What a natively built Sluice puts before an event's base64 in a `Program log:` line
+/// (see [`emit`]); nothing else writes it.
+pub const NATIVE_EVENT_MARK: &str = "sluice-native-event: ";
+
+/// Emits `event` as Anchor's `emit!` does on a validator: a `Program data:` log line holding
+/// its discriminator and Borsh bytes in base64. Built natively (the tests, `sluice localnet`),
+/// Anchor drops that line; there it goes through the runtime's log stub instead, as
+/// `Program log: <NATIVE_EVENT_MARK><base64>`, and the embedded bank's clients give it back its
+/// validator form (`sluice_sdk::chain::validator_logs`), so every client reads events the
+/// same way on both builds.
+pub fn emit<E: anchor_lang::Event>(event: E) {
+    let data = event.data();
+    #[cfg(target_os = "solana")]
+    anchor_lang::solana_program::log::sol_log_data(&[&data]);
+    #[cfg(not(target_os = "solana"))]
+    {
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+        anchor_lang::compat::solana_sysvar::program_stubs::sol_log(&format!("{NATIVE_EVENT_MARK}{encoded}"));
+    }
+}
+
 #[event]
 pub struct PoolCreated {
     pub pool: Pubkey,

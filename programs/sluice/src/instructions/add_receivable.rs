@@ -125,7 +125,7 @@ impl AddReceivable<'_> {
         pool.invariant()?;
         pool.check_cash(accounts.vault.amount)?;
 
-        emit!(ReceivableAdded {
+        crate::events::emit(ReceivableAdded {
             pool: pool_key,
             index,
             face_value: args.face_value,

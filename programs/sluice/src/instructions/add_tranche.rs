@@ -84,7 +84,7 @@ impl AddTranche<'_> {
         };
         pool.tranche_count += 1;
         pool.invariant()?;
-        emit!(TrancheAdded {
+        crate::events::emit(TrancheAdded {
             pool: pool.key(),
             index,
             mint: ctx.accounts.tranche_mint.key(),

@@ -222,7 +222,7 @@ impl<'info> Trade<'info> {
     }
 
     fn emit_liquidity(&self, lp: i64, tranche_amount: u64, base_amount: u64) {
-        emit!(LiquidityChanged {
+        crate::events::emit(LiquidityChanged {
             amm: self.amm.key(),
             provider: self.user.key(),
             lp_delta: lp,
@@ -320,7 +320,7 @@ impl<'info> Trade<'info> {
         a.amm.record_volume(now, if args.buy_tranche { args.amount_in } else { s.amount_out });
         let after = a.check_after(before, None)?;
         let price = a.amm.after_trade(now, after, p.fees(stage), tranche.value);
-        emit!(Swapped {
+        crate::events::emit(Swapped {
             amm: a.amm.key(),
             trader: a.user.key(),
             buy_tranche: args.buy_tranche,
@@ -488,7 +488,7 @@ impl MarketReserve<'_> {
         a.amm.invariant()?;
         let price = a.amm.after_trade(now, after, fees, a.pool.tranches[i].value);
         super::reserve::attest(a.pool.key(), &a.pool, now);
-        emit!(Swapped {
+        crate::events::emit(Swapped {
             amm: a.amm.key(),
             trader: a.reserve_vault.key(),
             buy_tranche: true,

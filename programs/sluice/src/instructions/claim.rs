@@ -72,7 +72,7 @@ impl<'info> Claim<'info> {
         a.vault.reload()?;
         a.pool.invariant()?;
         a.pool.check_cash(a.vault.amount)?;
-        emit!(Claimed { pool: a.pool.key(), tranche, id, amount, pushed: false });
+        crate::events::emit(Claimed { pool: a.pool.key(), tranche, id, amount, pushed: false });
         Ok(())
     }
 
@@ -95,7 +95,7 @@ impl<'info> Claim<'info> {
             let (_, amount) = a.take_claimable(tranche, *id, None)?;
             a.pay(dest.clone(), amount)?;
             paid_any = true;
-            emit!(Claimed { pool: a.pool.key(), tranche, id: *id, amount, pushed: true });
+            crate::events::emit(Claimed { pool: a.pool.key(), tranche, id: *id, amount, pushed: true });
         }
         require!(paid_any, SluiceError::NothingToClaim);
         a.vault.reload()?;

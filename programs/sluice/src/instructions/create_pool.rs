@@ -129,7 +129,7 @@ impl CreatePool<'_> {
         pool.invariant()?;
         pool.check_cash(accounts.vault.amount)?;
 
-        emit!(PoolCreated { pool: pool_key, authority: pool.authority, base_mint: pool.base_mint });
+        crate::events::emit(PoolCreated { pool: pool_key, authority: pool.authority, base_mint: pool.base_mint });
         Ok(())
     }
 }

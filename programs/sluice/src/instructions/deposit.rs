@@ -228,7 +228,7 @@ impl Deposit<'_> {
             super::reserve::attest(pool.key(), pool, Clock::get()?.unix_timestamp);
         }
 
-        emit!(Deposited {
+        crate::events::emit(Deposited {
             pool: pool.key(),
             depositor: a.depositor.key(),
             tranche: args.tranche,

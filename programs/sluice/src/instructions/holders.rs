@@ -112,7 +112,7 @@ impl<'info> SetHolderAccount<'info> {
             self.tranche_mint.to_account_info(),
             frozen,
         )?;
-        emit!(HolderAccountSet {
+        crate::events::emit(HolderAccountSet {
             pool: self.pool.key(),
             tranche,
             account: self.holder_tokens.key(),

@@ -118,7 +118,7 @@ impl ClaimParked<'_> {
         a.vault.reload()?;
         a.pool.invariant()?;
         a.pool.check_cash(a.vault.amount)?;
-        emit!(Claimed { pool: a.pool.key(), tranche, id, amount, pushed: false });
+        crate::events::emit(Claimed { pool: a.pool.key(), tranche, id, amount, pushed: false });
         Ok(())
     }
 }

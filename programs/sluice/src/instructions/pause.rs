@@ -25,7 +25,7 @@ impl SetPaused<'_> {
         let pool = &mut ctx.accounts.pool;
         pool.paused = paused;
         pool.invariant()?;
-        emit!(PauseChanged { pool: pool.key(), paused });
+        crate::events::emit(PauseChanged { pool: pool.key(), paused });
         Ok(())
     }
 }

@@ -304,7 +304,7 @@ impl ProcessBatch<'_> {
         require!(a.tranche_mint.supply == pool.tranches[i].supply, SluiceError::InvariantViolated);
         pool.invariant()?;
         pool.check_cash(a.vault.amount)?;
-        emit!(BatchProcessed {
+        crate::events::emit(BatchProcessed {
             pool: pool.key(),
             batch_id: pool.batch.id,
             tranche,

@@ -90,7 +90,7 @@ impl PublishRates<'_> {
         let pool = &mut ctx.accounts.pool;
         pool.nav_dirty = true;
         pool.invariant()?;
-        emit!(RatesPublished {
+        crate::events::emit(RatesPublished {
             pool: ctx.accounts.pool.key(),
             sequence: args.sequence,
             market_rate_bps: args.market_rate_bps,

@@ -52,7 +52,7 @@ impl AcceptPublisher<'_> {
         oracle.publishers[slot] = key;
         oracle.pending_publisher = Pubkey::default();
         oracle.invariant()?;
-        emit!(PublishersChanged { pool: ctx.accounts.pool.key(), publishers: oracle.publishers });
+        crate::events::emit(PublishersChanged { pool: ctx.accounts.pool.key(), publishers: oracle.publishers });
         Ok(())
     }
 }
@@ -89,7 +89,7 @@ impl RemovePublisher<'_> {
             oracle.publishers[slot] = Pubkey::default();
         }
         oracle.invariant()?;
-        emit!(PublishersChanged { pool: ctx.accounts.pool.key(), publishers: oracle.publishers });
+        crate::events::emit(PublishersChanged { pool: ctx.accounts.pool.key(), publishers: oracle.publishers });
         Ok(())
     }
 }

@@ -99,7 +99,12 @@ impl RecordRepayment<'_> {
         pool.invariant()?;
         pool.check_cash(a.vault.amount)?;
 
-        emit!(RepaymentRecorded { pool: pool.key(), index: r.index, amount: args.amount, outstanding: r.outstanding });
+        crate::events::emit(RepaymentRecorded {
+            pool: pool.key(),
+            index: r.index,
+            amount: args.amount,
+            outstanding: r.outstanding,
+        });
         Ok(())
     }
 }

@@ -195,7 +195,7 @@ impl RedeemInstant<'_> {
         if to_reserve > 0 {
             super::reserve::attest(pool.key(), pool, now);
         }
-        emit!(InstantRedeemed {
+        crate::events::emit(InstantRedeemed {
             pool: pool.key(),
             tranche: args.tranche,
             holder: a.holder.key(),

@@ -71,7 +71,7 @@ impl Reprice<'_> {
         pool.invariant()?;
         pool.check_cash(a.vault.amount)?;
 
-        emit!(Repriced {
+        crate::events::emit(Repriced {
             pool: pool.key(),
             nav,
             cash: pool.cash,

@@ -145,7 +145,7 @@ impl RequestRedemption<'_> {
         pool.invariant()?;
         a.escrow.reload()?;
         pool.check_escrow(tranche as usize, a.escrow.amount)?;
-        emit!(RedemptionRequested { pool: pool_key, tranche, id, owner, tokens, installment });
+        crate::events::emit(RedemptionRequested { pool: pool_key, tranche, id, owner, tokens, installment });
         Ok(())
     }
 
@@ -211,7 +211,7 @@ impl RequestRedemption<'_> {
         a.pool.invariant()?;
         a.escrow.reload()?;
         a.pool.check_escrow(tranche as usize, a.escrow.amount)?;
-        emit!(RedemptionCancelled { pool: pool_key, tranche, id, tokens_returned: returned });
+        crate::events::emit(RedemptionCancelled { pool: pool_key, tranche, id, tokens_returned: returned });
         Ok(())
     }
 }

@@ -23,7 +23,7 @@ use crate::state::*;
 
 /// Emits the reserve's proof-of-reserve figures.
 pub fn attest(key: Pubkey, pool: &Pool, now: i64) {
-    emit!(ReserveAttested {
+    crate::events::emit(ReserveAttested {
         pool: key,
         balance: pool.reserve_balance,
         tokens_held: pool.tranches.map(|t| t.reserve_tokens),

@@ -46,7 +46,7 @@ impl SetMember<'_> {
         member.wallet = args.wallet;
         member.expires_at = args.expires_at;
         member.bump = ctx.bumps.member;
-        emit!(MemberSet { pool: member.pool, wallet: args.wallet, expires_at: args.expires_at });
+        crate::events::emit(MemberSet { pool: member.pool, wallet: args.wallet, expires_at: args.expires_at });
         Ok(())
     }
 }
@@ -69,7 +69,11 @@ pub struct RevokeMember<'info> {
 
 impl RevokeMember<'_> {
     pub fn revoke_member(ctx: Context<Self>) -> Result<()> {
-        emit!(MemberSet { pool: ctx.accounts.pool.key(), wallet: ctx.accounts.member.wallet, expires_at: 0 });
+        crate::events::emit(MemberSet {
+            pool: ctx.accounts.pool.key(),
+            wallet: ctx.accounts.member.wallet,
+            expires_at: 0,
+        });
         Ok(())
     }
 }

@@ -76,7 +76,7 @@ impl SetTrancheMetadata<'_> {
                 )
             })?;
         }
-        emit!(TrancheMetadataSet {
+        crate::events::emit(TrancheMetadataSet {
             pool: a.pool.key(),
             tranche,
             mint: mint.key(),

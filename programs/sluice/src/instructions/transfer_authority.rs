@@ -49,7 +49,7 @@ impl AcceptAuthority<'_> {
         pool.authority = pool.pending_authority;
         pool.pending_authority = Pubkey::default();
         pool.invariant()?;
-        emit!(AuthorityTransferred { pool: pool.key(), from, to: pool.authority });
+        crate::events::emit(AuthorityTransferred { pool: pool.key(), from, to: pool.authority });
         Ok(())
     }
 }

@@ -41,7 +41,7 @@ impl UpdateParams<'_> {
         pool.params = args.params;
         pool.nav_dirty = true;
         pool.invariant()?;
-        emit!(ParamsUpdated { pool: pool.key() });
+        crate::events::emit(ParamsUpdated { pool: pool.key() });
         Ok(())
     }
 }

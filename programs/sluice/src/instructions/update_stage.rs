@@ -151,7 +151,7 @@ fn enter(key: Pubkey, pool: &mut Pool, to: Stage, now: i64, forced: bool, market
     if to == Stage::Crisis {
         pool.realized_budget = 0;
     }
-    emit!(StageChanged {
+    crate::events::emit(StageChanged {
         pool: key,
         from,
         to,
@@ -159,7 +159,7 @@ fn enter(key: Pubkey, pool: &mut Pool, to: Stage, now: i64, forced: bool, market
         coverage_bps,
         market_discount_bps,
         forced,
-        timestamp: now
+        timestamp: now,
     });
 }
 

@@ -126,7 +126,7 @@ fn apply_write_down(
     book.invariant(touched)?;
     pool.nav_dirty = true;
     pool.invariant()?;
-    emit!(WrittenDown {
+    crate::events::emit(WrittenDown {
         pool: pool.key(),
         index: r.index,
         outstanding: r.outstanding,

@@ -354,7 +354,7 @@ impl<'info> BasketTrade<'info> {
     }
 
     fn emit_liquidity(&self, lp: i64, tokens: u64, base: u64) {
-        emit!(LiquidityChanged {
+        crate::events::emit(LiquidityChanged {
             amm: self.market.key(),
             provider: self.user.key(),
             lp_delta: lp,
@@ -450,7 +450,7 @@ impl<'info> BasketTrade<'info> {
         }
         let supply = a.market.lp_supply;
         let after = a.check_after(before, supply, true)?;
-        emit!(BasketSwapped {
+        crate::events::emit(BasketSwapped {
             market: a.market.key(),
             trader: a.user.key(),
             buy_basket: args.buy_basket,
@@ -553,7 +553,7 @@ impl<'info> BasketBuyback<'info> {
         a.basket.invariant()?;
         a.market.invariant()?;
         attest_basket(a.basket.key(), &a.basket, &flights, plan.values, value_after, now);
-        emit!(BasketBoughtBack {
+        crate::events::emit(BasketBoughtBack {
             basket: a.basket.key(),
             market: a.market.key(),
             spent: spend,

@@ -146,7 +146,7 @@ pub fn attest_basket(
         in_flight_tokens[j] = flights[j].tokens;
         in_flight_cash[j] = flights[j].cash;
     }
-    emit!(BasketAttested {
+    crate::events::emit(BasketAttested {
         basket: key,
         supply: basket.supply,
         sleeve: basket.sleeve_balance,
@@ -155,6 +155,6 @@ pub fn attest_basket(
         in_flight_cash,
         values,
         value,
-        timestamp: now
+        timestamp: now,
     });
 }

@@ -347,7 +347,7 @@ impl<'info> Rebalance<'info> {
         require!(self.sleeve.amount >= self.basket.sleeve_balance, SluiceError::InvariantViolated);
         self.basket.invariant()?;
         attest_basket(key, &self.basket, flights, [0; MAX_CONSTITUENTS], 0, now);
-        emit!(BasketRebalanced { basket: key, index, collected, requested_tokens: 0, deposited: 0 });
+        crate::events::emit(BasketRebalanced { basket: key, index, collected, requested_tokens: 0, deposited: 0 });
         Ok(())
     }
 
@@ -441,7 +441,7 @@ impl<'info> Rebalance<'info> {
         let pools = constituent_pools(&a.basket, pool_infos)?;
         let (value, values) = basket_value(&a.basket, &pools, &flights, now)?;
         attest_basket(key, &a.basket, &flights, values, value, now);
-        emit!(BasketRebalanced { basket: key, index, collected, requested_tokens: requested, deposited });
+        crate::events::emit(BasketRebalanced { basket: key, index, collected, requested_tokens: requested, deposited });
         Ok(())
     }
 }

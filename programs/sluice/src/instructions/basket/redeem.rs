@@ -76,7 +76,12 @@ impl<'info> BasketExit<'info> {
         a.check_books()?;
         a.basket.invariant()?;
         attest_basket(a.basket.key(), &a.basket, &flights, values, value - out, now);
-        emit!(BasketRedeemed { basket: a.basket.key(), holder: a.holder.key(), tokens: args.tokens, amount: out });
+        crate::events::emit(BasketRedeemed {
+            basket: a.basket.key(),
+            holder: a.holder.key(),
+            tokens: args.tokens,
+            amount: out,
+        });
         Ok(())
     }
 }
