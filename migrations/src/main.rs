@@ -4,62 +4,45 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{CommandFactory, Parser};
 use sluice_migrate::{migrate, verify, Mode, Spec, StepState};
 use sluice_sdk::config::{read_keypair, SolanaCliConfig};
 use sluice_sdk::rpc::RpcChain;
 use solana_signer::Signer;
 
-const USAGE: &str = "usage: sluice-migrate <spec.toml> [--dry-run] [--record PATH] [--json]
-                      [--url URL] [--keypair PATH] [--config PATH]
-
-  Reads the spec and its receivables CSV and checks them completely (errors name file
-  and line), then brings the chain to the spec: each step is done only if missing, so a
-  re-run changes nothing. Verifies the result and writes a deployment record (JSON) with
-  every address (default: <spec>.deployment.json beside the spec).
-
-  --dry-run   print the plan, send nothing
-  --json      print the report as JSON
-  --url, --keypair, --config   as the Solana CLI; the keypair is the pool authority and pays";
-
+/// Sets up a Sluice pool from an issuer's spec.
+///
+/// Reads the spec and its receivables CSV and checks them completely (errors name file and
+/// line), then brings the chain to the spec: each step is done only if missing, so a re-run
+/// changes nothing. Verifies the result and writes a deployment record (JSON) with every
+/// address. The keypair is the pool authority and pays.
+#[derive(Parser, Debug)]
+#[command(name = "sluice-migrate", version, args_override_self = true)]
 struct Args {
-    spec: PathBuf,
+    /// The pool spec (its receivables CSV is named inside it)
+    #[arg(value_name = "SPEC.toml", required_unless_present = "completions")]
+    spec: Option<PathBuf>,
+    /// Print the plan, send nothing
+    #[arg(long)]
     dry_run: bool,
+    /// Print the report as JSON
+    #[arg(long)]
     json: bool,
+    /// Where to write the deployment record [default: <spec>.deployment.json beside the spec]
+    #[arg(long, value_name = "PATH")]
     record: Option<PathBuf>,
+    /// JSON-RPC URL or moniker (localhost, devnet, testnet, mainnet-beta), as the Solana CLI
+    #[arg(short = 'u', long, value_name = "URL")]
     url: Option<String>,
+    /// The issuer's keypair file, as the Solana CLI
+    #[arg(short = 'k', long, value_name = "PATH")]
     keypair: Option<PathBuf>,
+    /// A Solana CLI config file
+    #[arg(short = 'C', long, value_name = "PATH")]
     config: Option<PathBuf>,
-}
-
-fn parse(args: &[String]) -> Result<Args, String> {
-    let mut out = Args {
-        spec: PathBuf::new(),
-        dry_run: false,
-        json: false,
-        record: None,
-        url: None,
-        keypair: None,
-        config: None,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--dry-run" => out.dry_run = true,
-            "--json" => out.json = true,
-            "--record" => out.record = Some(value()?.into()),
-            "--url" | "-u" => out.url = Some(value()?),
-            "--keypair" | "-k" => out.keypair = Some(value()?.into()),
-            "--config" | "-C" => out.config = Some(value()?.into()),
-            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
-            s if out.spec.as_os_str().is_empty() => out.spec = s.into(),
-            s => return Err(format!("unexpected argument {s}")),
-        }
-    }
-    if out.spec.as_os_str().is_empty() {
-        return Err("no spec file given".into());
-    }
-    Ok(out)
+    /// Print a completion script for SHELL and exit
+    #[arg(long, value_name = "SHELL", exclusive = true)]
+    completions: Option<clap_complete::Shell>,
 }
 
 fn default_record(spec: &Path) -> PathBuf {
@@ -68,10 +51,17 @@ fn default_record(spec: &Path) -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    let args = match sluice_sdk::config::start_cli("sluice-migrate", USAGE, parse) {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
+    sluice_sdk::config::quiet_on_closed_pipe();
+    // The embedded bank (a rehearsal) logs every instruction at debug level otherwise.
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
+    let args = Args::parse();
+    if let Some(shell) = args.completions {
+        clap_complete::generate(shell, &mut Args::command(), "sluice-migrate", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    let spec_path = args.spec.clone().expect("clap requires the spec");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let config = match SolanaCliConfig::load(args.config.as_deref()) {
         Ok(c) => c,
@@ -87,7 +77,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let spec = match Spec::load(&args.spec, now, &issuer.pubkey()) {
+    let spec = match Spec::load(&spec_path, now, &issuer.pubkey()) {
         Ok(s) => s,
         Err(errors) => {
             eprintln!("{errors}");
@@ -117,7 +107,7 @@ fn main() -> ExitCode {
                 }
             }
         }
-        let record = args.record.clone().unwrap_or_else(|| default_record(&args.spec));
+        let record = args.record.clone().unwrap_or_else(|| default_record(&spec_path));
         if mode == Mode::Apply && problems.is_empty() {
             let text = serde_json::to_string_pretty(&report.deployment).expect("serializable");
             if let Err(e) = std::fs::write(&record, text + "\n") {

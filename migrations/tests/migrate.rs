@@ -546,3 +546,22 @@ fn tranche_metadata_defaults_and_bounds_are_checked_at_plan_time() {
     assert!(m.contains(&format!("bad-metadata.toml:{program_line}:")), "{m}");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn the_command_line_answers_help_version_and_completions_and_refuses_extra_arguments() {
+    let stderr = |out: &Output| String::from_utf8_lossy(&out.stderr).to_string();
+    for args in [&["--help"][..], &["--version"], &["--completions", "zsh"]] {
+        let out = migrate(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!out.stdout.is_empty(), "{args:?}");
+    }
+    assert!(String::from_utf8_lossy(&migrate(&["--help"]).stdout).contains("--dry-run"));
+    let out = migrate(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("SPEC.toml"), "{}", stderr(&out));
+    let spec = example();
+    let out = migrate(&[spec.to_str().unwrap(), "extra", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(2), "an extra argument is refused: {}", stderr(&out));
+    let out = migrate(&[spec.to_str().unwrap(), "--record"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -52,6 +52,13 @@ enum Top {
     /// requested vs the liquidity limit, efficiency, losses by tranche, market discount,
     /// stages) and writes daily.csv, summary.json and run.svg to --out.
     Stress(stress::Options),
+    /// Prints a completion script for a shell (bash, zsh, fish, elvish, powershell)
+    ///
+    /// For example: `sluice completions bash > ~/.local/share/bash-completion/completions/sluice`.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
     #[command(flatten)]
     Wallet(wallet::Command),
 }
@@ -71,7 +78,8 @@ fn command_name(m: &clap::ArgMatches) -> String {
 /// object on stdout as for every other usage error.
 fn usage_error(e: clap::Error, argv: &[String]) -> ExitCode {
     let code = e.exit_code();
-    let chain_command = !matches!(argv.get(1).map(String::as_str), Some("demo" | "localnet" | "stress"));
+    let chain_command =
+        !matches!(argv.get(1).map(String::as_str), Some("demo" | "localnet" | "stress" | "completions"));
     if code != 0 && chain_command && argv.iter().any(|a| a == "--json") {
         // The message without the usage lines after it, on one line.
         let rendered = e.render().to_string();
@@ -85,6 +93,7 @@ fn usage_error(e: clap::Error, argv: &[String]) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    sluice_sdk::config::quiet_on_closed_pipe();
     // The embedded bank logs every transaction at debug level; a person wants the table.
     if std::env::var_os("RUST_LOG").is_none() {
         std::env::set_var("RUST_LOG", "error");
@@ -101,6 +110,10 @@ fn main() -> ExitCode {
     };
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     match cli.command {
+        Top::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "sluice", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
         Top::Demo(opts) => match rt.block_on(demo::run(opts)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -485,11 +485,21 @@ pub struct FundReserve {
 
 #[derive(Args, Debug)]
 pub struct Airdrop {
-    /// SOL to request
-    #[arg(value_name = "SOL")]
+    /// SOL to request (above 0, at most 1,000,000)
+    #[arg(value_name = "SOL", value_parser = sol_amount, allow_negative_numbers = true)]
     pub sol: f64,
     #[command(flatten)]
     pub global: Global,
+}
+
+/// An airdrop's size: a number of SOL above 0 and within what a local faucet gives at once.
+fn sol_amount(s: &str) -> Result<f64, String> {
+    let sol: f64 = s.parse().map_err(|_| format!("not a number of SOL: {s}"))?;
+    if sol.is_finite() && sol > 0.0 && sol <= 1_000_000.0 {
+        Ok(sol)
+    } else {
+        Err(format!("{s} SOL: an airdrop is above 0 and at most 1,000,000 SOL"))
+    }
 }
 
 #[derive(Args, Debug)]

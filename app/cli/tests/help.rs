@@ -74,3 +74,37 @@ fn a_usage_error_exits_2_with_the_error_object_under_json() {
     let out = Command::new(env!("CARGO_BIN_EXE_sluice")).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn every_subcommand_answers_help_and_the_tool_its_version() {
+    let sluice = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_sluice")).args(args).output().unwrap();
+    for command in ["localnet", "demo", "stress", "exit", "airdrop", "keygen", "completions", "basket"] {
+        assert!(help(&[command]).contains("Usage:"), "{command}");
+    }
+    let out = sluice(&["--version"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("sluice "));
+    let out = sluice(&["completions", "bash"]);
+    assert!(out.status.success());
+    let script = String::from_utf8_lossy(&out.stdout);
+    assert!(script.contains("deposit") && script.contains("--slippage-bps"), "a bash completion script");
+}
+
+#[test]
+fn bad_arguments_are_refused_before_any_network_call() {
+    let sluice = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_sluice")).args(args).output().unwrap();
+    // No cluster listens at this URL: a refusal here comes from the argument check alone.
+    let url = ["--url", "http://127.0.0.1:9"];
+    for args in [
+        &["airdrop", "-5"][..],
+        &["airdrop", "0"],
+        &["airdrop", "NaN"],
+        &["pools", "extra"],
+        &["frobnicate"],
+        &["exit", "POOL", "senior", "1", "--max-discount-bps", "9000"],
+    ] {
+        let out = sluice(&[args, &url[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = sluice(&["frobnicate"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("frobnicate"), "the unknown command is named");
+}

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::Discriminator;
+use clap::{ArgGroup, CommandFactory, Parser};
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -33,83 +34,82 @@ use sluice_sdk::ix;
 use sluice_sdk::keeper::{holders_to_freeze, tend_basket, BasketReport, HolderAccount, Keeper, TickReport};
 use sluice_sdk::rpc::RpcChain;
 
-const USAGE: &str = "usage: sluice-keeper (--pool ADDRESS ... | --basket ADDRESS ... | --all) [options]
-
-  --pool ADDRESS        a pool to watch (repeat for more)
-  --basket ADDRESS      a basket to tend (repeat for more)
-  --all                 every Sluice pool and basket on the cluster (re-discovered each minute)
-  --interval SECONDS    pause between passes (default 10)
-  --once                one pass, then exit (0 when no pass failed)
-  --dry-run             read and log what would be sent; send nothing
-  --push-claims         pay batch payouts straight to owners' base-token accounts
-  --overdue-interval S  how often to scan receivables for overdue write-downs (default 3600)
-  --freeze-interval S   how often to scan a permissioned pool's tranche token accounts and
-                        freeze those whose owner is no longer a live member (default 600)
-  --priority-fee N      micro-lamports per compute unit
-  --metrics ADDRESS     Prometheus /metrics and /health (default 127.0.0.1:9464)
-  --no-metrics          no metrics endpoint
-  --url URL  --keypair PATH  --config PATH   as the Solana CLI; the keypair signs and pays";
-
+/// Watches Sluice pools and cranks what is due, deciding with the program's own functions.
+///
+/// Reprice, overdue write-downs, stage updates, batches, claim pushes, reserve recycling
+/// and buy-backs, freezes of lapsed holders in permissioned pools; baskets' rebalances.
+/// Structured logs (JSON lines) on stderr; Prometheus /metrics and /health on --metrics.
+#[derive(Parser, Debug)]
+#[command(name = "sluice-keeper", version, args_override_self = true)]
+#[command(group(ArgGroup::new("targets").required(true).multiple(true).args(["pools", "baskets", "all"])))]
 struct Args {
+    /// A pool to watch (repeat for more)
+    #[arg(long = "pool", value_name = "ADDRESS", value_parser = address)]
     pools: Vec<Pubkey>,
+    /// A basket to tend (repeat for more)
+    #[arg(long = "basket", value_name = "ADDRESS", value_parser = address)]
     baskets: Vec<Pubkey>,
+    /// Every Sluice pool and basket on the cluster (re-discovered each minute)
+    #[arg(long)]
     all: bool,
+    /// Pause between passes, seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     interval: u64,
+    /// One pass, then exit (0 when no pass failed)
+    #[arg(long)]
     once: bool,
+    /// Read and log what would be sent; send nothing
+    #[arg(long)]
     dry_run: bool,
+    /// Pay batch payouts straight to owners' base-token accounts
+    #[arg(long)]
     push_claims: bool,
+    /// How often to scan receivables for overdue write-downs, seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 3_600)]
     overdue_interval: u64,
+    /// How often to scan a permissioned pool's tranche token accounts and freeze those whose
+    /// owner is no longer a live member, seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
     freeze_interval: u64,
+    /// Priority fee, micro-lamports per compute unit
+    #[arg(long, value_name = "MICRO-LAMPORTS", default_value_t = 0)]
     priority_fee: u64,
-    metrics: Option<SocketAddr>,
+    /// Prometheus /metrics and /health
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:9464", conflicts_with = "no_metrics")]
+    metrics: SocketAddr,
+    /// No metrics endpoint
+    #[arg(long)]
+    no_metrics: bool,
+    /// JSON-RPC URL or moniker (localhost, devnet, testnet, mainnet-beta), as the Solana CLI
+    #[arg(short = 'u', long, value_name = "URL")]
     url: Option<String>,
+    /// The keeper's keypair file (signs and pays), as the Solana CLI
+    #[arg(short = 'k', long, value_name = "PATH")]
     keypair: Option<String>,
+    /// A Solana CLI config file
+    #[arg(short = 'C', long, value_name = "PATH")]
     config: Option<String>,
 }
 
-fn parse(argv: &[String]) -> Result<Args, String> {
-    let mut a = Args {
-        pools: vec![],
-        baskets: vec![],
-        all: false,
-        interval: 10,
-        once: false,
-        dry_run: false,
-        push_claims: false,
-        overdue_interval: 3_600,
-        freeze_interval: 600,
-        priority_fee: 0,
-        metrics: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
-        url: None,
-        keypair: None,
-        config: None,
-    };
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--pool" => a.pools.push(value()?.parse().map_err(|_| "--pool: not an address".to_string())?),
-            "--basket" => a.baskets.push(value()?.parse().map_err(|_| "--basket: not an address".to_string())?),
-            "--all" => a.all = true,
-            "--interval" => a.interval = value()?.parse().map_err(|_| "--interval: seconds")?,
-            "--once" => a.once = true,
-            "--dry-run" => a.dry_run = true,
-            "--push-claims" => a.push_claims = true,
-            "--overdue-interval" => a.overdue_interval = value()?.parse().map_err(|_| "--overdue-interval: seconds")?,
-            "--freeze-interval" => a.freeze_interval = value()?.parse().map_err(|_| "--freeze-interval: seconds")?,
-            "--priority-fee" => a.priority_fee = value()?.parse().map_err(|_| "--priority-fee: micro-lamports")?,
-            "--metrics" => a.metrics = Some(value()?.parse().map_err(|_| "--metrics: host:port")?),
-            "--no-metrics" => a.metrics = None,
-            "--url" | "-u" => a.url = Some(value()?),
-            "--keypair" | "-k" => a.keypair = Some(value()?),
-            "--config" | "-C" => a.config = Some(value()?),
-            other => return Err(format!("unknown option {other}")),
-        }
+/// Completion scripts: `sluice-keeper completions SHELL` is not a keeper run, so it is read
+/// before the keeper's own arguments.
+#[derive(Parser, Debug)]
+#[command(name = "sluice-keeper")]
+struct Completions {
+    /// Print a completion script for SHELL and exit
+    #[arg(long, value_name = "SHELL")]
+    completions: clap_complete::Shell,
+}
+
+fn address(s: &str) -> Result<Pubkey, String> {
+    s.parse().map_err(|_| format!("not an address: {s}"))
+}
+
+impl Args {
+    /// The metrics address, unless turned off.
+    fn metrics(&self) -> Option<SocketAddr> {
+        (!self.no_metrics).then_some(self.metrics)
     }
-    if a.pools.is_empty() && a.baskets.is_empty() && !a.all {
-        return Err("give --pool ADDRESS, --basket ADDRESS or --all".into());
-    }
-    Ok(a)
 }
 
 /// One JSON line on stderr.
@@ -553,7 +553,7 @@ async fn run(args: Args) -> ExitCode {
     let metrics: metrics::Shared =
         Arc::new(Mutex::new(metrics::Metrics { interval_secs: args.interval, ..Default::default() }));
     let mut server = None;
-    if let Some(addr) = args.metrics {
+    if let Some(addr) = args.metrics() {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
                 let bound = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
@@ -617,9 +617,14 @@ async fn run(args: Args) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    let args = match sluice_sdk::config::start_cli("sluice-keeper", USAGE, parse) {
-        Ok(a) => a,
-        Err(code) => return code,
-    };
+    sluice_sdk::config::quiet_on_closed_pipe();
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
+    if let Ok(c) = Completions::try_parse() {
+        clap_complete::generate(c.completions, &mut Args::command(), "sluice-keeper", &mut std::io::stdout());
+        return ExitCode::SUCCESS;
+    }
+    let args = Args::parse();
     tokio::runtime::Runtime::new().expect("tokio runtime").block_on(run(args))
 }

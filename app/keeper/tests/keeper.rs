@@ -345,18 +345,28 @@ async fn overdue_receivables_are_written_down_on_schedule() {
 #[test]
 fn a_keeper_without_pools_or_with_bad_flags_exits_2() {
     let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_sluice-keeper")).args(args).output().unwrap();
+    let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).to_string();
     let out = run(&["--once"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("give --pool ADDRESS, --basket ADDRESS or --all"));
+    assert!(stderr(&out).contains("--pool <ADDRESS>") && stderr(&out).contains("--all"), "{}", stderr(&out));
     let out = run(&["--pool", "not-an-address"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--pool: not an address"));
+    assert!(stderr(&out).contains("not an address: not-an-address"), "{}", stderr(&out));
     let out = run(&["--basket", "nope"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--basket: not an address"));
+    assert!(stderr(&out).contains("not an address: nope"), "{}", stderr(&out));
     let out = run(&["--all", "--interval"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--interval needs a value"));
+    assert!(stderr(&out).contains("--interval <SECONDS>"), "{}", stderr(&out));
+    let out = run(&["--all", "extra"]);
+    assert_eq!(out.status.code(), Some(2), "an extra argument is refused");
+    // --help, --version and completions answer without a cluster.
+    for args in [&["--help"][..], &["--version"], &["--completions", "bash"]] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!out.stdout.is_empty());
+    }
+    assert!(String::from_utf8_lossy(&run(&["--completions", "bash"]).stdout).contains("--freeze-interval"));
 }
 
 /// The rates the oracle holds, published again: a day later they keep the pool priceable.

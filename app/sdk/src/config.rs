@@ -58,6 +58,8 @@ impl SolanaCliConfig {
             "d" | "devnet" => "https://api.devnet.solana.com".into(),
             "t" | "testnet" => "https://api.testnet.solana.com".into(),
             "m" | "mainnet-beta" => "https://api.mainnet-beta.solana.com".into(),
+            // "127.0.0.1:8899", "localhost:8899": a host without a scheme is a local node.
+            _ if !url.contains("://") => format!("http://{url}"),
             _ => url,
         }
     }
@@ -69,28 +71,6 @@ impl SolanaCliConfig {
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/solana/id.json")))
             .unwrap_or_else(|| PathBuf::from("id.json"))
     }
-}
-
-/// The common start of Sluice's command-line tools: the embedded bank's debug logging off
-/// unless `RUST_LOG` says otherwise, `--help` answered, and a parse error printed with the
-/// usage. `Err` carries the exit code to return.
-pub fn start_cli<T>(
-    name: &str,
-    usage: &str,
-    parse: impl FnOnce(&[String]) -> Result<T, String>,
-) -> Result<T, std::process::ExitCode> {
-    if std::env::var_os("RUST_LOG").is_none() {
-        std::env::set_var("RUST_LOG", "error");
-    }
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    if argv.iter().any(|a| a == "-h" || a == "--help") {
-        println!("{usage}");
-        return Err(std::process::ExitCode::SUCCESS);
-    }
-    parse(&argv).map_err(|e| {
-        eprintln!("{name}: {e}\n\n{usage}");
-        std::process::ExitCode::from(2)
-    })
 }
 
 /// Reads a keypair file as the Solana CLI writes it: a JSON array of 64 bytes.
@@ -107,7 +87,34 @@ pub fn write_keypair(keypair: &Keypair, path: &Path) -> Result<(), ConfigError> 
         std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
     }
     let text = serde_json::to_string(&keypair.to_bytes().to_vec()).expect("bytes serialize");
-    std::fs::write(path, text).map_err(|e| file_error(path, e))
+    write_private(path, text.as_bytes()).map_err(|e| file_error(path, e))
+}
+
+/// Writes a file only its owner may read (a private key): created 0600 on Unix, and an
+/// existing file narrowed to 0600 before the key goes in.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    options.open(path)?.write_all(bytes)
+}
+
+/// Lets a closed pipe end the program quietly, as it ends every Unix tool (`sluice pools |
+/// head -1`), instead of a panic on the next print: Rust ignores SIGPIPE by default.
+pub fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of one signal at start, before any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +129,16 @@ mod tests {
         let k = Keypair::new();
         write_keypair(&k, &path).unwrap();
         assert_eq!(read_keypair(&path).unwrap().pubkey(), k.pubkey());
+        #[cfg(unix)]
+        {
+            // A private key is for its owner only, even over a file that was readable by all.
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            write_keypair(&Keypair::new(), &path).unwrap();
+            assert_eq!(mode(&path), 0o600);
+        }
         std::fs::write(&path, "[1,2,3]").unwrap();
         let e = read_keypair(&path).unwrap_err().to_string();
         assert!(e.contains("id.json") && e.contains("not a keypair"), "{e}");
@@ -141,6 +158,8 @@ mod tests {
         let c = SolanaCliConfig::load(Some(&path)).unwrap();
         assert_eq!(c.url(None), "http://10.0.0.1:8899");
         assert_eq!(c.url(Some("devnet")), "https://api.devnet.solana.com");
+        assert_eq!(c.url(Some("127.0.0.1:8899")), "http://127.0.0.1:8899");
+        assert_eq!(c.url(Some("https://rpc.example")), "https://rpc.example");
         assert_eq!(c.keypair_path(None), PathBuf::from("/keys/me.json"));
         assert_eq!(c.keypair_path(Some(Path::new("k.json"))), PathBuf::from("k.json"));
         assert!(SolanaCliConfig::load(Some(&dir.join("missing.yml"))).is_err());
