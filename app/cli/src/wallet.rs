@@ -162,6 +162,11 @@ pub enum Command {
     PublishRates(PublishRates),
     /// Issuer: pay base tokens into the buy-back reserve
     FundReserve(FundReserve),
+    /// Send the pool's base tokens to a wallet (opening its account if needed)
+    ///
+    /// How an investor on a local cluster gets base tokens to deposit: the issuer, who holds
+    /// them after `sluice localnet --seed`, sends some.
+    Transfer(Transfer),
     /// Value-anchored baskets of tranche tokens (docs/basket.md)
     Basket(crate::basket::Basket),
     /// The wallet's address
@@ -194,6 +199,7 @@ impl Command {
             WriteDown(a) => &a.global,
             PublishRates(a) => &a.global,
             FundReserve(a) => &a.global,
+            Transfer(a) => &a.global,
             Basket(a) => &a.global,
             Airdrop(a) => &a.global,
             Keygen(a) => &a.global,
@@ -484,6 +490,21 @@ pub struct FundReserve {
 }
 
 #[derive(Args, Debug)]
+pub struct Transfer {
+    /// The pool whose base token to send
+    #[arg(value_name = "POOL")]
+    pub pool: String,
+    /// Base tokens to send (whole tokens, up to the mint's decimals)
+    #[arg(value_name = "AMOUNT")]
+    pub amount: String,
+    /// The receiving wallet's address
+    #[arg(value_name = "TO")]
+    pub to: String,
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Args, Debug)]
 pub struct Airdrop {
     /// SOL to request (above 0, at most 1,000,000)
     #[arg(value_name = "SOL", value_parser = sol_amount, allow_negative_numbers = true)]
@@ -564,13 +585,30 @@ impl From<ChainError> for Failure {
                 hint: hint(&n.name).to_string(),
                 exit: 1,
             },
+            None if e.program_code().is_some_and(|c| sluice_sdk::errors::name_and_message(c).is_some()) => {
+                let code = e.program_code().expect("a program error");
+                let (name, msg) = sluice_sdk::errors::name_and_message(code).expect("named");
+                Failure {
+                    message: format!("refused by Anchor's account checks: {name} ({code}): {msg}"),
+                    name: Some(name.to_string()),
+                    code: Some(code),
+                    hint: anchor_hint(name).into(),
+                    exit: 1,
+                }
+            }
+            None if e.program_code().is_some_and(|c| sluice_sdk::errors::token_error(c).is_some()) => {
+                let code = e.program_code().expect("a program error");
+                let (name, msg) = sluice_sdk::errors::token_error(code).expect("named");
+                Failure {
+                    message: format!("the token program refused: {name} ({code}): {msg}"),
+                    name: Some(name.to_string()),
+                    code: Some(code),
+                    hint: token_hint(name).into(),
+                    exit: 1,
+                }
+            }
             None => {
                 let hint = match &e {
-                    // Token-2022's (and SPL Token's) AccountFrozen.
-                    ChainError::Program { code: 17, .. } => {
-                        "a tranche token account is frozen: its owner must be a live member of the pool \
-                         (thaw it with `sluice thaw <POOL>`)"
-                    }
                     ChainError::Transport(_) => {
                         "is the cluster reachable? check --url (a local node: `sluice localnet`)"
                     }
@@ -585,7 +623,65 @@ impl From<ChainError> for Failure {
     }
 }
 
+/// What to do about one of Anchor's account checks.
+fn anchor_hint(name: &str) -> &'static str {
+    match name {
+        "AccountNotInitialized" => {
+            "an account the instruction needs does not exist yet: a token account the wallet never opened, \
+             a receivable index the pool does not have, or a queue the issuer has not set up"
+        }
+        "ConstraintSeeds" | "ConstraintHasOne" | "ConstraintAddress" | "AccountOwnedByWrongProgram" => {
+            "an account given does not belong to this pool or program; check the addresses"
+        }
+        "AccountNotEnoughKeys" => "the transaction lists too few accounts; update the client",
+        "InstructionFallbackNotFound" | "InstructionDidNotDeserialize" => {
+            "the program does not know this instruction; the client and the deployed program differ"
+        }
+        _ => "",
+    }
+}
+
+/// What to do about a token program's refusal.
+fn token_hint(name: &str) -> &'static str {
+    match name {
+        "InsufficientFunds" => {
+            "the account holds fewer tokens than that: check `sluice position <POOL>` \
+             (base tokens on a local cluster: `sluice transfer` from the issuer)"
+        }
+        "AccountFrozen" => {
+            "a tranche token account is frozen: its owner must be a live member of the pool \
+             (thaw it with `sluice thaw <POOL>`)"
+        }
+        "OwnerMismatch" => "the token account belongs to another wallet; sign with its owner (--keypair)",
+        "MintMismatch" => "the token account holds another token than the instruction moves",
+        "UninitializedState" => "a token account does not exist yet; open it first",
+        _ => "",
+    }
+}
+
 pub(crate) type Outcome = Result<(Value, String), Failure>;
+
+/// The signatures of what a command sent, in its JSON (`signatures`) and after its text, with
+/// an explorer link on a public cluster.
+fn with_signatures(mut json: Value, mut text: String, sent: &[String], url: &str) -> (Value, String) {
+    if sent.is_empty() {
+        return (json, text);
+    }
+    if let Value::Object(o) = &mut json {
+        o.insert("signatures".into(), json!(sent));
+    }
+    let cluster = [("devnet", "?cluster=devnet"), ("testnet", "?cluster=testnet"), ("mainnet", "")]
+        .into_iter()
+        .find(|(name, _)| url.contains(name))
+        .map(|(_, query)| query);
+    for signature in sent {
+        text.push_str(&match cluster {
+            Some(query) => format!("\nsignature {signature}  https://explorer.solana.com/tx/{signature}{query}"),
+            None => format!("\nsignature {signature}"),
+        });
+    }
+    (json, text)
+}
 
 pub(crate) struct Ctx {
     pub chain: RpcChain,
@@ -683,6 +779,35 @@ impl Ctx {
         Ok(if l.pool.nav_is_fresh(now) { vec![] } else { vec![ix::reprice(&l.keys)] })
     }
 
+    /// The wallet's base-token account, checked before sending to hold at least `amount`:
+    /// a missing account or a short balance is named here, not as a token program error.
+    pub async fn spendable_base(&mut self, l: &Loaded, amount: u64) -> Result<Pubkey, Failure> {
+        let me = self.me();
+        let account = l.base_account(&me);
+        let hint = "get base tokens first: on a local cluster the issuer sends them with `sluice transfer <POOL> <AMOUNT> <TO>`";
+        if !client::exists(&mut self.chain, &account).await? {
+            return Err(Failure {
+                hint: hint.into(),
+                ..Failure::other(format!(
+                    "the wallet {me} has no account of the pool's base token ({})",
+                    l.keys.base_mint
+                ))
+            });
+        }
+        let held = self.balance(&account).await?;
+        if held < amount {
+            return Err(Failure {
+                hint: hint.into(),
+                ..Failure::other(format!(
+                    "the wallet holds {} base tokens, fewer than {}",
+                    format_amount(held, l.decimals),
+                    format_amount(amount, l.decimals)
+                ))
+            });
+        }
+        Ok(account)
+    }
+
     pub async fn balance(&mut self, account: &Pubkey) -> Result<u64, Failure> {
         Ok(client::balance_or_zero(&mut self.chain, account).await?)
     }
@@ -699,6 +824,7 @@ pub async fn run(command: &Command) -> Outcome {
         .map_err(|e| Failure { hint: "create one with `sluice keygen`".into(), ..Failure::usage(e.to_string()) })?;
     let url = config.url(g.url.as_deref());
     let mut ctx = Ctx { chain: RpcChain::new(&url, wallet.insecure_clone()), wallet, slippage_bps: g.slippage_bps };
+    let outcome: Outcome = async {
     match command {
         Command::Address(_) => {
             let me = ctx.me();
@@ -773,7 +899,14 @@ pub async fn run(command: &Command) -> Outcome {
             let index = a.index;
             let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
             let me = ctx.me();
-            let source = l.base_account(&me);
+            if index >= l.pool.receivable_count {
+                return Err(Failure::usage(format!(
+                    "receivable {index} is not in this pool: it has receivables 0 to {} ({} in all)",
+                    l.pool.receivable_count.saturating_sub(1),
+                    l.pool.receivable_count
+                )));
+            }
+            let source = ctx.spendable_base(&l, amt).await?;
             ctx.send(&[ix::record_repayment(&me, &l.keys, index, &source, amt)]).await?;
             let r = client::receivable(&mut ctx.chain, &pda::receivable(&l.keys.pool, index)).await?;
             Ok((
@@ -819,11 +952,31 @@ pub async fn run(command: &Command) -> Outcome {
             .await?;
             Ok((json!({ "sequence": sequence, "market_rate_bps": market }), format!("rates #{sequence} published")))
         }
+        Command::Transfer(a) => {
+            let l = ctx.load(&a.pool).await?;
+            let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
+            let to: Pubkey = a.to.parse().map_err(|_| Failure::usage(format!("TO: not an address: {}", a.to)))?;
+            let me = ctx.me();
+            let source = ctx.spendable_base(&l, amt).await?;
+            let destination = l.base_account(&to);
+            let program = l.keys.base_token_program;
+            let send = ix::token::transfer_checked(&program, &source, &l.keys.base_mint, &destination, &me, amt, l.decimals);
+            ctx.send(&[l.create_base_account(&me, &to), send]).await?;
+            let balance = ctx.balance(&destination).await?;
+            Ok((
+                json!({ "to": to.to_string(), "account": destination.to_string(), "sent": amt, "balance": balance }),
+                format!(
+                    "sent {} base tokens to {to}; it holds {}",
+                    format_amount(amt, l.decimals),
+                    format_amount(balance, l.decimals)
+                ),
+            ))
+        }
         Command::FundReserve(a) => {
             let l = ctx.load(&a.pool).await?;
             let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
             let me = ctx.me();
-            let source = l.base_account(&me);
+            let source = ctx.spendable_base(&l, amt).await?;
             ctx.send(&[ix::fund_reserve(&me, &l.keys, &source, amt)]).await?;
             let pool = client::pool(&mut ctx.chain, &l.keys.pool).await?;
             Ok((
@@ -837,6 +990,10 @@ pub async fn run(command: &Command) -> Outcome {
         }
         Command::Keygen(_) => unreachable!("handled before the wallet loads"),
     }
+    }
+    .await;
+    let sent = ctx.chain.sent_signatures().to_vec();
+    outcome.map(|(json, text)| with_signatures(json, text, &sent, &url))
 }
 
 async fn set_metadata(ctx: &mut Ctx, a: &SetMetadata) -> Outcome {
@@ -1060,7 +1217,7 @@ async fn deposit(ctx: &mut Ctx, a: &Deposit) -> Outcome {
     let tranche = tranche_arg(&a.tranche, &l.pool)?;
     let amt = amount(&a.amount, l.decimals, "AMOUNT")?;
     let me = ctx.me();
-    let base = l.base_account(&me);
+    let base = ctx.spendable_base(&l, amt).await?;
     let (holding, open) = ctx.tranche_account(&l.pool, tranche).await?;
     let expected =
         preview::deposit_tokens(&l.pool, tranche, amt).ok_or(Failure::other("deposit preview overflowed"))?;

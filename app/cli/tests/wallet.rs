@@ -157,3 +157,46 @@ async fn swap_and_provide_liquidity_through_the_cli() {
     assert_eq!(done["request_id"].is_u64(), part(p, "queue") > 0, "{left}");
     std::fs::remove_dir_all(&w.dir).ok();
 }
+
+/// A new user's dead ends are named before anything is sent: no base-token account, too few
+/// base tokens, a receivable the pool does not have; the issuer can send base tokens; every
+/// landed transaction's signature is in the output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_users_dead_ends_are_named_and_the_issuer_sends_base_tokens() {
+    let w = world().await;
+    let pool = w.pool.to_string();
+    let bob = Keypair::new();
+    let bob_file = w.dir.join("bob.json");
+    sluice_sdk::config::write_keypair(&bob, &bob_file).unwrap();
+    let mut chain = RpcChain::new(&w.net.url, w.issuer.insecure_clone());
+    chain.airdrop(&bob.pubkey(), 1_000_000_000).await.unwrap();
+    ok(&w, &w.issuer_file, &["admit", &pool, &bob.pubkey().to_string(), "--expires", &next_year()]);
+
+    let (code, none, _) = sluice(&w, &bob_file, &["deposit", &pool, "senior", "100"]);
+    assert_eq!(code, Some(1), "{none}");
+    assert!(none["error"]["message"].as_str().unwrap().contains("no account of the pool's base token"), "{none}");
+    assert!(none["error"]["hint"].as_str().unwrap().contains("sluice transfer"), "{none}");
+
+    let sent = ok(&w, &w.issuer_file, &["transfer", &pool, "50", &bob.pubkey().to_string()]);
+    assert_eq!((sent["sent"].as_u64(), sent["balance"].as_u64()), (Some(50_000_000), Some(50_000_000)), "{sent}");
+    assert_eq!(sent["signatures"].as_array().map(Vec::len), Some(1), "{sent}");
+
+    let (code, short, _) = sluice(&w, &bob_file, &["deposit", &pool, "senior", "100"]);
+    assert_eq!(code, Some(1), "{short}");
+    assert!(short["error"]["message"].as_str().unwrap().contains("holds 50.000000 base tokens, fewer than 100.000000"), "{short}");
+
+    let d = ok(&w, &bob_file, &["deposit", &pool, "junior", "40"]);
+    let signature = d["signatures"][0].as_str().expect("the deposit's signature").to_string();
+    let status = chain.client().get_signature_status(&signature.parse().unwrap()).await.unwrap();
+    assert_eq!(status, Some(Ok(())), "the printed signature is the landed deposit");
+
+    let (code, missing, _) = sluice(&w, &w.issuer_file, &["repay", &pool, "999999", "1"]);
+    assert_eq!(code, Some(2), "{missing}");
+    assert!(
+        missing["error"]["message"].as_str().unwrap().contains("receivable 999999 is not in this pool"),
+        "{missing}"
+    );
+    let (code, _, _) = sluice(&w, &w.issuer_file, &["transfer", &pool, "1", "not-an-address"]);
+    assert_eq!(code, Some(2));
+    std::fs::remove_dir_all(&w.dir).ok();
+}

@@ -51,6 +51,14 @@ impl ChainError {
         }
     }
 
+    /// The custom program error code, whoever raised it (Sluice, Anchor, a token program).
+    pub fn program_code(&self) -> Option<u32> {
+        match self {
+            ChainError::Program { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
     /// The error with the program's own name and message for it, for people.
     pub fn explain(&self) -> String {
         match self.sluice_code().and_then(crate::errors::lookup) {

@@ -180,6 +180,37 @@ pub const ANCHOR_ERRORS: &[(u32, &str, &str)] = &[
     (5000, "Deprecated", "The API being used is deprecated and should no longer be used"),
 ];
 
+/// SPL Token's errors (`spl_token::error::TokenError`; Token-2022 shares codes 0–19): code,
+/// name, message. Below Anchor's first code (100), so a Sluice instruction failing with one
+/// of these failed in a token transfer, mint, burn or account check it made.
+pub const TOKEN_ERRORS: &[(u32, &str, &str)] = &[
+    (0, "NotRentExempt", "Lamport balance below rent-exempt threshold"),
+    (1, "InsufficientFunds", "Insufficient funds"),
+    (2, "InvalidMint", "Invalid Mint"),
+    (3, "MintMismatch", "Account not associated with this Mint"),
+    (4, "OwnerMismatch", "Owner does not match"),
+    (5, "FixedSupply", "Fixed supply"),
+    (6, "AlreadyInUse", "Already in use"),
+    (7, "InvalidNumberOfProvidedSigners", "Invalid number of provided signers"),
+    (8, "InvalidNumberOfRequiredSigners", "Invalid number of required signers"),
+    (9, "UninitializedState", "State is unititialized"),
+    (10, "NativeNotSupported", "Instruction does not support native tokens"),
+    (11, "NonNativeHasBalance", "Non-native account can only be closed if its balance is zero"),
+    (12, "InvalidInstruction", "Invalid instruction"),
+    (13, "InvalidState", "State is invalid for requested operation"),
+    (14, "Overflow", "Operation overflowed"),
+    (15, "AuthorityTypeNotSupported", "Account does not support specified authority type"),
+    (16, "MintCannotFreeze", "This token mint cannot freeze accounts"),
+    (17, "AccountFrozen", "Account is frozen"),
+    (18, "MintDecimalsMismatch", "The provided decimals value different from the Mint decimals"),
+    (19, "NonNativeNotSupported", "Instruction does not support non-native tokens"),
+];
+
+/// Name and message of a token program's error code.
+pub fn token_error(code: u32) -> Option<(&'static str, &'static str)> {
+    TOKEN_ERRORS.iter().find(|(c, _, _)| *c == code).map(|(_, n, m)| (*n, *m))
+}
+
 /// Name and message of a custom program error raised by Sluice or by Anchor on its behalf.
 pub fn name_and_message(code: u32) -> Option<(&'static str, &'static str)> {
     lookup(code)
@@ -241,6 +272,11 @@ mod tests {
         let line = anchor_error_line(u32::from(SluiceError::NavStale)).unwrap();
         assert!(line.starts_with("AnchorError occurred. Error Code: NavStale. Error Number: 60"), "{line}");
         assert_eq!(anchor_error_line(1), None);
+        use anchor_spl::token_2022::spl_token_2022::error::TokenError;
+        for e in [TokenError::InsufficientFunds, TokenError::AccountFrozen, TokenError::OwnerMismatch] {
+            let (name, msg) = token_error(e.clone() as u32).expect("a token error");
+            assert_eq!((name, msg), (format!("{e:?}").as_str(), e.to_string().as_str()));
+        }
         assert_eq!(pascal_case("process_batch"), "ProcessBatch");
         assert_eq!(pascal_case("reprice"), "Reprice");
     }

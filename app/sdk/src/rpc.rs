@@ -33,6 +33,8 @@ pub struct RpcChain {
     /// Upper bound for the compute-unit limit (the nonce counts down from it).
     pub compute_limit: u32,
     nonce: u32,
+    /// Signatures of the transactions this chain landed, oldest first.
+    sent: Vec<String>,
 }
 
 impl RpcChain {
@@ -43,11 +45,16 @@ impl RpcChain {
             Duration::from_secs(30),
             CommitmentConfig::confirmed(),
         );
-        RpcChain { client, payer, priority_fee: 0, compute_limit: MAX_COMPUTE_UNITS, nonce: 0 }
+        RpcChain { client, payer, priority_fee: 0, compute_limit: MAX_COMPUTE_UNITS, nonce: 0, sent: Vec::new() }
     }
 
     pub fn client(&self) -> &RpcClient {
         &self.client
+    }
+
+    /// Signatures of the transactions sent through this chain that landed, oldest first.
+    pub fn sent_signatures(&self) -> &[String] {
+        &self.sent
     }
 
     /// Accounts of `program` whose data starts with `discriminator` (an Anchor account
@@ -147,7 +154,9 @@ impl Chain for RpcChain {
                 tx = Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
             }
         }
-        self.client.send_and_confirm_transaction(&tx).await.map(|_| ()).map_err(|e| classify(e, prefix_len))
+        let signature = self.client.send_and_confirm_transaction(&tx).await.map_err(|e| classify(e, prefix_len))?;
+        self.sent.push(signature.to_string());
+        Ok(())
     }
 
     async fn account(&mut self, address: &Pubkey) -> Result<Option<RawAccount>, ChainError> {
