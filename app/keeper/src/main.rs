@@ -478,7 +478,21 @@ impl Watcher {
                         }
                     }
                     m.raced += r.raced as u64;
+                    let blocked = r.blocked.map(|b| (b.kind(), b.to_string()));
+                    let was = m.pools.get(&address.to_string()).and_then(|g| g.blocked.clone());
+                    if let Some(g) = m.pools.get_mut(&address.to_string()) {
+                        g.blocked = blocked.clone();
+                    }
                     drop(m);
+                    // Nothing due is said, with why, whenever the pool's work is blocked; and once
+                    // when it clears.
+                    match (&blocked, &was) {
+                        (Some((kind, why)), _) => {
+                            log("warn", "blocked", json!({ "pool": address.to_string(), "reason": kind, "why": why }))
+                        }
+                        (None, Some(_)) => log("info", "unblocked", json!({ "pool": address.to_string() })),
+                        (None, None) => {}
+                    }
                     let did = r.repriced
                         || r.stage_change.is_some()
                         || r.batch_calls + r.claims_pushed + r.recycled + r.buybacks + r.parked + r.raced > 0;

@@ -43,6 +43,8 @@ pub struct PoolGauges {
     pub stage: u8,
     pub nav: u64,
     pub queued: Vec<u64>,
+    /// Why the pool's work cannot be done now (`keeper::Blocked`): its kind and the reason.
+    pub blocked: Option<(&'static str, String)>,
 }
 
 pub type Shared = Arc<Mutex<Metrics>>;
@@ -54,6 +56,24 @@ fn now() -> i64 {
 impl Metrics {
     pub fn healthy(&self) -> bool {
         self.last_success > 0 && now() - self.last_success <= 3 * self.interval_secs.max(10) as i64
+    }
+
+    /// The pools whose work is blocked, with why: `/health` reports them, so an operator's
+    /// check sees a pool stuck on a stale oracle though every tick succeeds.
+    pub fn blocked(&self) -> Vec<String> {
+        self.pools.iter().filter_map(|(pool, g)| g.blocked.as_ref().map(|(_, why)| format!("{pool}: {why}"))).collect()
+    }
+
+    /// `/health`: status line and body.
+    pub fn health(&self) -> (&'static str, String) {
+        let blocked = self.blocked();
+        if !self.healthy() {
+            ("503 Service Unavailable", "no successful tick recently\n".into())
+        } else if !blocked.is_empty() {
+            ("503 Service Unavailable", format!("blocked work\n{}\n", blocked.join("\n")))
+        } else {
+            ("200 OK", "ok\n".into())
+        }
     }
 
     pub fn render(&self) -> String {
@@ -102,6 +122,15 @@ impl Metrics {
             for (t, q) in g.queued.iter().enumerate() {
                 let _ = writeln!(w, "sluice_pool_queued_requests{{pool=\"{p}\",tranche=\"{t}\"}} {q}");
             }
+        }
+        let _ = writeln!(w, "# HELP sluice_pool_blocked 1 while a pool's work cannot be done by anyone (paused, or a stale NAV the oracle cannot refresh), by reason.\n# TYPE sluice_pool_blocked gauge");
+        for (p, g) in &self.pools {
+            let reason = g.blocked.as_ref().map_or("none", |(kind, _)| kind);
+            let _ = writeln!(
+                w,
+                "sluice_pool_blocked{{pool=\"{p}\",reason=\"{reason}\"}} {}",
+                u8::from(g.blocked.is_some())
+            );
         }
         let _ = writeln!(w, "# HELP sluice_keeper_basket_rebalances_total Basket rebalance cranks sent, by kind (collect, request, deposit).\n# TYPE sluice_keeper_basket_rebalances_total counter");
         for (k, v) in &self.basket_rebalances {
@@ -153,8 +182,10 @@ pub async fn serve(listener: TcpListener, metrics: Shared) {
                 let m = metrics.lock().expect("metrics lock");
                 match path {
                     "/metrics" => ("200 OK", m.render(), "text/plain; version=0.0.4"),
-                    "/health" if m.healthy() => ("200 OK", "ok\n".to_string(), "text/plain"),
-                    "/health" => ("503 Service Unavailable", "no successful tick recently\n".to_string(), "text/plain"),
+                    "/health" => {
+                        let (status, body) = m.health();
+                        (status, body, "text/plain")
+                    }
                     _ => ("404 Not Found", String::new(), "text/plain"),
                 }
             };
@@ -178,7 +209,7 @@ mod tests {
         assert!(!m.healthy());
         m.ticks = 3;
         *m.cranks.entry("process_batch").or_default() += 4;
-        m.pools.insert("P".into(), PoolGauges { stage: 1, nav: 7, queued: vec![5, 0] });
+        m.pools.insert("P".into(), PoolGauges { stage: 1, nav: 7, queued: vec![5, 0], blocked: None });
         *m.basket_rebalances.entry("collect").or_default() += 2;
         m.basket_failures = 1;
         m.holders_frozen = 2;
@@ -195,6 +226,14 @@ mod tests {
         assert!(text.contains("sluice_keeper_holders_frozen_total 2"));
         assert!(text.contains("sluice_basket_sleeve{basket=\"B\"} 11"));
         assert!(text.contains("sluice_basket_value{basket=\"B\"} 100"));
+        assert!(text.contains("sluice_pool_blocked{pool=\"P\",reason=\"none\"} 0"));
+        assert_eq!(m.health().0, "200 OK");
+        // A pool stuck on a stale oracle: every tick succeeds, and yet /health says why not.
+        m.pools.get_mut("P").unwrap().blocked = Some(("oracle_stale", "the oracle's rates are old".into()));
+        assert!(m.render().contains("sluice_pool_blocked{pool=\"P\",reason=\"oracle_stale\"} 1"));
+        let (status, body) = m.health();
+        assert_eq!(status, "503 Service Unavailable");
+        assert!(body.contains("P: the oracle's rates are old"), "{body}");
         m.last_success = now() - 31;
         assert!(!m.healthy());
     }

@@ -598,3 +598,24 @@ async fn a_keeper_freezes_the_accounts_of_lapsed_members_only() {
     assert!(e.is(sluice::error::SluiceError::HolderStillMember), "{e:?}");
     std::fs::remove_dir_all(&w.dir).ok();
 }
+
+/// A pool stuck on a stale oracle: the keeper sends nothing it knows would be refused, and
+/// says why — a `blocked` line with the reason every pass; once rates are published again it
+/// reprices and the line is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keeper_says_why_a_pool_on_a_stale_oracle_is_stuck() {
+    let mut w = world("blocked", 0, 0).await;
+    let keeper = w.keeper_file("keeper");
+    w.fund(&keeper).await;
+    let max_age = w.pool().await.params.max_oracle_age_secs as i64;
+    w.chain.advance_clock(max_age + DAY).await.unwrap();
+    let stderr = succeeded(&w.keeper(&keeper, &["--once", "--no-metrics"]).output().unwrap());
+    let blocked = stderr.lines().find(|l| l.contains("\"msg\":\"blocked\"")).unwrap_or_else(|| panic!("{stderr}"));
+    assert!(blocked.contains("\"reason\":\"oracle_stale\"") && blocked.contains("publisher"), "{blocked}");
+    assert!(!stderr.contains("\"msg\":\"cranked\""), "nothing can be cranked: {stderr}");
+    // Fresh rates: the next pass reprices and the pool is no longer blocked.
+    republish_rates(&mut w).await;
+    let stderr = succeeded(&w.keeper(&keeper, &["--once", "--no-metrics"]).output().unwrap());
+    assert!(stderr.contains("\"repriced\":true") && !stderr.contains("\"msg\":\"blocked\""), "{stderr}");
+    std::fs::remove_dir_all(&w.dir).ok();
+}

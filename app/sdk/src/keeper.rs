@@ -49,6 +49,67 @@ pub struct TickReport {
     pub parked: u32,
     /// Cranks another keeper did first (the program refused them as already done).
     pub raced: u32,
+    /// Why the pool's work cannot be done now by anyone, if it cannot.
+    pub blocked: Option<Blocked>,
+}
+
+/// Why a pool's work — pricing, exits, batches, deposits — cannot be done now by any keeper:
+/// what a keeper reports instead of staying silent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blocked {
+    /// The guardian paused the pool.
+    Paused,
+    /// The NAV is stale and the oracle has never published: nothing can reprice it.
+    OracleNotPublished,
+    /// The NAV is stale and the oracle's latest rates are older than the pool accepts.
+    OracleStale { age_secs: i64, max_age_secs: u32 },
+}
+
+impl Blocked {
+    /// A short stable name, for metrics labels.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Blocked::Paused => "paused",
+            Blocked::OracleNotPublished => "oracle_not_published",
+            Blocked::OracleStale { .. } => "oracle_stale",
+        }
+    }
+}
+
+impl std::fmt::Display for Blocked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Blocked::Paused => {
+                write!(f, "the pool is paused: no exits, batches or deposits until the guardian unpauses it")
+            }
+            Blocked::OracleNotPublished => {
+                write!(f, "the NAV is stale and the oracle never published rates: a publisher must publish")
+            }
+            Blocked::OracleStale { age_secs, max_age_secs } => write!(
+                f,
+                "the NAV is stale and the oracle's rates are {age_secs} s old (the pool accepts {max_age_secs} s): \
+                 no reprice, so no instant exits, batch fills or deposits until a publisher publishes"
+            ),
+        }
+    }
+}
+
+/// Whether the pool's work is blocked at `now`, by the rules `reprice` and the pause apply.
+pub fn blocked(pool: &sluice::state::Pool, oracle: &sluice::state::RateOracle, now: i64) -> Option<Blocked> {
+    if pool.paused {
+        return Some(Blocked::Paused);
+    }
+    if pool.nav_is_fresh(now) {
+        return None;
+    }
+    let max_age_secs = pool.params.max_oracle_age_secs;
+    if oracle.sequence == 0 {
+        Some(Blocked::OracleNotPublished)
+    } else if now - oracle.publish_time > max_age_secs as i64 {
+        Some(Blocked::OracleStale { age_secs: now - oracle.publish_time, max_age_secs })
+    } else {
+        None
+    }
 }
 
 /// Refusals that mean the work was done by someone else between our read and our send.
@@ -215,9 +276,11 @@ impl Keeper {
         let signers = [&self.wallet];
 
         let pool = client::pool(chain, &self.keys.pool).await?;
-        if reprice_due(&pool, &client::oracle(chain, &self.keys.oracle).await?, now) {
+        let oracle = client::oracle(chain, &self.keys.oracle).await?;
+        if reprice_due(&pool, &oracle, now) {
             report.repriced = crank(chain, &[ix::reprice(&self.keys)], &[], &mut report).await?;
         }
+        report.blocked = blocked(&client::pool(chain, &self.keys.pool).await?, &oracle, now);
         let pool = client::pool(chain, &self.keys.pool).await?;
         // Every market of the pool: leaving Stress needs them all.
         let mut markets = Vec::new();
