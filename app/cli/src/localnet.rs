@@ -1,4 +1,4 @@
-//! `sluice localnet`: the embedded bank behind JSON-RPC on 127.0.0.1:8899.
+//! `sluice localnet`: the embedded bank behind JSON-RPC on 127.0.0.1:8899 and PubSub on 8900.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -20,7 +20,7 @@ pub struct LocalnetArgs {
 /// `sluice localnet`'s options.
 #[derive(clap::Args, Debug)]
 pub struct Cli {
-    /// Port to listen on (0 picks a free one)
+    /// Port to listen on; the PubSub websocket takes the next one (0 picks free ones)
     #[arg(long, value_name = "PORT", default_value_t = 8899)]
     pub port: u16,
     /// Address to listen on
@@ -72,6 +72,7 @@ pub async fn run(args: LocalnetArgs) -> Result<(), String> {
     let net = Localnet::start(opts.clone()).await.map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
     let faucet = net.node.lock().await.faucet().insecure_clone();
     println!("sluice localnet: JSON-RPC on {}", net.url());
+    println!("  pubsub     {}", net.ws_url());
     println!("  programs   Sluice {} (native), SPL Token, Token-2022, Associated Token", sluice_sdk::sluice::ID);
     println!("  faucet     {} (requestAirdrop)", solana_signer::Signer::pubkey(&faucet));
     match opts.time_scale {

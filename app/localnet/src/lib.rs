@@ -1,17 +1,22 @@
-//! `sluice localnet`: the embedded bank behind a Solana JSON-RPC endpoint.
+//! `sluice localnet`: the embedded bank behind a Solana JSON-RPC endpoint and its PubSub
+//! websocket.
 //!
 //! The Solana test validator cannot load a natively built program, so Sluice ships this
 //! node: one bank with Sluice registered natively (or its SBF build, when `SBF_OUT_DIR`
-//! holds `sluice.so`) and the real SPL Token, Token-2022 and Associated Token programs, answering the
-//! subset of the JSON-RPC API that the SDK, the tools and standard clients use — with the
-//! same result shapes and error objects as a validator. Two extensions serve demos and
-//! tests: `sluice_advanceClock [seconds]` and `sluice_faucet`.
+//! holds `sluice.so`) and the real SPL Token, Token-2022 and Associated Token programs,
+//! answering the part of the JSON-RPC and PubSub APIs that the SDK, the tools and standard
+//! clients use — with the same result shapes and error objects as a validator. Two
+//! extensions serve demos and tests: `sluice_advanceClock [seconds]` and `sluice_faucet`.
 //!
-//! Transactions are processed one at a time in arrival order and are final when
-//! `sendTransaction` returns, so every commitment level reads the same state.
+//! Transactions are processed one at a time in arrival order, each in a slot of its own, and
+//! are final when `sendTransaction` returns, so every commitment level reads the same state.
 
-pub mod http;
+mod history;
+pub mod ledger;
 pub mod node;
+pub mod pubsub;
+pub mod server;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,7 +29,8 @@ pub use node::{Node, RpcFault};
 
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Address to listen on; port 0 picks a free one.
+    /// Address of the HTTP JSON-RPC endpoint; the PubSub websocket listens on the next port,
+    /// as a validator's does. Port 0 picks free ones.
     pub listen: SocketAddr,
     /// Cluster seconds per wall-clock second; 0 stops the clock (tests move it with
     /// `sluice_advanceClock`).
@@ -37,21 +43,48 @@ impl Default for Options {
     }
 }
 
+/// Binds HTTP on `listen` and the websocket on the port after it. For port 0 it looks for
+/// such a pair too (clients derive the websocket URL from the HTTP port that way), and takes
+/// any free port for the websocket if none turns up.
+async fn bind(listen: SocketAddr) -> std::io::Result<(TcpListener, TcpListener)> {
+    let next = |port: u16| port.checked_add(1).map(|p| SocketAddr::new(listen.ip(), p));
+    if listen.port() != 0 {
+        let http = TcpListener::bind(listen).await?;
+        let ws_addr = next(listen.port())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no port after 65535"))?;
+        return Ok((http, TcpListener::bind(ws_addr).await?));
+    }
+    for _ in 0..32 {
+        let http = TcpListener::bind(listen).await?;
+        if let Some(ws_addr) = next(http.local_addr()?.port()) {
+            if let Ok(ws) = TcpListener::bind(ws_addr).await {
+                return Ok((http, ws));
+            }
+        }
+    }
+    Ok((TcpListener::bind(listen).await?, TcpListener::bind(listen).await?))
+}
+
 /// A running node.
 pub struct Localnet {
     pub addr: SocketAddr,
+    pub ws_addr: SocketAddr,
     pub node: Arc<Mutex<Node>>,
     server: tokio::task::JoinHandle<()>,
+    pubsub: tokio::task::JoinHandle<()>,
     clock: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Localnet {
-    /// Starts the bank and the server on the current tokio runtime.
+    /// Starts the bank and the servers on the current tokio runtime.
     pub async fn start(opts: Options) -> std::io::Result<Localnet> {
-        let listener = TcpListener::bind(opts.listen).await?;
-        let addr = listener.local_addr()?;
-        let node = Arc::new(Mutex::new(Node::start().await));
-        let server = tokio::spawn(http::serve(listener, node.clone()));
+        let (http, ws) = bind(opts.listen).await?;
+        let (addr, ws_addr) = (http.local_addr()?, ws.local_addr()?);
+        let node = Node::start().await;
+        let notices = node.notices();
+        let node = Arc::new(Mutex::new(node));
+        let server = tokio::spawn(server::serve_http(http, node.clone()));
+        let pubsub = tokio::spawn(server::serve_pubsub(ws, node.clone(), notices));
         let clock = (opts.time_scale > 0).then(|| {
             let node = node.clone();
             let step = i64::from(opts.time_scale);
@@ -60,17 +93,22 @@ impl Localnet {
                 tick.tick().await;
                 loop {
                     tick.tick().await;
-                    if let Err(e) = node.lock().await.advance_clock(step).await {
+                    if let Err(e) = node.lock().await.tick(step).await {
                         log::warn!("clock: {e:?}");
                     }
                 }
             })
         });
-        Ok(Localnet { addr, node, server, clock })
+        Ok(Localnet { addr, ws_addr, node, server, pubsub, clock })
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The PubSub websocket's URL.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}", self.ws_addr)
     }
 
     /// Serves until the task is cancelled or the process ends.
@@ -83,6 +121,7 @@ impl Localnet {
 impl Drop for Localnet {
     fn drop(&mut self) {
         self.server.abort();
+        self.pubsub.abort();
         if let Some(c) = &self.clock {
             c.abort();
         }
@@ -93,6 +132,8 @@ impl Drop for Localnet {
 /// until the returned guard is dropped.
 pub struct Background {
     pub url: String,
+    /// The PubSub websocket's URL.
+    pub ws_url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -111,7 +152,7 @@ impl Background {
             rt.block_on(async move {
                 match Localnet::start(opts).await {
                     Ok(net) => {
-                        let _ = ready_tx.send(Ok(net.url()));
+                        let _ = ready_tx.send(Ok((net.url(), net.ws_url())));
                         let _ = stop_rx.await;
                         drop(net);
                     }
@@ -121,8 +162,8 @@ impl Background {
                 }
             });
         });
-        let url = ready_rx.recv().map_err(std::io::Error::other)??;
-        Ok(Background { url, stop: Some(stop_tx), thread: Some(thread) })
+        let (url, ws_url) = ready_rx.recv().map_err(std::io::Error::other)??;
+        Ok(Background { url, ws_url, stop: Some(stop_tx), thread: Some(thread) })
     }
 }
 
