@@ -20,7 +20,15 @@ cargo test --workspace 2>&1 | tee "$log"
 echo "== IDL freshness"
 cargo run -q -p sluice-idl -- --check
 
+echo "== TypeScript client (clients/js: npm ci, generated code vs the IDL, typecheck, node tests)"
+js_log=$(mktemp)
+trap 'rm -f "$log" "$js_log"' EXIT
+SLUICE_BIN="$PWD/target/debug/sluice" bash clients/js/scripts/ci.sh 2>&1 | tee "$js_log"
+
 # One closing line for the whole run: the sums over every test binary above.
 passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -Eo 'passed; [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+# node's test runner closes with "ℹ pass N" and "ℹ fail N" ("#" with the TAP reporter).
+passed=$((passed + $(grep -Eo '^(#|ℹ) pass [0-9]+' "$js_log" | awk '{s+=$3} END {print s+0}')))
+failed=$((failed + $(grep -Eo '^(#|ℹ) fail [0-9]+' "$js_log" | awk '{s+=$3} END {print s+0}')))
 echo "checks: $passed passed, $failed failed"

@@ -1,0 +1,403 @@
+// The generated client and the hand-written layer against a real `sluice localnet` (the
+// program natively, the real SPL Token and Token-2022 programs), on the example pool as the
+// migration leaves it: deposit, instant and queued redemption, a batch and its claim, a swap,
+// refusals read by name, events, and Anchor's own TypeScript client.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  ammAccounts,
+  ammAddress,
+  depositTokens,
+  escrowAddress,
+  basketAddress,
+  basketMintAddress,
+  basketSleeveAddress,
+  basketVaultAddress,
+  fetchAmm,
+  fetchBasket,
+  fetchReceivable,
+  receivableAddress,
+  fetchHolderRecord,
+  fetchMember,
+  fetchRedemptionQueue,
+  findAmmLpPda,
+  findVaultPda,
+  getDepositInstruction,
+  getProcessBatchInstruction,
+  getRedeemInstantInstruction,
+  getRepriceInstruction,
+  getRequestRedemptionInstruction,
+  getClaimInstruction,
+  getAddLiquidityInstruction,
+  getSwapInstruction,
+  holderRecordAddress,
+  instantRedemption,
+  oracleAddress,
+  priceE12,
+  reserveAddress,
+  sendInstructions,
+  sluiceFailureOf,
+  swapQuote,
+  trancheMintAddress,
+  tranchePriceE12,
+  vaultAddress,
+  SLUICE_ERROR__NAV_STALE,
+  SLUICE_ERROR__ZERO_AMOUNT,
+  memberAddress,
+  type Pool,
+} from '../src';
+import {
+  advanceClock,
+  associated,
+  clusterNow,
+  DAY,
+  investor,
+  pool,
+  POOL_ID,
+  startWorld,
+  tokenBalance,
+  TOKEN_2022,
+  type Investor,
+  type World,
+} from './world';
+
+let world: World;
+
+before(async () => {
+  world = await startWorld();
+});
+
+after(async () => {
+  await world?.stop();
+});
+
+/** The accounts every deposit into `tranche` names, for `who`. */
+function depositAccounts(p: Pool, who: Investor, tranche: number) {
+  return {
+    depositor: who.wallet,
+    pool: world.pool,
+    baseMint: p.baseMint,
+    vault: p.vault,
+    trancheMint: p.tranches[tranche].mint,
+    depositorBase: who.base,
+    depositorTranche: who.tranches[tranche],
+    member: who.member,
+    baseTokenProgram: p.baseTokenProgram,
+  };
+}
+
+describe('the example pool on a localnet', () => {
+  test('every address the pool account records is the PDA the client derives', async () => {
+    const p = await pool(world);
+    assert.equal(p.creator, world.issuer.address);
+    assert.equal(p.trancheCount, 3);
+    assert.equal(p.vault, await vaultAddress(world.pool));
+    assert.equal(p.vault, (await findVaultPda({ pool: world.pool }))[0]);
+    assert.equal(p.oracle, await oracleAddress(world.pool));
+    assert.equal(p.reserveVault, await reserveAddress(world.pool));
+    for (let i = 0; i < 3; i++) {
+      assert.equal(p.tranches[i].mint, await trancheMintAddress(world.pool, i), `tranche ${i} mint`);
+      assert.equal(p.tranches[i].escrow, await escrowAddress(world.pool, i), `tranche ${i} escrow`);
+    }
+    // The senior market (the spec's [[markets]]) and its accounts.
+    const amm = await fetchAmm(world.rpc, await ammAddress(world.pool, 0));
+    const derived = await ammAccounts(amm.address);
+    assert.equal(amm.data.pool, world.pool);
+    assert.equal(amm.data.lpMint, derived.lpMint);
+    assert.equal(amm.data.lpMint, (await findAmmLpPda({ amm: amm.address }))[0]);
+    assert.equal(amm.data.trancheVault, derived.trancheVault);
+    assert.equal(amm.data.baseVault, derived.baseVault);
+    // The receivables of the CSV, by index.
+    for (const index of [0n, BigInt(p.receivableCount) - 1n]) {
+      const receivable = await fetchReceivable(world.rpc, await receivableAddress(world.pool, index));
+      assert.equal(receivable.data.pool, world.pool);
+      assert.equal(receivable.data.index, index);
+    }
+    // The spec's basket (id 2027001, the issuer's) and its accounts.
+    const basket = await fetchBasket(world.rpc, await basketAddress(world.issuer.address, POOL_ID));
+    assert.equal(basket.data.mint, await basketMintAddress(basket.address));
+    assert.equal(basket.data.sleeve, await basketSleeveAddress(basket.address));
+    assert.equal(basket.data.constituentCount, 2);
+    for (const c of basket.data.constituents.slice(0, basket.data.constituentCount)) {
+      assert.equal(c.vault, await basketVaultAddress(basket.address, c.mint));
+    }
+    // The basket is admitted as a member of the permissioned pool.
+    assert.equal(
+      (await fetchMember(world.rpc, await memberAddress(world.pool, basket.address))).data.wallet,
+      basket.address,
+    );
+  });
+
+  let alice: Investor;
+  let minted = 0n;
+
+  test('a deposit mints the tokens the preview promised, at the tranche price the pool shows', async () => {
+    alice = await investor(world, 100_000_000_000n);
+    const member = await fetchMember(world.rpc, alice.member);
+    assert.equal(member.data.wallet, alice.wallet.address);
+    assert.equal(alice.member, await memberAddress(world.pool, alice.wallet.address));
+
+    const p = await pool(world);
+    const senior = p.tranches[0];
+    assert.equal(tranchePriceE12(p, 0), priceE12(senior.value, senior.supply));
+    assert.ok(senior.supply > 0n && senior.priceE12 > 0n, 'the migration seeded the senior tranche');
+    const amount = 60_000_000_000n;
+    const preview = depositTokens(p, 0, amount);
+    assert.ok(preview !== null && preview > 0n);
+    await sendInstructions(world.sender, alice.wallet, [
+      getDepositInstruction({ ...depositAccounts(p, alice, 0), tranche: 0, amount, minTokensOut: preview }),
+    ]);
+    minted = await tokenBalance(world, alice.tranches[0]);
+    assert.equal(minted, preview);
+    assert.equal(await tokenBalance(world, alice.base), 40_000_000_000n);
+    const after = await pool(world);
+    assert.equal(after.tranches[0].supply, senior.supply + preview);
+  });
+
+  let paidInstantly = 0n;
+
+  test('an instant redemption pays value − fee, as instantRedemption previews it', async () => {
+    const p = await pool(world);
+    // An amount whose fee is not a whole number of base units: the rounding shows.
+    const tokens = 1_234_567_891n;
+    const { value, fee, payout } = instantRedemption(p, 0, tokens);
+    assert.ok(fee > 0n && payout === value - fee);
+    assert.notEqual((value * BigInt(p.params.redemption.instantFeeBps)) % 10_000n, 0n);
+    const holderRecord = await holderRecordAddress(world.pool, 0, alice.wallet.address);
+    const before = await tokenBalance(world, alice.base);
+    await sendInstructions(world.sender, alice.wallet, [
+      getRedeemInstantInstruction({
+        holder: alice.wallet,
+        pool: world.pool,
+        baseMint: p.baseMint,
+        vault: p.vault,
+        trancheMint: p.tranches[0].mint,
+        holderTokens: alice.tranches[0],
+        holderBase: alice.base,
+        reserveVault: p.reserveVault,
+        holderRecord,
+        baseTokenProgram: p.baseTokenProgram,
+        tranche: 0,
+        tokens,
+        minOut: payout,
+      }),
+    ]);
+    paidInstantly = (await tokenBalance(world, alice.base)) - before;
+    assert.equal(paidInstantly, payout);
+    assert.equal(await tokenBalance(world, alice.tranches[0]), minted - tokens);
+    const record = await fetchHolderRecord(world.rpc, holderRecord);
+    assert.equal(record.data.owner, alice.wallet.address);
+    assert.equal(record.data.instantWindowValue, value);
+  });
+
+  test('a queued redemption is paid in installments by the next batch, and claimed', async () => {
+    const p = await pool(world);
+    const senior = p.tranches[0];
+    const tokens = await tokenBalance(world, alice.tranches[0]);
+    const id = senior.queueTail;
+    await sendInstructions(world.sender, alice.wallet, [
+      getRequestRedemptionInstruction({
+        owner: alice.wallet,
+        pool: world.pool,
+        queue: senior.queue,
+        escrow: senior.escrow,
+        trancheMint: senior.mint,
+        ownerTokens: alice.tranches[0],
+        holder: await holderRecordAddress(world.pool, 0, alice.wallet.address),
+        tranche: 0,
+        tokens,
+      }),
+    ]);
+    assert.equal(await tokenBalance(world, alice.tranches[0]), 0n);
+    const queued = await pool(world);
+    assert.equal(queued.tranches[0].queueTail, id + 1n);
+    assert.equal(queued.tranches[0].queuedTokens, senior.queuedTokens + tokens);
+
+    // A day later the keeper's cranks: reprice (the batch needs a fresh NAV), then the batch.
+    await advanceClock(world, DAY + 60n);
+    const keeper = await investor(world, 0n);
+    await sendInstructions(world.sender, keeper.wallet, [
+      getRepriceInstruction({ pool: world.pool, book: p.book, oracle: p.oracle, vault: p.vault }),
+      getProcessBatchInstruction({
+        cranker: keeper.wallet,
+        crankerBase: keeper.base,
+        pool: world.pool,
+        queue: senior.queue,
+        escrow: senior.escrow,
+        trancheMint: senior.mint,
+        baseMint: p.baseMint,
+        vault: p.vault,
+        reserveVault: p.reserveVault,
+        baseTokenProgram: p.baseTokenProgram,
+        tranche: 0,
+        maxRequests: 16,
+      }),
+    ]);
+    const queue = await fetchRedemptionQueue(world.rpc, senior.queue);
+    const slot = queue.data.requests.find((r) => r.owner === alice.wallet.address);
+    assert.ok(slot, 'the request is in the queue');
+    assert.ok(slot.claimable > 0n, 'the batch paid an installment');
+    assert.ok(slot.remaining > 0n, 'a large request is paid over several batches');
+
+    const before = await tokenBalance(world, alice.base);
+    await sendInstructions(world.sender, alice.wallet, [
+      getClaimInstruction({
+        caller: alice.wallet,
+        pool: world.pool,
+        queue: senior.queue,
+        baseMint: p.baseMint,
+        vault: p.vault,
+        destination: alice.base,
+        baseTokenProgram: p.baseTokenProgram,
+        tranche: 0,
+        id,
+      }),
+    ]);
+    assert.equal((await tokenBalance(world, alice.base)) - before, slot.claimable);
+  });
+
+  test('a swap on the senior market pays exactly the quote the client computes', async () => {
+    const p = await pool(world);
+    const amm = await fetchAmm(world.rpc, await ammAddress(world.pool, 0));
+    const issuer = world.issuer.address;
+    const issuerSenior = await associated(issuer, p.tranches[0].mint, TOKEN_2022);
+    const issuerBase = await associated(issuer, p.baseMint, p.baseTokenProgram);
+    const issuerLp = await associated(issuer, amm.data.lpMint, TOKEN_2022);
+    const market = {
+      pool: world.pool,
+      amm: amm.address,
+      baseMint: p.baseMint,
+      trancheMint: p.tranches[0].mint,
+      lpMint: amm.data.lpMint,
+      trancheVault: amm.data.trancheVault,
+      baseVault: amm.data.baseVault,
+      baseTokenProgram: p.baseTokenProgram,
+    };
+    // The issuer seeds the empty market at about NAV from its own senior tokens.
+    const { getCreateAssociatedTokenIdempotentInstruction } = await import('@solana-program/token');
+    await sendInstructions(world.sender, world.issuer, [
+      getCreateAssociatedTokenIdempotentInstruction({
+        payer: world.issuer,
+        ata: issuerLp,
+        owner: issuer,
+        mint: amm.data.lpMint,
+        tokenProgram: TOKEN_2022,
+      }),
+      getAddLiquidityInstruction({
+        ...market,
+        user: world.issuer,
+        userTranche: issuerSenior,
+        userBase: issuerBase,
+        userLp: issuerLp,
+        member: await memberAddress(world.pool, issuer),
+        lp: 1n,
+        maxTranche: 200_000_000_000n,
+        maxBase: 200_000_000_000n,
+      }),
+    ]);
+    const bob = await investor(world, 10_000_000_000n);
+    const seeded = await fetchAmm(world.rpc, amm.address);
+    const vaults = {
+      tranche: await tokenBalance(world, market.trancheVault),
+      base: await tokenBalance(world, market.baseVault),
+    };
+    assert.ok(vaults.tranche > 0n && vaults.base > 0n, 'the market has liquidity');
+    const amountIn = 1_000_000_000n;
+    const q = swapQuote(await pool(world), seeded.data, vaults, true, amountIn);
+    assert.ok(q && q.amountOut > 0n && q.fee > 0n);
+    const now = await clusterNow(world);
+    await sendInstructions(world.sender, bob.wallet, [
+      getSwapInstruction({
+        ...market,
+        user: bob.wallet,
+        userTranche: bob.tranches[0],
+        userBase: bob.base,
+        member: bob.member,
+        buyTranche: true,
+        amountIn,
+        minOut: q.amountOut,
+        deadline: now + 60n,
+      }),
+    ]);
+    assert.equal(await tokenBalance(world, bob.tranches[0]), q.amountOut);
+    assert.equal(await tokenBalance(world, bob.base), 10_000_000_000n - amountIn);
+    // And back: selling half, the quote again to the unit.
+    const sell = q.amountOut / 2n;
+    const again = swapQuote(
+      await pool(world),
+      (await fetchAmm(world.rpc, amm.address)).data,
+      { tranche: await tokenBalance(world, market.trancheVault), base: await tokenBalance(world, market.baseVault) },
+      false,
+      sell,
+    );
+    assert.ok(again && again.amountOut > 0n);
+    await sendInstructions(world.sender, bob.wallet, [
+      getSwapInstruction({
+        ...market,
+        user: bob.wallet,
+        userTranche: bob.tranches[0],
+        userBase: bob.base,
+        member: bob.member,
+        buyTranche: false,
+        amountIn: sell,
+        minOut: again.amountOut,
+        deadline: now + 60n,
+      }),
+    ]);
+    assert.equal(await tokenBalance(world, bob.base), 10_000_000_000n - amountIn + again.amountOut);
+  });
+
+  test('refusals are read by name: a deposit of 0 is ZeroAmount, one on a stale NAV is NavStale', async () => {
+    const p = await pool(world);
+    const carol = await investor(world, 5_000_000_000n);
+    const zero = getDepositInstruction({ ...depositAccounts(p, carol, 0), tranche: 0, amount: 0n, minTokensOut: 0n });
+    const refused = await sendInstructions(world.sender, carol.wallet, [zero]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(refused, 'a deposit of 0 is refused');
+    const failure = sluiceFailureOf(refused, { instructions: [zero] });
+    assert.ok(failure, `a program error in ${String(refused)}`);
+    assert.equal(failure.name, 'ZeroAmount');
+    assert.equal(failure.code, SLUICE_ERROR__ZERO_AMOUNT);
+    assert.equal(failure.source, 'sluice');
+    assert.equal(failure.instructionIndex, 0);
+    const hex = `custom program error: 0x${SLUICE_ERROR__ZERO_AMOUNT.toString(16)}`;
+    assert.ok(
+      failure.logs?.some((l) => l.includes(hex)),
+      `the preflight logs carry ${hex}: ${failure.logs}`,
+    );
+    assert.ok(
+      failure.logs?.some((l) => l.startsWith('Program log: AnchorError') && l.includes('ZeroAmount')),
+      `the preflight logs name the error: ${failure.logs}`,
+    );
+
+    // Two hours on, the hour-old NAV limit (max_nav_age_secs = 3600) stops deposits.
+    await advanceClock(world, 7_200n);
+    const stale = getDepositInstruction({
+      ...depositAccounts(p, carol, 0),
+      tranche: 0,
+      amount: 1_000_000n,
+      minTokensOut: 0n,
+    });
+    const error = await sendInstructions(world.sender, carol.wallet, [stale]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const staleFailure = sluiceFailureOf(error, { instructions: [stale] });
+    assert.equal(staleFailure?.name, 'NavStale');
+    assert.equal(staleFailure?.code, SLUICE_ERROR__NAV_STALE);
+  });
+
+  test("Anchor's TypeScript client reprices with the committed IDL", async () => {
+    const { repriceWithAnchor } = await import('./anchor');
+    const before = await pool(world);
+    const now = await clusterNow(world);
+    assert.ok(before.navTime < now - 3_600n, 'the NAV is stale before');
+    await repriceWithAnchor(world);
+    const after = await pool(world);
+    assert.equal(after.navTime, now);
+    assert.equal(after.navDirty, false);
+  });
+});
