@@ -46,6 +46,8 @@ pub enum MigrateError {
     Chain { step: String, error: ChainError },
     /// The chain holds something the spec contradicts and that cannot be changed.
     Conflict(String),
+    /// A failure after some steps were applied: what was done (a re-run skips it and goes on).
+    Interrupted { error: Box<MigrateError>, done: Vec<String> },
 }
 
 impl fmt::Display for MigrateError {
@@ -53,6 +55,10 @@ impl fmt::Display for MigrateError {
         match self {
             MigrateError::Chain { step, error } => write!(f, "{step}: {}", error.explain()),
             MigrateError::Conflict(m) => write!(f, "{m}"),
+            MigrateError::Interrupted { error, done } => {
+                write!(f, "{error}\nsteps done before the failure (a re-run skips them and goes on from here):")?;
+                done.iter().try_for_each(|d| write!(f, "\n  done    {d}"))
+            }
         }
     }
 }
@@ -244,6 +250,93 @@ impl<C: Chain> Run<'_, C> {
     }
 }
 
+/// What a plan will spend: base tokens by purpose, and SOL for rent and fees.
+struct Needs {
+    seeds: u64,
+    reserve: u64,
+    markets: u64,
+    lamports: u64,
+    accounts: u64,
+}
+
+impl Needs {
+    fn base(&self) -> u64 {
+        self.seeds + self.reserve + self.markets
+    }
+}
+
+fn sol(lamports: u64) -> String {
+    format!("{:.3}", lamports as f64 / 1e9)
+}
+
+/// The base tokens and SOL the rest of `spec` needs from the issuer, given what is already on
+/// chain: seed deposits not yet made, the reserve's top-up, new markets' first liquidity; the
+/// rent of every account still to create (pool, book, oracle, tranche mints, queues, escrows,
+/// reserve, markets, members, receivables) and 10,000 lamports of fees a transaction. The
+/// rent is the cluster's own figure for each account's size; sizes of token accounts and
+/// mints are the largest Sluice makes, so the SOL figure errs high.
+async fn needs<C: Chain>(chain: &mut C, spec: &Spec, authority: &Pubkey) -> Result<Needs, MigrateError> {
+    use anchor_lang::Space;
+    use sluice::state::{Amm, Book, Member, Pool, RateOracle, Receivable, RedemptionQueue};
+    let pool_address = pda::pool(authority, spec.pool_id);
+    let pool = client::try_pool(chain, &pool_address).await.map_err(read("pool"))?;
+    // (account size, how many to create)
+    let mut accounts: Vec<(usize, u64)> = Vec::new();
+    let tranches_on_chain = pool.as_ref().map_or(0, |p| p.tranche_count as usize);
+    if pool.is_none() {
+        accounts.extend([(Book::SPACE, 1), (8 + Pool::INIT_SPACE, 1), (8 + RateOracle::INIT_SPACE, 1)]);
+    }
+    let new_tranches = spec.tranches.len().saturating_sub(tranches_on_chain) as u64;
+    // A tranche: its mint (with metadata), its queue, its escrow and the issuer's account.
+    accounts.extend([(MINT_WITH_METADATA_LEN, new_tranches), (RedemptionQueue::SPACE, new_tranches)]);
+    accounts.push((TOKEN_ACCOUNT_LEN, 2 * new_tranches));
+    if pool.as_ref().is_none_or(|p| p.reserve_vault == Pubkey::default()) {
+        accounts.push((TOKEN_ACCOUNT_LEN, 1));
+    }
+    let mut markets = 0;
+    for &t in &spec.markets {
+        let address = pda::amm(&pool_address, t);
+        let amm = match client::exists(chain, &address).await.map_err(read("market"))? {
+            true => Some(client::amm(chain, &address).await.map_err(read("market"))?),
+            false => None,
+        };
+        if amm.is_none() {
+            // The market, its two vaults, its LP mint and the issuer's LP account.
+            accounts.extend([(8 + Amm::INIT_SPACE, 1), (TOKEN_ACCOUNT_LEN, 3), (MINT_WITH_METADATA_LEN, 1)]);
+        }
+        if amm.is_none_or(|a| a.lp_supply == 0) {
+            markets += spec.market_liquidity.iter().filter(|(m, _)| *m == t).map(|(_, l)| l).sum::<u64>();
+        }
+    }
+    accounts.push((8 + Member::INIT_SPACE, spec.members.len() as u64 + 1));
+    let receivables_on_chain = pool.as_ref().map_or(0, |p| p.receivable_count);
+    let new_receivables = (spec.receivables.len() as u64).saturating_sub(receivables_on_chain);
+    accounts.push((8 + Receivable::INIT_SPACE, new_receivables));
+
+    let mut seeds = 0;
+    for &(tranche, amount) in &spec.seed {
+        let holding = ix::token::associated(&ix::TOKEN_2022, authority, &pda::tranche_mint(&pool_address, tranche));
+        if client::balance_or_zero(chain, &holding).await.map_err(read("issuer tranche account"))? == 0 {
+            seeds += amount;
+        }
+    }
+    let reserve = spec.reserve_fund.saturating_sub(pool.as_ref().map_or(0, |p| p.reserve_balance));
+    let mut lamports = 0u64;
+    let mut count = 0u64;
+    for (len, n) in accounts.into_iter().filter(|(_, n)| *n > 0) {
+        lamports += chain.rent_exempt_minimum(len).await.map_err(read("rent"))? * n;
+        count += n;
+    }
+    // Fees: a transaction per account at most, and one per receivable.
+    lamports += 10_000 * (count + new_receivables);
+    Ok(Needs { seeds, reserve, markets, lamports, accounts: count })
+}
+
+/// The largest token accounts and mints Sluice makes (Token-2022 with its extensions and
+/// metadata), for rent estimates that err high.
+const TOKEN_ACCOUNT_LEN: usize = 200;
+const MINT_WITH_METADATA_LEN: usize = 700;
+
 fn read(what: &'static str) -> impl FnOnce(ChainError) -> MigrateError {
     move |error| MigrateError::Chain { step: format!("reading {what}"), error }
 }
@@ -255,9 +348,26 @@ pub async fn migrate<C: Chain>(
     spec: &Spec,
     mode: Mode,
 ) -> Result<Report, MigrateError> {
-    let authority = issuer.pubkey();
-    let payer = chain.payer().pubkey();
     let mut run = Run { chain, issuer, mode, steps: Vec::new() };
+    match plan(&mut run, spec).await {
+        Ok(deployment) => Ok(Report { mode, steps: run.steps, deployment }),
+        Err(error) => {
+            let done: Vec<String> =
+                run.steps.into_iter().filter(|s| s.state == StepState::Applied).map(|s| s.what).collect();
+            if done.is_empty() {
+                Err(error)
+            } else {
+                Err(MigrateError::Interrupted { error: Box::new(error), done })
+            }
+        }
+    }
+}
+
+/// The migration's steps, in order, recorded on `run`; the deployment record at the end.
+async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment, MigrateError> {
+    let (issuer, mode) = (run.issuer, run.mode);
+    let authority = issuer.pubkey();
+    let payer = run.chain.payer().pubkey();
 
     // Base mint.
     let base_mint = base_mint_address(spec, &authority);
@@ -310,6 +420,50 @@ pub async fn migrate<C: Chain>(
                 spec.decimals
             )));
         }
+    }
+
+    // What the plan spends, checked before anything is sent: a plan that cannot finish
+    // fails here, in its dry run too, not half-way through.
+    let needs = needs(run.chain, spec, &authority).await?;
+    let base_held = match spec.base {
+        BaseMint::Create { mint_to_issuer, .. } if !mint_present => mint_to_issuer,
+        _ => client::balance_or_zero(run.chain, &issuer_base).await.map_err(read("issuer base-token account"))?,
+    };
+    let sol_held = run.chain.account(&payer).await.map_err(read("payer"))?.map_or(0, |a| a.lamports);
+    run.note(
+        StepState::Present,
+        format!(
+            "funds: the plan spends {} base tokens (seed deposits {}, reserve {}, market liquidity {}) of {base_held} held, \
+             and about {} SOL ({} accounts' rent and fees) of {} SOL",
+            needs.base(),
+            needs.seeds,
+            needs.reserve,
+            needs.markets,
+            sol(needs.lamports),
+            needs.accounts,
+            sol(sol_held)
+        ),
+    );
+    if needs.base() > base_held {
+        return Err(MigrateError::Conflict(format!(
+            "the issuer holds {base_held} base tokens and this plan spends {} (seed deposits {}, reserve {}, market \
+             liquidity {}): mint or transfer {} more to {issuer_base} first",
+            needs.base(),
+            needs.seeds,
+            needs.reserve,
+            needs.markets,
+            needs.base() - base_held
+        )));
+    }
+    if needs.lamports > sol_held {
+        return Err(MigrateError::Conflict(format!(
+            "the payer {payer} holds {} SOL and this plan needs about {} SOL (rent for {} accounts and fees): \
+             top it up by {} SOL first",
+            sol(sol_held),
+            sol(needs.lamports),
+            needs.accounts,
+            sol(needs.lamports - sol_held)
+        )));
     }
 
     // Pool and book.
@@ -625,7 +779,7 @@ pub async fn migrate<C: Chain>(
         .await?;
     }
 
-    // Markets.
+    // Markets, each with the issuer's first liquidity at NAV when the spec gives it.
     for &t in &spec.markets {
         let m = AmmKeys::new(&keys, t);
         let present = client::exists(run.chain, &m.amm).await.map_err(read("market"))?;
@@ -636,11 +790,37 @@ pub async fn migrate<C: Chain>(
             &[],
         )
         .await?;
+        let Some(&(_, base)) = spec.market_liquidity.iter().find(|(m, _)| *m == t) else { continue };
+        let empty = !present || client::amm(run.chain, &m.amm).await.map_err(read("market"))?.lp_supply == 0;
+        // Tranche tokens worth `base` at the tranche's NAV price (floored: the market opens at
+        // or just above NAV, never below).
+        let tokens = pool.as_ref().map_or(base, |p| {
+            let tr = p.tranches[t as usize];
+            sluice::math::allocation::tokens_within(base, tr.value, tr.supply)
+        });
+        let trader = ix::Trader {
+            user: authority,
+            tranche_account: ix::token::associated(&ix::TOKEN_2022, &authority, &keys.tranche_mint(t)),
+            base_account: issuer_base,
+            lp_account: Some(ix::token::associated(&ix::TOKEN_2022, &authority, &m.lp_mint)),
+            member: spec.params.permissioned.then(|| pda::member(&pool_address, &authority)),
+        };
+        let ixs = vec![
+            ix::token::create_associated(&ix::TOKEN_2022, &payer, &authority, &m.lp_mint),
+            ix::add_liquidity(&keys, &m, &trader, 0, tokens, base),
+        ];
+        run.step(
+            format!("first liquidity of tranche {t}'s market: {base} base tokens a side, at NAV"),
+            empty,
+            ixs,
+            &[],
+        )
+        .await?;
     }
 
     // The basket over the pool's tranches.
     let basket_member = match &spec.basket {
-        Some(b) => apply_basket(&mut run, spec, b, &keys, pool.is_some(), now).await?,
+        Some(b) => apply_basket(run, spec, b, &keys, pool.is_some(), now).await?,
         None => None,
     };
 
@@ -649,8 +829,7 @@ pub async fn migrate<C: Chain>(
         run.step("reprice".into(), true, vec![ix::reprice(&keys)], &[]).await?;
     }
 
-    let deployment = record(spec, &authority, &keys, pool.as_ref(), &members, basket_member);
-    Ok(Report { mode, steps: run.steps, deployment })
+    Ok(record(spec, &authority, &keys, pool.as_ref(), &members, basket_member))
 }
 
 fn constituent_tranches(b: &crate::spec::BasketSpec) -> Vec<u8> {

@@ -203,6 +203,9 @@ struct RawReserve {
 #[serde(deny_unknown_fields)]
 struct RawMarket {
     tranche: u8,
+    /// Base tokens a side the issuer puts in at NAV when the market is created (its first
+    /// liquidity: without it nobody can trade), with tranche tokens worth as much.
+    liquidity: Option<Spanned<String>>,
 }
 
 /// A value-anchored basket over the pool's tranches (`docs/basket.md`); policy values left
@@ -387,6 +390,8 @@ pub struct Spec {
     pub receivables_csv: Option<PathBuf>,
     pub reserve_fund: u64,
     pub markets: Vec<u8>,
+    /// (tranche, base tokens a side) the issuer seeds each new market with at NAV.
+    pub market_liquidity: Vec<(u8, u64)>,
     pub basket: Option<BasketSpec>,
 }
 
@@ -661,12 +666,24 @@ impl Spec {
 
         let reserve_fund = raw.reserve.as_ref().map_or(0, |r| c.amount(&r.get_ref().fund, decimals, "reserve.fund"));
         let mut markets = Vec::new();
+        let mut market_liquidity = Vec::new();
         for m in &raw.markets {
             let t = m.get_ref().tranche;
             if t as usize >= tranches.len() {
                 c.err_at(m.span().start, format!("markets.tranche: no tranche {t}"));
             }
             markets.push(t);
+            if let Some(l) = &m.get_ref().liquidity {
+                let base = c.amount(l, decimals, "markets.liquidity");
+                let seeded = seed.iter().find(|s| s.0 == t).map_or(0, |s| s.1);
+                if base > seeded {
+                    c.err_at(
+                        m.span().start,
+                        format!("markets.liquidity: tranche {t}'s market needs tranche tokens from a [[seed]] deposit into it worth as much"),
+                    );
+                }
+                market_liquidity.push((t, base));
+            }
         }
 
         let basket = raw.basket.as_ref().map(|b| check_basket(&mut c, b, &tranches));
@@ -693,6 +710,7 @@ impl Spec {
             receivables_csv,
             reserve_fund,
             markets,
+            market_liquidity,
             basket,
         })
     }

@@ -565,3 +565,71 @@ fn the_command_line_answers_help_version_and_completions_and_refuses_extra_argum
     let out = migrate(&[spec.to_str().unwrap(), "--record"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// The plan counts what it spends: a spec whose issuer mints too few base tokens, or a
+/// payer without the SOL for the rent, fails its dry run — naming the shortfall — and sends
+/// nothing; a market given first liquidity opens at NAV with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plan_checks_funds_and_a_market_gets_its_first_liquidity() {
+    let net = localnet();
+    let dir = scratch("funds");
+    let (issuer, keypair) = funded_issuer(&net.url, &dir).await;
+    let mut reader = RpcChain::new(&net.url, Keypair::new());
+    let now = reader.now().await.unwrap();
+    let spec = sluice_migrate::rehearsal::rehearsal_copy(&example(), &dir.join("spec"), now, 90).unwrap();
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let with_liquidity =
+        text.replace("[[markets]]\ntranche = 0\n", "[[markets]]\ntranche = 0\nliquidity = \"100000\"\n");
+    assert_ne!(with_liquidity, text, "the example has a senior market");
+    let args = |spec: &Path, extra: &[&str]| {
+        let mut v = vec![spec.to_str().unwrap().to_string(), "--url".into(), net.url.clone()];
+        v.extend(["--keypair".to_string(), keypair.to_str().unwrap().to_string()]);
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |v: Vec<String>| migrate(&v.iter().map(String::as_str).collect::<Vec<_>>());
+    let pool = pda::pool(&issuer.pubkey(), 2_027_001);
+
+    // Too few base tokens minted to the issuer: the dry run names the shortfall.
+    let short = dir.join("spec/short.toml");
+    std::fs::write(&short, with_liquidity.replace("mint_to_issuer = \"10000000\"", "mint_to_issuer = \"1000000\""))
+        .unwrap();
+    let out = run(args(&short, &["--dry-run"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the issuer holds 1000000000000 base tokens and this plan spends"), "{stderr}");
+    assert!(client::try_pool(&mut reader, &pool).await.unwrap().is_none());
+
+    // A payer without SOL for the rent: named too, before anything is sent.
+    let poor = Keypair::new();
+    let poor_file = dir.join("poor.json");
+    write_keypair(&poor, &poor_file).unwrap();
+    RpcChain::new(&net.url, Keypair::new()).airdrop(&poor.pubkey(), 10_000_000).await.unwrap();
+    let mut v = args(&dir.join("spec").join(spec.file_name().unwrap()), &["--dry-run"]);
+    v[4] = poor_file.to_str().unwrap().to_string();
+    let out = run(v);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("holds 0.010 SOL and this plan needs about"), "{stderr}");
+
+    // With the funds: the plan states them, and the market opens with its liquidity at NAV.
+    let full = dir.join("spec/full.toml");
+    std::fs::write(&full, &with_liquidity).unwrap();
+    let plan = json(&run(args(&full, &["--dry-run", "--json"])));
+    let steps = plan["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().any(|s| s["what"].as_str().unwrap().starts_with("funds: the plan spends 4363000000000")),
+        "{plan:#}"
+    );
+    assert!(steps.iter().any(|s| s["what"].as_str().unwrap().contains("first liquidity")), "{plan:#}");
+    let applied = json(&run(args(&full, &["--json"])));
+    assert_eq!(applied["verified"], true, "{applied:#}");
+    let amm = client::amm(&mut reader, &pda::amm(&pool, 0)).await.unwrap();
+    assert!(amm.lp_supply > 0);
+    let keys = ix::AmmKeys::new(&ix::PoolKeys::of(&client::pool(&mut reader, &pool).await.unwrap()), 0);
+    let base = client::token_balance(&mut reader, &keys.base_vault).await.unwrap();
+    assert_eq!(base, 100_000_000_000, "100,000 base tokens a side");
+    let again = json(&run(args(&full, &["--json"])));
+    assert_eq!(count(&again, "applied"), 0, "a re-run adds no second liquidity: {again:#}");
+    std::fs::remove_dir_all(&dir).ok();
+}

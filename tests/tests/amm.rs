@@ -277,7 +277,7 @@ async fn the_best_exit_is_what_the_program_pays() {
     let tokens = 200_000 * UNIT;
     let max_discount_bps = 100;
     let market = ExitMarket { amm: &amm, tranche_vault: tv, base_vault: bv };
-    let plan = preview::plan_exit(&pool, Some(market), 0, SENIOR, tokens, now, max_discount_bps);
+    let plan = preview::plan_exit(&pool, Some(market), 0, SENIOR, tokens, u64::MAX, now, max_discount_bps);
     assert_eq!(plan.instant_tokens + plan.market_tokens + plan.queued_tokens, tokens);
     assert!(plan.instant_tokens > 0 && plan.market_tokens > 0 && plan.queued_tokens > 0, "{plan:?}");
 
@@ -305,13 +305,15 @@ async fn the_best_exit_is_what_the_program_pays() {
     let r = queue.requests[(id % sluice::state::QUEUE_CAPACITY as u64) as usize];
     assert_eq!(r.original, plan.queued_tokens);
 
-    // Without a market the door and the queue split it; a paused pool pays nothing at once.
+    // Without a market the door and the queue split it.
     let now = f.now().await;
     let pool = f.pool().await;
-    let door_only = preview::plan_exit(&pool, None, 0, SENIOR, tokens, now, max_discount_bps);
+    let door_only = preview::plan_exit(&pool, None, 0, SENIOR, tokens, u64::MAX, now, max_discount_bps);
     assert_eq!((door_only.market_tokens, door_only.instant_tokens + door_only.queued_tokens), (0, tokens));
     let mut paused = pool;
     paused.paused = true;
-    let plan = preview::plan_exit(&paused, Some(market), 0, SENIOR, tokens, now, max_discount_bps);
-    assert_eq!((plan.instant_tokens, plan.market_tokens, plan.queued_tokens), (0, 0, tokens));
+    let plan = preview::plan_exit(&paused, Some(market), 0, SENIOR, tokens, u64::MAX, now, max_discount_bps);
+    // Paused: no door and no queue; the market between members stays open.
+    assert_eq!((plan.instant_tokens, plan.queued_tokens), (0, 0));
+    assert_eq!(plan.market_tokens + plan.unplaced_tokens, tokens);
 }

@@ -54,12 +54,20 @@ async fn a_refusal_logs_the_error_by_name() {
 }
 
 #[test]
-fn only_marked_lines_become_program_data() {
+fn only_sluices_marked_lines_become_program_data() {
+    let sluice = sluice::ID;
     let logs = vec![
+        format!("Program {sluice} invoke [1]"),
         format!("Program log: {NATIVE_EVENT_MARK}AAEC"),
         "Program log: Instruction: Reprice".to_string(),
         format!("Program log: said {NATIVE_EVENT_MARK}AAEC"),
+        format!("Program {sluice} success"),
+        // Another program writing the mark, outside Sluice's frame, keeps its line.
+        "Program Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo invoke [1]".to_string(),
+        format!("Program log: {NATIVE_EVENT_MARK}AAEC"),
+        "Program Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo success".to_string(),
     ];
-    let out = validator_logs(logs.clone());
-    assert_eq!(out, vec!["Program data: AAEC".to_string(), logs[1].clone(), logs[2].clone()]);
+    let mut expected = logs.clone();
+    expected[1] = "Program data: AAEC".to_string();
+    assert_eq!(validator_logs(logs), expected);
 }

@@ -1346,12 +1346,21 @@ async fn exit(ctx: &mut Ctx, a: &Exit) -> Outcome {
     let m = AmmKeys::new(&l.keys, tranche);
     let market =
         if client::exists(&mut ctx.chain, &m.amm).await? { Some(market(ctx, &l, tranche).await?) } else { None };
-    let view = market.as_ref().filter(|(_, amm, _, _)| amm.lp_supply > 0).map(|(_, amm, x, y)| preview::ExitMarket {
-        amm,
-        tranche_vault: *x,
-        base_vault: *y,
-    });
-    let plan = preview::plan_exit(&l.pool, view, used, tranche, tokens, now, a.max_discount_bps);
+    // The market trades only between live members in a permissioned pool; a lapsed holder
+    // still has the door and the queue.
+    let may_trade = !l.pool.params.permissioned || {
+        let member = pda::member(&l.keys.pool, &me);
+        match ctx.chain.account(&member).await? {
+            Some(a) => sluice_sdk::state::member(&a.data).is_ok_and(|m| m.is_live(now)),
+            None => false,
+        }
+    };
+    let view = market
+        .as_ref()
+        .filter(|(_, amm, _, _)| amm.lp_supply > 0 && may_trade)
+        .map(|(_, amm, x, y)| preview::ExitMarket { amm, tranche_vault: *x, base_vault: *y });
+    let held = ctx.balance(&holding).await?;
+    let plan = preview::plan_exit(&l.pool, view, used, tranche, tokens, held, now, a.max_discount_bps);
     if plan.queued_tokens > 0 {
         queue_keys(&l, tranche)?;
     }
@@ -1360,15 +1369,17 @@ async fn exit(ctx: &mut Ctx, a: &Exit) -> Outcome {
         "instant": { "tokens": plan.instant_tokens, "base": plan.instant_out },
         "market": { "tokens": plan.market_tokens, "base": plan.market_out },
         "queue": { "tokens": plan.queued_tokens, "value": plan.queued_value },
+        "kept": { "tokens": plan.unplaced_tokens },
     });
     let lines = format!(
-        "instant door  {:>16} tokens for {}\nmarket        {:>16} tokens for {}\nqueue         {:>16} tokens worth {} at NAV",
+        "instant door  {:>16} tokens for {}\nmarket        {:>16} tokens for {}\nqueue         {:>16} tokens worth {} at NAV\nkept          {:>16} tokens (no door takes them now)",
         format_amount(plan.instant_tokens, d),
         format_amount(plan.instant_out, d),
         format_amount(plan.market_tokens, d),
         format_amount(plan.market_out, d),
         format_amount(plan.queued_tokens, d),
         format_amount(plan.queued_value, d),
+        format_amount(plan.unplaced_tokens, d),
     );
     if a.dry_run {
         let stale = !l.pool.nav_is_fresh(now);
@@ -1557,14 +1568,19 @@ async fn liquidity(ctx: &mut Ctx, pool: &str, tranche: &str, what: Liquidity<'_>
     let me = ctx.me();
     let lp_account = t.lp_account.expect("with LP");
     let ix = if let Liquidity::Add(base_amount) = what {
-        if amm.lp_supply == 0 || ry == 0 {
-            return Err(Failure::other("the market is empty; its first liquidity comes from the issuer"));
-        }
         let base_in = amount(base_amount, l.decimals, "BASE-AMOUNT")?;
-        let lp = (base_in as u128 * amm.lp_supply as u128 / ry as u128) as u64;
-        let (need_x, need_y) =
-            sluice::math::amm::deposit_for_lp(lp, amm.lp_supply, rx, ry).ok_or(Failure::other("amount too large"))?;
-        ix::add_liquidity(&l.keys, &m, &t, lp, at_most(need_x, ctx.slippage_bps), at_most(need_y, ctx.slippage_bps))
+        if amm.lp_supply == 0 || ry == 0 {
+            // The first liquidity opens the market at the tranche's NAV: tranche tokens worth
+            // the base put in (floored, so the opening price is at or just above NAV).
+            let tr = l.pool.tranches[tranche as usize];
+            let tokens = sluice::math::allocation::tokens_within(base_in, tr.value, tr.supply);
+            ix::add_liquidity(&l.keys, &m, &t, 0, tokens, base_in)
+        } else {
+            let lp = (base_in as u128 * amm.lp_supply as u128 / ry as u128) as u64;
+            let (need_x, need_y) = sluice::math::amm::deposit_for_lp(lp, amm.lp_supply, rx, ry)
+                .ok_or(Failure::other("amount too large"))?;
+            ix::add_liquidity(&l.keys, &m, &t, lp, at_most(need_x, ctx.slippage_bps), at_most(need_y, ctx.slippage_bps))
+        }
     } else {
         let held = ctx.balance(&lp_account).await?;
         let Liquidity::Remove(lp) = what else { unreachable!() };

@@ -5,9 +5,9 @@ mod common;
 use common::*;
 
 use sluice_sdk::chain::{Chain, DevChain};
+use sluice_sdk::client;
 use sluice_sdk::ix;
 use sluice_sdk::rpc::RpcChain;
-use sluice_sdk::{client, pda};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -108,21 +108,16 @@ async fn swap_and_provide_liquidity_through_the_cli() {
     assert_eq!(code, Some(1), "{empty}");
     assert!(empty["error"]["hint"].as_str().unwrap().contains("no liquidity"), "{empty}");
 
-    // The issuer seeds the senior market at NAV.
+    // The issuer gives the empty senior market its first liquidity, at NAV, with the CLI.
+    let seeded = ok(&w, &w.issuer_file, &["add-liquidity", &pool, "senior", "200000"]);
+    assert!(seeded["lp_change"].as_i64().unwrap() > 0, "{seeded}");
     let mut chain = RpcChain::new(&w.net.url, w.issuer.insecure_clone());
     let p = client::pool(&mut chain, &w.pool).await.unwrap();
-    let keys = ix::PoolKeys::of(&p);
-    let m = ix::AmmKeys::new(&keys, 0);
-    let me = w.issuer.pubkey();
-    let trader = ix::Trader {
-        user: me,
-        tranche_account: ix::token::associated(&ix::TOKEN_2022, &me, &keys.tranche_mint(0)),
-        base_account: ix::token::associated(&keys.base_token_program, &me, &keys.base_mint),
-        lp_account: Some(ix::token::associated(&ix::TOKEN_2022, &me, &m.lp_mint)),
-        member: Some(pda::member(&w.pool, &me)),
-    };
-    let seed = ix::add_liquidity(&keys, &m, &trader, 1, 200_000_000_000, 200_000_000_000);
-    chain.send(&[ix::token::create_associated(&ix::TOKEN_2022, &me, &me, &m.lp_mint), seed], &[]).await.unwrap();
+    let m = ix::AmmKeys::new(&ix::PoolKeys::of(&p), 0);
+    assert_eq!(client::token_balance(&mut chain, &m.base_vault).await.unwrap(), 200_000_000_000);
+    let nav_tokens = client::token_balance(&mut chain, &m.tranche_vault).await.unwrap() as u128;
+    let price_e12 = p.tranches[0].price_e12 as u128;
+    assert!((nav_tokens * price_e12 / 1_000_000_000_000).abs_diff(200_000_000_000) <= 1, "opens at NAV");
 
     let bought = ok(&w, &alice_file, &["swap", &pool, "senior", "buy", "1000"]);
     let out = bought["amount_out"].as_u64().unwrap();
@@ -146,10 +141,10 @@ async fn swap_and_provide_liquidity_through_the_cli() {
     let plan = ok(&w, &alice_file, &["exit", &pool, "senior", "25000", "--dry-run"]);
     let part = |v: &serde_json::Value, k: &str| v[k]["tokens"].as_u64().unwrap();
     let p = &plan["plan"];
-    assert_eq!(part(p, "instant") + part(p, "market") + part(p, "queue"), 25_000_000_000, "{plan}");
+    assert_eq!(part(p, "instant") + part(p, "market") + part(p, "queue") + part(p, "kept"), 25_000_000_000, "{plan}");
     let left = ok(&w, &alice_file, &["exit", &pool, "senior", "25000"]);
     let p = &left["plan"];
-    assert_eq!(part(p, "instant") + part(p, "market") + part(p, "queue"), 25_000_000_000, "{left}");
+    assert_eq!(part(p, "instant") + part(p, "market") + part(p, "queue") + part(p, "kept"), 25_000_000_000, "{left}");
     let done = &left["done"];
     let now_paid = done["instant_paid"].as_u64().unwrap_or(0) + done["market_paid"].as_u64().unwrap_or(0);
     assert_eq!(done["paid"].as_u64().unwrap(), now_paid, "{left}");
@@ -183,7 +178,10 @@ async fn a_new_users_dead_ends_are_named_and_the_issuer_sends_base_tokens() {
 
     let (code, short, _) = sluice(&w, &bob_file, &["deposit", &pool, "senior", "100"]);
     assert_eq!(code, Some(1), "{short}");
-    assert!(short["error"]["message"].as_str().unwrap().contains("holds 50.000000 base tokens, fewer than 100.000000"), "{short}");
+    assert!(
+        short["error"]["message"].as_str().unwrap().contains("holds 50.000000 base tokens, fewer than 100.000000"),
+        "{short}"
+    );
 
     let d = ok(&w, &bob_file, &["deposit", &pool, "junior", "40"]);
     let signature = d["signatures"][0].as_str().expect("the deposit's signature").to_string();

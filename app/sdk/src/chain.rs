@@ -135,13 +135,29 @@ fn process_instruction(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8
 
 /// A transaction's log lines as a validator writes them: a natively built Sluice writes its
 /// events as `Program log: <mark><base64>` (`sluice::events::emit`); they become the
-/// `Program data: <base64>` lines Anchor clients decode. Other lines pass unchanged.
+/// `Program data: <base64>` lines Anchor clients decode. Only lines written while Sluice is
+/// the program running (the innermost `Program … invoke` frame) are turned: another program
+/// logging the mark keeps its line as it wrote it. Other lines pass unchanged.
 pub fn validator_logs(logs: Vec<String>) -> Vec<String> {
     let marked = format!("Program log: {}", sluice::events::NATIVE_EVENT_MARK);
+    let sluice_id = sluice::ID.to_string();
+    let mut running: Vec<String> = Vec::new();
     logs.into_iter()
-        .map(|line| match line.strip_prefix(&marked) {
-            Some(data) => format!("Program data: {data}"),
-            None => line,
+        .map(|line| {
+            if let Some(rest) = line.strip_prefix("Program ") {
+                let mut words = rest.split(' ');
+                match (words.next(), words.next()) {
+                    (Some(program), Some("invoke")) => running.push(program.to_string()),
+                    (Some(program), Some("success" | "failed:")) if running.last().is_some_and(|p| p == program) => {
+                        running.pop();
+                    }
+                    _ => {}
+                }
+            }
+            match line.strip_prefix(&marked) {
+                Some(data) if running.last() == Some(&sluice_id) => format!("Program data: {data}"),
+                _ => line,
+            }
         })
         .collect()
 }

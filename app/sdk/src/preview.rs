@@ -237,6 +237,9 @@ pub struct ExitPlan {
     /// Queued for the batches (`request_redemption`), and their value at today's NAV.
     pub queued_tokens: u64,
     pub queued_value: u64,
+    /// What no door takes now: the queue of a paused pool, or a remainder under the pool's
+    /// `min_request` that is not the holder's whole balance. It stays with the holder.
+    pub unplaced_tokens: u64,
 }
 
 /// The best exit for `tokens` of `tranche` now, by the program's own rules: the instant door
@@ -244,15 +247,21 @@ pub struct ExitPlan {
 /// once); then the market, while the last token sold still brings at least the NAV price less
 /// `max_discount_bps` after fees — so a large exit never walks the screen price down past the
 /// holder's tolerance; the rest to the queue, paid at NAV in Normal (less the buy-back discount
-/// in Stress and Crisis) as batches release cash. A queue that is not open yet still gets the
-/// rest: the caller opens it first. In Crisis the market takes only what lands inside the
-/// crisis band, as `swap` would.
+/// in Stress and Crisis) as batches release cash. In Crisis the market takes only what lands
+/// inside the crisis band, as `swap` would. Pass `market` only where the holder may trade on
+/// it (in a permissioned pool: a live member). `balance` is the holder's tranche balance: the
+/// queue takes a remainder under `min_request` only when it is all the holder has left; a
+/// paused pool's queue takes nothing (`unplaced_tokens`).
+// The holder's situation is eight plain figures a wallet already has at hand; a struct would
+// only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_exit(
     pool: &Pool,
     market: Option<ExitMarket>,
     used_today: u64,
     tranche: u8,
     tokens: u64,
+    balance: u64,
     now: i64,
     max_discount_bps: u16,
 ) -> ExitPlan {
@@ -266,7 +275,8 @@ pub fn plan_exit(
         plan.instant_out = value - fee;
     }
     let rest = tokens - plan.instant_tokens;
-    if let Some(m) = market.filter(|m| m.amm.tranche == tranche && !pool.paused) {
+    // The pause stops exits through the pool, not trades between holders.
+    if let Some(m) = market.filter(|m| m.amm.tranche == tranche) {
         let floor = t.price_e12 as u128 * (10_000 - max_discount_bps.min(10_000) as u128);
         let crisis_band = (pool.stage == sluice::state::Stage::Crisis).then_some(m.amm.params.crisis_band_bps as u64);
         let sale = |k: u64| swap_quote(pool, m.amm, m.tranche_vault, m.base_vault, false, k);
@@ -285,7 +295,10 @@ pub fn plan_exit(
             plan.market_tokens = 0;
         }
     }
-    plan.queued_tokens = rest - plan.market_tokens;
+    let left = rest - plan.market_tokens;
+    let whole_balance = left == balance.saturating_sub(plan.instant_tokens + plan.market_tokens);
+    let queue_takes = !pool.paused && (left >= pool.params.redemption.min_request || whole_balance);
+    (plan.queued_tokens, plan.unplaced_tokens) = if queue_takes { (left, 0) } else { (0, left) };
     plan.queued_value = value_of(plan.queued_tokens, t.value, t.supply);
     plan
 }

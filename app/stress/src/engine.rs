@@ -1066,7 +1066,16 @@ impl<'s> Lab<'s> {
                         let owner = self.holders[t as usize][seller.0].key.pubkey();
                         let used = self.instant_used(t, &owner, now).await?;
                         let market = preview::ExitMarket { amm: &amm, tranche_vault: tv, base_vault: bv };
-                        let plan = preview::plan_exit(&pool, Some(market), used, t, tokens, now, spec.max_discount_bps);
+                        let plan = preview::plan_exit(
+                            &pool,
+                            Some(market),
+                            used,
+                            t,
+                            tokens,
+                            seller.1,
+                            now,
+                            spec.max_discount_bps,
+                        );
                         if plan.instant_tokens > 0 {
                             self.today.requested +=
                                 self.exit(t, Owner::Holder(t, seller.0), plan.instant_tokens).await?;
