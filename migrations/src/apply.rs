@@ -332,6 +332,9 @@ async fn needs<C: Chain>(chain: &mut C, spec: &Spec, authority: &Pubkey) -> Resu
     Ok(Needs { seeds, reserve, markets, lamports, accounts: count })
 }
 
+/// How many receivables between two progress lines of a long migration.
+const PROGRESS_EVERY: u64 = 100;
+
 /// The largest token accounts and mints Sluice makes (Token-2022 with its extensions and
 /// metadata), for rent estimates that err high.
 const TOKEN_ACCOUNT_LEN: usize = 200;
@@ -401,9 +404,10 @@ async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment,
             }
             run.step(
                 format!(
-                    "create base mint {base_mint} ({}, {} decimals), mint {mint_to_issuer} to the issuer",
+                    "create base mint {base_mint} ({}, {} decimals), mint {} to the issuer",
                     token_program_name(&base_program),
-                    spec.decimals
+                    spec.decimals,
+                    sluice_sdk::units::format_amount(mint_to_issuer, spec.decimals)
                 ),
                 !mint_present,
                 ixs,
@@ -430,15 +434,18 @@ async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment,
         _ => client::balance_or_zero(run.chain, &issuer_base).await.map_err(read("issuer base-token account"))?,
     };
     let sol_held = run.chain.account(&payer).await.map_err(read("payer"))?.map_or(0, |a| a.lamports);
+    // Amounts in tokens, as people read them; the JSON report carries the same text.
+    let tokens = |units: u64| sluice_sdk::units::format_amount(units, spec.decimals);
     run.note(
         StepState::Present,
         format!(
-            "funds: the plan spends {} base tokens (seed deposits {}, reserve {}, market liquidity {}) of {base_held} held, \
+            "funds: the plan spends {} base tokens (seed deposits {}, reserve {}, market liquidity {}) of {} held, \
              and about {} SOL ({} accounts' rent and fees) of {} SOL",
-            needs.base(),
-            needs.seeds,
-            needs.reserve,
-            needs.markets,
+            tokens(needs.base()),
+            tokens(needs.seeds),
+            tokens(needs.reserve),
+            tokens(needs.markets),
+            tokens(base_held),
             sol(needs.lamports),
             needs.accounts,
             sol(sol_held)
@@ -446,13 +453,14 @@ async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment,
     );
     if needs.base() > base_held {
         return Err(MigrateError::Conflict(format!(
-            "the issuer holds {base_held} base tokens and this plan spends {} (seed deposits {}, reserve {}, market \
+            "the issuer holds {} base tokens and this plan spends {} (seed deposits {}, reserve {}, market \
              liquidity {}): mint or transfer {} more to {issuer_base} first",
-            needs.base(),
-            needs.seeds,
-            needs.reserve,
-            needs.markets,
-            needs.base() - base_held
+            tokens(base_held),
+            tokens(needs.base()),
+            tokens(needs.seeds),
+            tokens(needs.reserve),
+            tokens(needs.markets),
+            tokens(needs.base() - base_held)
         )));
     }
     if needs.lamports > sol_held {
@@ -702,7 +710,11 @@ async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment,
                 DepositArgs { tranche, amount, min_tokens_out },
             ),
         ];
-        run.step(format!("seed deposit of {amount} into tranche {tranche}"), needed, ixs, &[]).await?;
+        let what = format!(
+            "seed deposit of {} into tranche {tranche}",
+            sluice_sdk::units::format_amount(amount, spec.decimals)
+        );
+        run.step(what, needed, ixs, &[]).await?;
         if mode == Mode::Apply {
             pool = client::try_pool(run.chain, &pool_address).await.map_err(read("pool"))?;
         }
@@ -722,6 +734,7 @@ async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment,
         .await?;
     }
     let on_chain_count = pool.as_ref().map_or(0, |p| p.receivable_count);
+    let to_add = (spec.receivables.len() as u64).saturating_sub(on_chain_count);
     let mut added = 0;
     for r in &spec.receivables {
         if r.index < on_chain_count {
@@ -744,6 +757,10 @@ async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment,
         }
         added += 1;
         if mode == Mode::Apply {
+            // A book of thousands takes minutes: say how far it got, on stderr.
+            if to_add > PROGRESS_EVERY && added % PROGRESS_EVERY == 0 {
+                eprintln!("sluice-migrate: receivables {added} of {to_add} added");
+            }
             let what = format!("receivable {} (CSV line {})", r.index, r.line);
             run.chain
                 .send(&[ix::add_receivable(&authority, &keys, r.index, &borrower_account, r.args.clone())], &[issuer])
@@ -771,7 +788,11 @@ async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment,
         let balance = pool.as_ref().map_or(0, |p| p.reserve_balance);
         let top_up = spec.reserve_fund.saturating_sub(balance);
         run.step(
-            format!("fund the reserve to {} (top up {top_up})", spec.reserve_fund),
+            format!(
+                "fund the reserve to {} (top up {})",
+                sluice_sdk::units::format_amount(spec.reserve_fund, spec.decimals),
+                sluice_sdk::units::format_amount(top_up, spec.decimals)
+            ),
             top_up > 0,
             vec![ix::fund_reserve(&authority, &keys, &issuer_base, top_up)],
             &[],
@@ -810,7 +831,10 @@ async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment,
             ix::add_liquidity(&keys, &m, &trader, 0, tokens, base),
         ];
         run.step(
-            format!("first liquidity of tranche {t}'s market: {base} base tokens a side, at NAV"),
+            format!(
+                "first liquidity of tranche {t}'s market: {} base tokens a side, at NAV",
+                sluice_sdk::units::format_amount(base, spec.decimals)
+            ),
             empty,
             ixs,
             &[],

@@ -597,7 +597,10 @@ async fn the_plan_checks_funds_and_a_market_gets_its_first_liquidity() {
     let out = run(args(&short, &["--dry-run"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("the issuer holds 1000000000000 base tokens and this plan spends"), "{stderr}");
+    assert!(
+        stderr.contains("the issuer holds 1000000.000000 base tokens and this plan spends 4363000.000000"),
+        "{stderr}"
+    );
     assert!(client::try_pool(&mut reader, &pool).await.unwrap().is_none());
 
     // A payer without SOL for the rent: named too, before anything is sent.
@@ -618,7 +621,9 @@ async fn the_plan_checks_funds_and_a_market_gets_its_first_liquidity() {
     let plan = json(&run(args(&full, &["--dry-run", "--json"])));
     let steps = plan["steps"].as_array().unwrap();
     assert!(
-        steps.iter().any(|s| s["what"].as_str().unwrap().starts_with("funds: the plan spends 4363000000000")),
+        steps
+            .iter()
+            .any(|s| s["what"].as_str().unwrap().starts_with("funds: the plan spends 4363000.000000 base tokens")),
         "{plan:#}"
     );
     assert!(steps.iter().any(|s| s["what"].as_str().unwrap().contains("first liquidity")), "{plan:#}");
