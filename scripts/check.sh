@@ -11,6 +11,8 @@ cargo fmt --all -- --check
 
 echo "== clippy (warnings denied)"
 cargo clippy --workspace --all-targets -- -D warnings
+# The SDK as RPC-only clients (the keeper, the migration) build it: without the bank.
+cargo clippy -p sluice-sdk --no-default-features -- -D warnings
 
 echo "== tests"
 log=$(mktemp)

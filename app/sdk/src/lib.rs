@@ -6,8 +6,9 @@
 //! - [`state`]: decoding of Sluice accounts.
 //! - [`preview`]: NAV, deposit and redemption-fill previews computed with the program's own
 //!   math and planning.
-//! - [`chain`]: what a client needs from a cluster, and the in-process bank that implements
-//!   it for tests and the demo.
+//! - [`chain`]: what a client needs from a cluster, and (feature `bank`, on by default) the
+//!   in-process bank that implements it for tests, the localnet, the demo and the stress lab;
+//!   RPC-only clients build with `default-features = false` and skip the validator runtime.
 //! - [`rpc`]: the same over JSON-RPC, for a real cluster or `sluice localnet`.
 //! - [`config`]: the wallet and URL from the Solana CLI config, keypair files.
 //! - [`keeper`]: sends the cranks that are due, and only those.
@@ -16,6 +17,8 @@
 //! - [`errors`]: program error names and messages from the IDL.
 #![allow(deprecated)] // solana-program-test 3.1 marks its API unstable
 
+#[cfg(feature = "bank")]
+mod bank;
 pub mod chain;
 pub mod client;
 pub mod config;
