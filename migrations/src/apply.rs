@@ -606,7 +606,7 @@ async fn plan<C: Chain>(run: &mut Run<'_, C>, spec: &Spec) -> Result<Deployment,
         };
         let needed = current.is_none_or(|c| c.expires_at != m.expires_at);
         run.step(
-            format!("member {} until {}", m.wallet, m.expires_at),
+            format!("member {} until {}", m.wallet, sluice_sdk::units::format_date(m.expires_at)),
             needed,
             vec![ix::set_member(&authority, &pool_address, &m.wallet, m.expires_at)],
             &[],
@@ -982,7 +982,7 @@ async fn apply_basket<C: Chain>(
     let live = existing.map(|m| m.expires_at).filter(|t| *t > now);
     let expires_at = live.unwrap_or((now / 86_400 + 5 * 365) * 86_400);
     run.step(
-        format!("member {} (the basket) until {expires_at}", bk.basket),
+        format!("member {} (the basket) until {}", bk.basket, sluice_sdk::units::format_date(expires_at)),
         live.is_none(),
         vec![ix::set_member(&authority, &keys.pool, &bk.basket, expires_at)],
         &[],
