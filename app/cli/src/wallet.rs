@@ -585,27 +585,8 @@ impl From<ChainError> for Failure {
                 hint: hint(&n.name).to_string(),
                 exit: 1,
             },
-            None if e.program_code().is_some_and(|c| sluice_sdk::errors::name_and_message(c).is_some()) => {
-                let code = e.program_code().expect("a program error");
-                let (name, msg) = sluice_sdk::errors::name_and_message(code).expect("named");
-                Failure {
-                    message: format!("refused by Anchor's account checks: {name} ({code}): {msg}"),
-                    name: Some(name.to_string()),
-                    code: Some(code),
-                    hint: anchor_hint(name).into(),
-                    exit: 1,
-                }
-            }
-            None if e.program_code().is_some_and(|c| sluice_sdk::errors::token_error(c).is_some()) => {
-                let code = e.program_code().expect("a program error");
-                let (name, msg) = sluice_sdk::errors::token_error(code).expect("named");
-                Failure {
-                    message: format!("the token program refused: {name} ({code}): {msg}"),
-                    name: Some(name.to_string()),
-                    code: Some(code),
-                    hint: token_hint(name).into(),
-                    exit: 1,
-                }
+            None if e.program_code().and_then(framework_failure).is_some() => {
+                e.program_code().and_then(framework_failure).expect("named above")
             }
             None => {
                 let hint = match &e {
@@ -621,6 +602,25 @@ impl From<ChainError> for Failure {
             }
         }
     }
+}
+
+/// A custom error code raised by Anchor's account checks or by a token program, named with
+/// what to do (Sluice's own codes are named from the IDL before this is asked).
+fn framework_failure(code: u32) -> Option<Failure> {
+    let (source, (name, msg), hint) = match sluice_sdk::errors::name_and_message(code) {
+        Some(n) => ("refused by Anchor's account checks", n, anchor_hint(n.0)),
+        None => {
+            let n = sluice_sdk::errors::token_error(code)?;
+            ("the token program refused", n, token_hint(n.0))
+        }
+    };
+    Some(Failure {
+        message: format!("{source}: {name} ({code}): {msg}"),
+        name: Some(name.to_string()),
+        code: Some(code),
+        hint: hint.into(),
+        exit: 1,
+    })
 }
 
 /// What to do about one of Anchor's account checks.
@@ -1632,4 +1632,21 @@ async fn add_receivable(ctx: &mut Ctx, a: &AddReceivable) -> Outcome {
             format_amount(funded, d)
         ),
     ))
+}
+
+#[cfg(test)]
+mod framework_errors {
+    use super::*;
+
+    #[test]
+    fn anchor_and_token_program_codes_are_named_with_what_to_do() {
+        let f = framework_failure(3012).expect("Anchor's AccountNotInitialized");
+        assert_eq!(f.name.as_deref(), Some("AccountNotInitialized"));
+        assert!(f.message.starts_with("refused by Anchor's account checks") && f.hint.contains("does not exist yet"));
+        let f = framework_failure(1).expect("the token program's InsufficientFunds");
+        assert_eq!(f.name.as_deref(), Some("InsufficientFunds"));
+        assert!(f.message.starts_with("the token program refused") && f.hint.contains("sluice transfer"));
+        assert!(framework_failure(17).unwrap().hint.contains("sluice thaw"));
+        assert!(framework_failure(99).is_none(), "a code nobody defines stays unnamed");
+    }
 }
