@@ -585,21 +585,21 @@ impl From<ChainError> for Failure {
                 hint: hint(&n.name).to_string(),
                 exit: 1,
             },
-            None if e.program_code().and_then(framework_failure).is_some() => {
-                e.program_code().and_then(framework_failure).expect("named above")
-            }
-            None => {
-                let hint = match &e {
-                    ChainError::Transport(_) => {
-                        "is the cluster reachable? check --url (a local node: `sluice localnet`)"
-                    }
-                    ChainError::Transaction(m) if m.contains("debit an account") || m.contains("insufficient") => {
-                        "the wallet needs SOL for fees: `sluice airdrop 1` on a local cluster"
-                    }
-                    _ => "",
-                };
-                Failure { message: e.to_string(), name: None, code: None, hint: hint.into(), exit: 1 }
-            }
+            None => match e.program_code().and_then(framework_failure) {
+                Some(named) => named,
+                None => {
+                    let hint = match &e {
+                        ChainError::Transport(_) => {
+                            "is the cluster reachable? check --url (a local node: `sluice localnet`)"
+                        }
+                        ChainError::Transaction(m) if m.contains("debit an account") || m.contains("insufficient") => {
+                            "the wallet needs SOL for fees: `sluice airdrop 1` on a local cluster"
+                        }
+                        _ => "",
+                    };
+                    Failure { message: e.to_string(), name: None, code: None, hint: hint.into(), exit: 1 }
+                }
+            },
         }
     }
 }

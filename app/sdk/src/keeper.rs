@@ -280,8 +280,9 @@ impl Keeper {
         if reprice_due(&pool, &oracle, now) {
             report.repriced = crank(chain, &[ix::reprice(&self.keys)], &[], &mut report).await?;
         }
-        report.blocked = blocked(&client::pool(chain, &self.keys.pool).await?, &oracle, now);
+        // The pool as the reprice (if any) left it: read once for both.
         let pool = client::pool(chain, &self.keys.pool).await?;
+        report.blocked = blocked(&pool, &oracle, now);
         // Every market of the pool: leaving Stress needs them all.
         let mut markets = Vec::new();
         let mut seen = Vec::new();
@@ -560,4 +561,41 @@ pub async fn tend_basket<C: Chain>(
     report.sleeve_balance = view.basket.sleeve_balance;
     report.value = view.value(now).ok().map(|(v, _)| v);
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::AnchorDeserialize;
+
+    fn zeroed<T: AnchorDeserialize + anchor_lang::Space>() -> T {
+        T::deserialize(&mut &vec![0u8; T::INIT_SPACE][..]).expect("an all-default account")
+    }
+
+    #[test]
+    fn blocked_names_why_nothing_can_be_done() {
+        let now = 10 * 86_400 + 3_600;
+        let mut pool: sluice::state::Pool = zeroed();
+        pool.params.max_nav_age_secs = 3_600;
+        pool.params.max_oracle_age_secs = 86_400;
+        let mut oracle: sluice::state::RateOracle = zeroed();
+        // A stale NAV and an oracle that never published.
+        assert_eq!(blocked(&pool, &oracle, now), Some(Blocked::OracleNotPublished));
+        // Published, but two days ago.
+        (oracle.sequence, oracle.publish_time) = (1, now - 2 * 86_400);
+        assert_eq!(
+            blocked(&pool, &oracle, now),
+            Some(Blocked::OracleStale { age_secs: 2 * 86_400, max_age_secs: 86_400 })
+        );
+        // Fresh rates: a reprice can pass, nothing is blocked.
+        oracle.publish_time = now - 60;
+        assert_eq!(blocked(&pool, &oracle, now), None);
+        // A fresh NAV needs no oracle; a pause blocks everything.
+        oracle.publish_time = now - 2 * 86_400;
+        pool.nav_time = now - 60;
+        assert_eq!(blocked(&pool, &oracle, now), None);
+        pool.paused = true;
+        assert_eq!(blocked(&pool, &oracle, now), Some(Blocked::Paused));
+        assert_eq!(Blocked::Paused.kind(), "paused");
+    }
 }
