@@ -1,7 +1,8 @@
 // The generated client and the hand-written layer against a real `sluice localnet` (the
 // program natively, the real SPL Token and Token-2022 programs), on the example pool as the
-// migration leaves it: deposit, instant and queued redemption, a batch and its claim, a swap,
-// refusals read by name, events, and Anchor's own TypeScript client.
+// migration leaves it: deposit, instant and queued redemption, a batch (paying what the
+// client's `expectedFill` planned) and its claim, a swap, refusals read by name, events, and
+// Anchor's own TypeScript client.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -10,6 +11,8 @@ import {
   ammAddress,
   depositTokens,
   escrowAddress,
+  expectedFill,
+  fillSchedule,
   basketAddress,
   basketMintAddress,
   basketSleeveAddress,
@@ -34,6 +37,7 @@ import {
   holderRecordAddress,
   instantRedemption,
   oracleAddress,
+  planBatch,
   priceE12,
   reserveAddress,
   sendInstructions,
@@ -45,6 +49,7 @@ import {
   SLUICE_ERROR__NAV_STALE,
   SLUICE_ERROR__ZERO_AMOUNT,
   memberAddress,
+  Stage,
   type Pool,
 } from '../src';
 import {
@@ -71,6 +76,9 @@ before(async () => {
 after(async () => {
   await world?.stop();
 });
+
+/** JSON.stringify's replacer for bigints. */
+const bigints = (_: string, v: unknown) => (typeof v === 'bigint' ? v.toString() : v);
 
 /** The accounts every deposit into `tranche` names, for `who`. */
 function depositAccounts(p: Pool, who: Investor, tranche: number) {
@@ -219,6 +227,25 @@ describe('the example pool on a localnet', () => {
     const keeper = await investor(world, 0n);
     await sendInstructions(world.sender, keeper.wallet, [
       getRepriceInstruction({ pool: world.pool, book: p.book, oracle: p.oracle, vault: p.vault }),
+    ]);
+    // What the client's port of plan_batch expects the batch to do for alice, from the repriced
+    // pool at the cluster's time (the clock is stopped: the batch runs at this very second).
+    const repriced = await pool(world);
+    const now = await clusterNow(world);
+    const waiting = (await fetchRedemptionQueue(world.rpc, senior.queue)).data.requests;
+    const request = waiting[Number(id % BigInt(waiting.length))];
+    assert.equal(request.owner, alice.wallet.address);
+    assert.ok(!repriced.batch.open, 'the batch opens with this crank');
+    assert.equal(repriced.tranches[0].queueHead, id, "alice's request is the first the batch visits");
+    assert.equal(repriced.stage, Stage.Normal, 'in Normal the reserve buys nothing');
+    const expected = expectedFill(repriced, 0, request, now);
+    assert.ok(expected, `a batch is due now: ${JSON.stringify(planBatch(repriced, now), bigints)}`);
+    assert.ok(expected.redeemed > 0n && expected.redeemed < request.remaining, 'an installment, not the whole');
+    assert.equal(expected.soldToReserve, 0n);
+    // The schedule's first batch is this one.
+    const schedule = fillSchedule(repriced, 0, request, now);
+    assert.deepEqual(schedule.batches[0], { at: now, tokens: expected.redeemed, paid: expected.paid });
+    await sendInstructions(world.sender, keeper.wallet, [
       getProcessBatchInstruction({
         cranker: keeper.wallet,
         crankerBase: keeper.base,
@@ -239,6 +266,9 @@ describe('the example pool on a localnet', () => {
     assert.ok(slot, 'the request is in the queue');
     assert.ok(slot.claimable > 0n, 'the batch paid an installment');
     assert.ok(slot.remaining > 0n, 'a large request is paid over several batches');
+    // Integer for integer what expectedFill said.
+    assert.equal(slot.claimable, expected.paid, 'paid');
+    assert.equal(slot.original - slot.remaining, expected.redeemed, 'redeemed');
 
     const before = await tokenBalance(world, alice.base);
     await sendInstructions(world.sender, alice.wallet, [
