@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sluice's full check: formatting, lints (warnings are errors), every test, and the IDL
-# freshness check. This is the README's test command and exactly what CI runs.
+# Sluice's full check: formatting, lints (warnings are errors), every test, the IDL
+# freshness check, the TypeScript client's checks and tests, and the web app's build and
+# browser tests. This is the README's test command and exactly what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The embedded bank logs every instruction at debug level unless told otherwise.
@@ -32,16 +33,18 @@ web_log=$(mktemp)
 trap 'rm -f "$log" "$js_log" "$web_log"' EXIT
 SLUICE_BIN="$PWD/target/debug/sluice" bash app/web/scripts/ci.sh 2>&1 | tee "$web_log"
 
-# One closing line for the whole run: the sums over every test binary above.
-passed=$(grep -Eo 'test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-failed=$(grep -Eo 'passed; [0-9]+ failed' "$log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
-# node's test runner closes with "ℹ pass N" and "ℹ fail N" ("#" with the TAP reporter).
-passed=$((passed + $(grep -Eo '^(#|ℹ) pass [0-9]+' "$js_log" | awk '{s+=$3} END {print s+0}')))
-failed=$((failed + $(grep -Eo '^(#|ℹ) fail [0-9]+' "$js_log" | awk '{s+=$3} END {print s+0}')))
-# The web app: its node unit tests ("ℹ pass N"), then Playwright's list reporter, which
-# closes with "  N passed (…)" and, on failures, "  N failed".
-passed=$((passed + $(grep -Eo '^(#|ℹ) pass [0-9]+' "$web_log" | awk '{s+=$3} END {print s+0}')))
-failed=$((failed + $(grep -Eo '^(#|ℹ) fail [0-9]+' "$web_log" | awk '{s+=$3} END {print s+0}')))
-passed=$((passed + $(grep -Eo '^ +[0-9]+ passed' "$web_log" | awk '{s+=$1} END {print s+0}')))
-failed=$((failed + $(grep -Eo '^ +[0-9]+ failed' "$web_log" | awk '{s+=$1} END {print s+0}')))
+# One closing line for the whole run: the sums over every test run above. `sum PATTERN
+# FIELD LOG` adds up field FIELD of the lines of LOG matching PATTERN (0 when none match:
+# a run with no failures prints no "N failed" line at all).
+sum() { { grep -Eo "$1" "$3" || true; } | awk -v f="$2" '{s+=$f} END {print s+0}'; }
+# cargo: "test result: ok. N passed; M failed; …" per test binary.
+passed=$(sum 'test result: [a-zA-Z]+\. [0-9]+ passed' 4 "$log")
+failed=$(sum 'passed; [0-9]+ failed' 2 "$log")
+# node's test runner (the client's and the web app's unit tests): "ℹ pass N", "ℹ fail N"
+# ("#" with the TAP reporter).
+passed=$((passed + $(sum '^(#|ℹ) pass [0-9]+' 3 "$js_log") + $(sum '^(#|ℹ) pass [0-9]+' 3 "$web_log")))
+failed=$((failed + $(sum '^(#|ℹ) fail [0-9]+' 3 "$js_log") + $(sum '^(#|ℹ) fail [0-9]+' 3 "$web_log")))
+# Playwright's list reporter: "  N passed (…)" and, only when some fail, "  N failed".
+passed=$((passed + $(sum '^ +[0-9]+ passed' 1 "$web_log")))
+failed=$((failed + $(sum '^ +[0-9]+ failed' 1 "$web_log")))
 echo "checks: $passed passed, $failed failed"

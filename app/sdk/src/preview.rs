@@ -80,7 +80,10 @@ pub fn expected_fill(pool: &Pool, tranche: u8, request: &Request, now: i64) -> O
     let i = tranche as usize;
     let b = &pool.batch;
     let (granted, reserve_granted, demand, value, supply) = if b.open {
-        (b.granted[i], b.reserve_granted[i], b.demand[i], b.price_value[i], b.price_supply[i])
+        // The batch pays at its own price, or at today's where that is lower.
+        let t = pool.tranches.get(i)?;
+        let (value, supply) = sluice::instructions::fill_price(b, t, i);
+        (b.granted[i], b.reserve_granted[i], b.demand[i], value, supply)
     } else {
         let (plan, reserve) = sluice::instructions::plan_batch(pool, now).ok()?;
         let t = pool.tranches.get(i)?;
@@ -301,4 +304,33 @@ pub fn plan_exit(
     (plan.queued_tokens, plan.unplaced_tokens) = if queue_takes { (left, 0) } else { (0, left) };
     plan.queued_value = value_of(plan.queued_tokens, t.value, t.supply);
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::{AnchorDeserialize, Space};
+
+    /// A pool of zeros (Borsh of zero bytes): the fields a test sets are the ones it reads.
+    fn zero_pool() -> Pool {
+        Pool::deserialize(&mut &vec![0u8; Pool::INIT_SPACE][..]).unwrap()
+    }
+
+    #[test]
+    fn an_open_batch_previews_its_fill_at_the_price_it_pays_a_fall_passed_on_a_rise_not() {
+        let mut pool = zero_pool();
+        pool.tranche_count = 1;
+        pool.params.redemption.min_request = 1;
+        let b = &mut pool.batch;
+        b.open = true;
+        (b.price_value[0], b.price_supply[0], b.granted[0], b.demand[0]) = (1_000, 1_000, 100, 100);
+        let r = Request { original: 100, remaining: 100, installment: 100, ..Default::default() };
+        // Today's price fell 10 % since the batch opened: the fill pays today's.
+        (pool.tranches[0].value, pool.tranches[0].supply) = (900, 1_000);
+        let fill = expected_fill(&pool, 0, &r, 0).unwrap();
+        assert_eq!((fill.redeemed, fill.paid), (100, 90));
+        // Risen since: the batch price holds.
+        pool.tranches[0].value = 1_100;
+        assert_eq!(expected_fill(&pool, 0, &r, 0).unwrap().paid, 100);
+    }
 }

@@ -29,7 +29,9 @@ const vite = spawn(
     },
   },
 );
-console.log(`\nlocalnet ${localnet.url}; the page opens with ?rpc=${localnet.url} (pick "Custom URL" to change it)`);
+console.log(
+  `\nlocalnet ${localnet.url}: open the page Vite names with ?rpc=${encodeURIComponent(localnet.url)} (or pick the cluster in the page)`,
+);
 const stop = async () => {
   vite.kill('SIGINT');
   await localnet.stop();

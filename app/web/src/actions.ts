@@ -6,6 +6,7 @@
 import type { Address, Instruction, Signature, TransactionSigner } from '@solana/kit';
 import { getCreateAssociatedTokenIdempotentInstruction } from '@solana-program/token';
 import {
+  exchangeInInstruction,
   getCancelRedemptionInstruction,
   getClaimInstruction,
   getDepositInstruction,
@@ -19,10 +20,11 @@ import {
   navIsFresh,
   sendInstructions,
   sluiceFailureOf,
+  type BasketView,
 } from '@sluice/client';
 
 import type { Connection } from './cluster';
-import { TOKEN_2022, type Market, type PoolDetail, type Position } from './data';
+import { associated, TOKEN_2022, type Market, type PoolDetail, type Position } from './data';
 
 /** `amount` less `slippageBps` of it, rounded down: the least a holder accepts. */
 export const withSlippage = (amount: bigint, slippageBps: bigint) => (amount * (10_000n - slippageBps)) / 10_000n;
@@ -67,6 +69,21 @@ async function trancheAccountReady(
     );
   }
   return out;
+}
+
+/** Opens the holder's base-token account where a payout needs one (a holder who got tranche tokens by transfer may have none). */
+function baseAccountReady(detail: PoolDetail, position: Position, signer: TransactionSigner): Instruction[] {
+  if (position.base.exists) return [];
+  const { pool } = detail;
+  return [
+    getCreateAssociatedTokenIdempotentInstruction({
+      payer: signer,
+      ata: position.base.address,
+      owner: signer.address,
+      mint: pool.baseMint,
+      tokenProgram: pool.baseTokenProgram,
+    }),
+  ];
 }
 
 async function member(detail: PoolDetail, wallet: Address) {
@@ -115,6 +132,7 @@ export async function redeemInstantInstructions(
 ): Promise<Instruction[]> {
   const { pool } = detail;
   return [
+    ...baseAccountReady(detail, position, signer),
     ...repriceIfStale(detail, now),
     getRedeemInstantInstruction({
       holder: signer,
@@ -178,6 +196,7 @@ export function claimInstructions(
 ): Instruction[] {
   const { pool } = detail;
   return [
+    ...baseAccountReady(detail, position, signer),
     getClaimInstruction({
       caller: signer,
       pool: detail.address,
@@ -205,7 +224,9 @@ export async function swapInstructions(
   const { pool } = detail;
   const tranche = market.tranche;
   return [
-    ...(buyTranche ? await trancheAccountReady(detail, position, signer, tranche) : []),
+    ...(buyTranche
+      ? await trancheAccountReady(detail, position, signer, tranche)
+      : baseAccountReady(detail, position, signer)),
     getSwapInstruction({
       user: signer,
       pool: detail.address,
@@ -280,4 +301,44 @@ export async function send(
   instructions: Instruction[],
 ): Promise<Signature> {
   return sendInstructions(conn.sender, signer, instructions);
+}
+
+/**
+ * Tranche tokens into the pool's basket at the pools' DCF price less the constituent's
+ * haircut (`exchange_in`): opens the holder's basket-token account, reprices a constituent
+ * pool whose NAV is too old (the basket prices only at a fresh NAV), then exchanges with a
+ * minimum out.
+ */
+export async function exchangeInInstructions(
+  view: BasketView,
+  signer: TransactionSigner,
+  index: number,
+  tokens: bigint,
+  minOut: bigint,
+  now: bigint,
+): Promise<Instruction[]> {
+  const c = view.basket.constituents[index];
+  const holderBasket = await associated(signer.address, view.basket.mint, TOKEN_2022);
+  const holderTranche = await associated(signer.address, c.mint, TOKEN_2022);
+  const stale = new Map<string, Instruction>();
+  view.basket.constituents.slice(0, view.basket.constituentCount).forEach((k, i) => {
+    const pool = view.pools[i];
+    if (!navIsFresh(pool, now) && !stale.has(k.pool)) {
+      stale.set(
+        k.pool,
+        getRepriceInstruction({ pool: k.pool, book: pool.book, oracle: pool.oracle, vault: pool.vault }),
+      );
+    }
+  });
+  return [
+    getCreateAssociatedTokenIdempotentInstruction({
+      payer: signer,
+      ata: holderBasket,
+      owner: signer.address,
+      mint: view.basket.mint,
+      tokenProgram: TOKEN_2022,
+    }),
+    ...stale.values(),
+    await exchangeInInstruction({ view, holder: signer, holderTranche, holderBasket, index, tokens, minOut }),
+  ];
 }

@@ -11,7 +11,7 @@ export type Cluster = {
   kind: ClusterKind;
   url: string;
   /** Wallet Standard chain id: what a wallet must support to sign for this cluster. */
-  chain: 'solana:localnet' | 'solana:devnet';
+  chain: 'solana:localnet' | 'solana:devnet' | 'solana:testnet' | 'solana:mainnet';
   /** An explorer link for a signature, on public clusters only. */
   explorer: ((signature: string) => string) | null;
 };
@@ -33,15 +33,19 @@ export function clusterOf(kind: ClusterKind, customUrl = ''): Cluster {
     };
   }
   const url = customUrl.trim().replace(/\/+$/, '');
-  const local = isLocal(url);
-  return {
-    kind,
-    url,
-    chain: local ? 'solana:localnet' : 'solana:devnet',
-    explorer: local
-      ? null
-      : (s) => `https://explorer.solana.com/tx/${s}?cluster=custom&customUrl=${encodeURIComponent(url)}`,
-  };
+  if (isLocal(url)) return { kind, url, chain: 'solana:localnet', explorer: null };
+  // A custom RPC of a public cluster: its chain (wallets sign per chain) from the host name.
+  const host = (() => {
+    try {
+      return new URL(url).hostname;
+    } catch {
+      return '';
+    }
+  })();
+  const chain = /devnet/.test(host) ? 'solana:devnet' : /testnet/.test(host) ? 'solana:testnet' : 'solana:mainnet';
+  // The transaction is on the public cluster: the explorer finds it through its own RPC.
+  const param = chain === 'solana:mainnet' ? '' : `?cluster=${chain.slice('solana:'.length)}`;
+  return { kind, url, chain, explorer: (s) => `https://explorer.solana.com/tx/${s}${param}` };
 }
 
 /** The cluster a visit starts on: `?rpc=`, else the stored choice, else the localnet. */

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { Address, Signature } from '@solana/kit';
 import type { Pool, SluiceEvent } from '@sluice/client';
 
+import { clusterOf } from '../src/cluster';
 import { priceHistory, type HistoryEntry } from '../src/data';
 import { bps, parseUnits, shareBps, units } from '../src/format';
 
@@ -110,4 +111,20 @@ test('priceHistory has no price for a tranche without tokens', () => {
   const points = priceHistory([entry([repriced(1n, [0n, 10n])], 1)], pool([0n, 10n]));
   assert.equal(points[0].pricesE12[0], null);
   assert.equal(points[0].pricesE12[1], 1_000_000_000_000n);
+});
+
+test('a custom URL signs for the cluster it serves, and links an explorer only for public ones', () => {
+  const local = clusterOf('custom', 'http://127.0.0.1:18899/');
+  assert.equal(local.url, 'http://127.0.0.1:18899');
+  assert.equal(local.chain, 'solana:localnet');
+  assert.equal(local.explorer, null);
+  assert.equal(clusterOf('custom', 'http://localhost:8899').chain, 'solana:localnet');
+  const main = clusterOf('custom', 'https://rpc.example-provider.com/key');
+  assert.equal(main.chain, 'solana:mainnet');
+  assert.equal(main.explorer!('SIG'), 'https://explorer.solana.com/tx/SIG');
+  const dev = clusterOf('custom', 'https://devnet.example-provider.com');
+  assert.equal(dev.chain, 'solana:devnet');
+  assert.equal(dev.explorer!('SIG'), 'https://explorer.solana.com/tx/SIG?cluster=devnet');
+  assert.equal(clusterOf('devnet').explorer!('SIG'), 'https://explorer.solana.com/tx/SIG?cluster=devnet');
+  assert.equal(clusterOf('localnet').explorer, null);
 });

@@ -6,6 +6,7 @@ export * from './generated';
 export * from './pda';
 export * from './math';
 export * from './batch';
+export * from './basket';
 export * from './errors';
 export * from './anchorErrors';
 export * from './events';

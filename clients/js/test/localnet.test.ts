@@ -1,10 +1,13 @@
 // The generated client and the hand-written layer against a real `sluice localnet` (the
 // program natively, the real SPL Token and Token-2022 programs), on the example pool as the
 // migration leaves it: deposit, instant and queued redemption, a batch (paying what the
-// client's `expectedFill` planned) and its claim, a swap, refusals read by name, events, and
-// Anchor's own TypeScript client.
+// client's `expectedFill` planned) and its claim, a swap, refusals read by name, events,
+// Anchor's own TypeScript client, and exchanges into the spec's basket (minting what the
+// client's `planExchangeIn` previewed).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+
+import type { Address } from '@solana/kit';
 
 import {
   ammAccounts,
@@ -50,6 +53,17 @@ import {
   SLUICE_ERROR__ZERO_AMOUNT,
   memberAddress,
   Stage,
+  basketPricedAccounts,
+  exchangeInInstruction,
+  getExchangeInInstruction,
+  getRebalanceInstruction,
+  isBasketRefusal,
+  loadBasketView,
+  planExchangeIn,
+  withRemainingAccounts,
+  SLUICE_ERROR__SLIPPAGE_EXCEEDED,
+  noFlights,
+  type ExchangeInPlan,
   type Pool,
 } from '../src';
 import {
@@ -429,5 +443,207 @@ describe('the example pool on a localnet', () => {
     const after = await pool(world);
     assert.equal(after.navTime, now);
     assert.equal(after.navDirty, false);
+  });
+
+  let dave: Investor;
+  let holderBasket: Address;
+
+  test('an exchange into the basket mints exactly what planExchangeIn previews; one more is SlippageExceeded', async () => {
+    // The Anchor test just repriced: the pool (both constituents') has a fresh NAV.
+    const p = await pool(world);
+    const basket = await basketAddress(world.issuer.address, POOL_ID);
+    dave = await investor(world, 25_000_000_000n);
+    for (const tranche of [0, 1]) {
+      const amount = 10_000_000_000n;
+      const minTokensOut = depositTokens(p, tranche, amount);
+      assert.ok(minTokensOut !== null && minTokensOut > 0n);
+      await sendInstructions(world.sender, dave.wallet, [
+        getDepositInstruction({ ...depositAccounts(p, dave, tranche), tranche, amount, minTokensOut }),
+      ]);
+    }
+    const senior = await tokenBalance(world, dave.tranches[0]);
+    const mezzanine = await tokenBalance(world, dave.tranches[1]);
+    assert.ok(senior > 0n && mezzanine > 0n);
+
+    const view = await loadBasketView(world.rpc, basket);
+    const [seniorC, mezzanineC] = view.basket.constituents;
+    assert.deepEqual(
+      [seniorC.pool, seniorC.tranche, mezzanineC.pool, mezzanineC.tranche],
+      [world.pool, 0, world.pool, 1],
+      'the constituents are the senior and mezzanine tranches',
+    );
+    // Two tranches of one pool: the pool twice, then one queue per open request.
+    const queues = view.basket.constituents
+      .slice(0, view.basket.constituentCount)
+      .filter((c) => c.requestOpen)
+      .map((c) => c.queue);
+    assert.deepEqual(basketPricedAccounts(view), [world.pool, world.pool, ...queues]);
+    holderBasket = await associated(dave.wallet.address, view.basket.mint, TOKEN_2022);
+    const { getCreateAssociatedTokenIdempotentInstruction } = await import('@solana-program/token');
+    await sendInstructions(world.sender, dave.wallet, [
+      getCreateAssociatedTokenIdempotentInstruction({
+        payer: dave.wallet,
+        ata: holderBasket,
+        owner: dave.wallet.address,
+        mint: view.basket.mint,
+        tokenProgram: TOKEN_2022,
+      }),
+    ]);
+
+    const now = await clusterNow(world);
+    const tokens = senior / 2n;
+    const preview = planExchangeIn(view.basket, view.pools, view.flights, 0, tokens, now);
+    assert.ok(!isBasketRefusal(preview), `planExchangeIn refused: ${JSON.stringify(preview, bigints)}`);
+    assert.ok(preview.basketTokens > 0n && preview.haircut > 0n);
+    // Built by hand: the generated instruction, then the priced accounts as remaining accounts.
+    const exchange = (minOut: bigint) =>
+      withRemainingAccounts(
+        getExchangeInInstruction({
+          holder: dave.wallet,
+          basket,
+          mint: view.basket.mint,
+          trancheMint: seniorC.mint,
+          vault: seniorC.vault,
+          holderTranche: dave.tranches[0],
+          holderBasket,
+          member: dave.member,
+          index: 0,
+          tokens,
+          minOut,
+        }),
+        basketPricedAccounts(view),
+      );
+    const greedy = exchange(preview.basketTokens + 1n);
+    const refused = await sendInstructions(world.sender, dave.wallet, [greedy]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    const failure = sluiceFailureOf(refused, { instructions: [greedy] });
+    assert.equal(failure?.name, 'SlippageExceeded', `refused with ${String(refused)}`);
+    assert.equal(failure?.code, SLUICE_ERROR__SLIPPAGE_EXCEEDED);
+    assert.equal(await tokenBalance(world, holderBasket), 0n, 'nothing minted');
+
+    const supplyBefore = view.basket.supply;
+    await sendInstructions(world.sender, dave.wallet, [exchange(preview.basketTokens)]);
+    assert.equal(await tokenBalance(world, holderBasket), preview.basketTokens, 'the preview, to the unit');
+    assert.equal(await tokenBalance(world, dave.tranches[0]), senior - tokens);
+    const booked = (await fetchBasket(world.rpc, basket)).data;
+    assert.equal(booked.supply, supplyBefore + preview.basketTokens);
+    assert.equal(booked.constituents[0].held, seniorC.held + tokens);
+
+    // Again, into a basket that now has tokens out (priced, not at par), with the convenience
+    // builder: the rest of the senior tokens, then mezzanine within and beyond its 40 % cap.
+    const sendExchange = async (index: number, amount: bigint, expected: ExchangeInPlan) => {
+      const v = await loadBasketView(world.rpc, basket);
+      const ix = await exchangeInInstruction({
+        view: v,
+        holder: dave.wallet,
+        holderTranche: dave.tranches[index],
+        holderBasket,
+        index,
+        tokens: amount,
+        minOut: expected.basketTokens,
+      });
+      const before = await tokenBalance(world, holderBasket);
+      await sendInstructions(world.sender, dave.wallet, [ix]);
+      assert.equal((await tokenBalance(world, holderBasket)) - before, expected.basketTokens, `constituent ${index}`);
+    };
+    const plan = async (index: number, amount: bigint) => {
+      const v = await loadBasketView(world.rpc, basket);
+      return planExchangeIn(v.basket, v.pools, v.flights, index, amount, await clusterNow(world));
+    };
+    const rest = await plan(0, senior - tokens);
+    assert.ok(
+      !isBasketRefusal(rest) && rest.basketValue > 0n && (await loadBasketView(world.rpc, basket)).basket.supply > 0n,
+    );
+    await sendExchange(0, senior - tokens, rest);
+
+    const all = await plan(1, mezzanine);
+    assert.deepEqual(all, { error: 'ConcentrationCapExceeded' }, 'all the mezzanine would pass its cap');
+    const v = await loadBasketView(world.rpc, basket);
+    const tooMuch = await exchangeInInstruction({
+      view: v,
+      holder: dave.wallet,
+      holderTranche: dave.tranches[1],
+      holderBasket,
+      index: 1,
+      tokens: mezzanine,
+      minOut: 0n,
+    });
+    const capped = await sendInstructions(world.sender, dave.wallet, [tooMuch]).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.equal(sluiceFailureOf(capped, { instructions: [tooMuch] })?.name, 'ConcentrationCapExceeded');
+    const some = await plan(1, mezzanine / 4n);
+    assert.ok(!isBasketRefusal(some), `a quarter fits the cap: ${JSON.stringify(some, bigints)}`);
+    assert.ok(some.shareAfterBps <= 4_000n);
+    await sendExchange(1, mezzanine / 4n, some);
+  });
+
+  test("with the basket's own request in flight, the view reads it from the queue and the preview still holds", async () => {
+    const p = await pool(world);
+    const basket = await basketAddress(world.issuer.address, POOL_ID);
+    const before = await loadBasketView(world.rpc, basket);
+    assert.ok(!before.basket.constituents[0].requestOpen, 'no request yet');
+    // The sleeve is empty, under its 10 % target: the keeper's rebalance queues senior tokens
+    // (the constituent furthest above its target weight) to refill it.
+    const keeper = await investor(world, 0n);
+    const senior = p.tranches[0];
+    const c = before.basket.constituents[0];
+    const rebalance = withRemainingAccounts(
+      getRebalanceInstruction({
+        cranker: keeper.wallet,
+        basket,
+        sleeve: before.basket.sleeve,
+        baseMint: before.basket.baseMint,
+        pool: world.pool,
+        poolVault: p.vault,
+        queue: senior.queue,
+        escrow: senior.escrow,
+        trancheMint: c.mint,
+        vault: c.vault,
+        holderRecord: await holderRecordAddress(world.pool, 0, basket),
+        member: await memberAddress(world.pool, basket),
+        reserveVault: p.reserveVault,
+        baseTokenProgram: p.baseTokenProgram,
+        index: 0,
+        collectOnly: false,
+      }),
+      basketPricedAccounts(before),
+    );
+    await sendInstructions(world.sender, keeper.wallet, [rebalance]);
+
+    const view = await loadBasketView(world.rpc, basket);
+    const open = view.basket.constituents[0];
+    assert.ok(open.requestOpen, 'the basket has a request in the senior queue');
+    assert.equal(open.queue, senior.queue);
+    const queued = (await fetchRedemptionQueue(world.rpc, senior.queue)).data.requests;
+    const request = queued[Number(open.requestId % BigInt(queued.length))];
+    assert.equal(request.owner, basket);
+    assert.deepEqual(view.flights[0], { tokens: request.remaining, cash: request.claimable });
+    assert.ok(view.flights[0].tokens > 0n);
+    assert.equal(open.held + view.flights[0].tokens, c.held, 'the queued tokens left the vault, not the basket');
+    assert.deepEqual(basketPricedAccounts(view), [world.pool, world.pool, senior.queue]);
+
+    const now = await clusterNow(world);
+    const tokens = (await tokenBalance(world, dave.tranches[1])) / 3n;
+    const preview = planExchangeIn(view.basket, view.pools, view.flights, 1, tokens, now);
+    assert.ok(!isBasketRefusal(preview), `planExchangeIn refused: ${JSON.stringify(preview, bigints)}`);
+    // The in-flight tokens still count: without them the basket would look poorer and mint more.
+    const blind = planExchangeIn(view.basket, view.pools, noFlights(), 1, tokens, now);
+    assert.ok(!isBasketRefusal(blind) && blind.basketTokens > preview.basketTokens);
+    const ix = await exchangeInInstruction({
+      view,
+      holder: dave.wallet,
+      holderTranche: dave.tranches[1],
+      holderBasket,
+      index: 1,
+      tokens,
+      minOut: preview.basketTokens,
+    });
+    const minted = await tokenBalance(world, holderBasket);
+    await sendInstructions(world.sender, dave.wallet, [ix]);
+    assert.equal((await tokenBalance(world, holderBasket)) - minted, preview.basketTokens);
   });
 });

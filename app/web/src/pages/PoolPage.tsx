@@ -2,7 +2,7 @@
 // maturity, the queue with its expected fill, the reserve and its attestations, the
 // market, the oracle's rates — and, with a wallet, the holder's position and actions.
 import { address as toAddress, type Address } from '@solana/kit';
-import { valueOf } from '@sluice/client';
+import { isBatchRefusal, planBatch, valueOf } from '@sluice/client';
 
 import { LineChart, StackedBars } from '../components/Charts';
 import { useApp } from '../context';
@@ -189,6 +189,13 @@ function QueueSection({ d, now }: { d: PoolDetail; now: bigint }) {
   const { pool } = d;
   const r = pool.params.redemption;
   const nextBatch = pool.batch.open ? now : pool.batch.openedAt + BigInt(r.batchIntervalSecs);
+  // What the next batch would grant each tranche, by the program's own planning — at the
+  // batch's time, the keeper having repriced just before it. An open batch: what it has left.
+  const at = nextBatch > now ? nextBatch : now;
+  const plan = pool.batch.open
+    ? { tokens: pool.batch.granted, reserveTokens: pool.batch.reserveGranted }
+    : planBatch({ ...pool, navTime: at, navDirty: false }, at);
+  const grants = isBatchRefusal(plan) ? null : plan;
   return (
     <section aria-labelledby="queue">
       <h2 id="queue">The queue</h2>
@@ -207,6 +214,7 @@ function QueueSection({ d, now }: { d: PoolDetail; now: bigint }) {
               <th scope="col">Requests</th>
               <th scope="col">Queued tokens</th>
               <th scope="col">Their value</th>
+              <th scope="col">Next batch pays</th>
               <th scope="col">Awaiting claim</th>
             </tr>
           </thead>
@@ -221,6 +229,11 @@ function QueueSection({ d, now }: { d: PoolDetail; now: bigint }) {
                   <td className="num">{(tr.queueTail - tr.queueHead).toString()}</td>
                   <td className="num">{units(tr.queuedTokens, d.decimals, 0)}</td>
                   <td className="num">{units(valueOf(tr.queuedTokens, tr.value, tr.supply), d.decimals, 0)}</td>
+                  <td className="num" data-testid={`next-batch-${t.index}`}>
+                    {grants
+                      ? `${units(grants.tokens[t.index] + grants.reserveTokens[t.index], d.decimals, 0)} tokens`
+                      : '—'}
+                  </td>
                   <td className="num">{units(awaiting, d.decimals, 0)}</td>
                 </tr>
               );

@@ -4,13 +4,18 @@
 import { useState, type ReactNode } from 'react';
 import type { Address, Instruction } from '@solana/kit';
 import {
+  activeConstituents,
   depositTokens,
+  isBasketRefusal,
+  loadBasketView,
+  planExchangeIn,
   fillSchedule,
   instantRedemption,
   navIsFresh,
   swapQuote,
   valueOf,
   Stage,
+  type BasketView,
   type Pool,
   type Request,
 } from '@sluice/client';
@@ -19,6 +24,7 @@ import {
   cancelInstructions,
   claimInstructions,
   depositInstructions,
+  exchangeInInstructions,
   redeemInstantInstructions,
   refusalOf,
   requestRedemptionInstructions,
@@ -470,6 +476,102 @@ function SwapForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; now: b
   );
 }
 
+/** The basket's constituents as the view has them, with the pool's NAV taken as repriced now where it is too old. */
+function freshView(view: BasketView, now: bigint): BasketView {
+  return { ...view, pools: view.pools.map((p) => (navIsFresh(p, now) ? p : { ...p, navTime: now, navDirty: false })) };
+}
+
+function ExchangeForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; now: bigint; onChanged: () => void }) {
+  const { conn, wallet } = useApp();
+  const view = useLoad(async () => (d.basket ? loadBasketView(conn.rpc, d.basket.address) : null), [conn, d]);
+  const [choice, setChoice] = useState(0);
+  const [amount, setAmount] = useState('');
+  const [slip, setSlip] = useState('50');
+  const { busy, outcome, run } = useSender(onChanged);
+  if (!d.basket) return <p>This pool’s tranches are in no basket.</p>;
+  if (!view.data) return <p aria-live="polite">{view.error ?? 'Loading the basket…'}</p>;
+  const v = view.data;
+  // Constituents of this pool, by their index in the basket.
+  const mine = activeConstituents(v.basket)
+    .map((c, index) => ({ c, index }))
+    .filter(({ c }) => c.pool === d.address);
+  if (mine.length === 0) return <p>The basket holds none of this pool’s tranches.</p>;
+  const { c, index } = mine[Math.min(choice, mine.length - 1)];
+  const label = d.tranches[c.tranche].label;
+  const held = p.tranches[c.tranche].amount;
+  const tokens = parseUnits(amount, d.decimals);
+  const slippage = slippageOf(slip);
+  const fresh = freshView(v, now);
+  const plan = tokens ? planExchangeIn(fresh.basket, fresh.pools, fresh.flights, index, tokens, now) : null;
+  const refusal = plan && isBasketRefusal(plan) ? plan.error : null;
+  const ok = plan && !isBasketRefusal(plan) ? plan : null;
+  const problem =
+    tokens === null
+      ? amount
+        ? 'Not an amount.'
+        : null
+      : tokens > held
+        ? `Above your ${units(held, d.decimals)} ${label} tokens.`
+        : slippage === null
+          ? 'The slippage bound is a whole number of bps up to 5000.'
+          : null;
+  return (
+    <form
+      aria-label="Exchange"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!wallet || !tokens || !ok || slippage === null) return;
+        run('Exchange', () =>
+          exchangeInInstructions(v, wallet.signer, index, tokens, withSlippage(ok.basketTokens, slippage), now),
+        );
+      }}
+    >
+      <p className="small">
+        Move tranche tokens into the basket token at the pools’ DCF price, less the constituent’s haircut (kept by the
+        basket as its loss buffer). The basket token is backed by its constituents and a cash sleeve.
+      </p>
+      {mine.length > 1 && (
+        <Field id="exchange-constituent" label="Tranche">
+          <select id="exchange-constituent" value={choice} onChange={(e) => setChoice(Number(e.target.value))}>
+            {mine.map((m, i) => (
+              <option key={m.index} value={i}>
+                {d.tranches[m.c.tranche].label} (haircut {bps(m.c.haircutBps)})
+              </option>
+            ))}
+          </select>
+        </Field>
+      )}
+      <Field id="exchange-amount" label={`${label} tokens`} help={`You hold ${units(held, d.decimals)}.`}>
+        <input
+          id="exchange-amount"
+          inputMode="decimal"
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          aria-describedby="exchange-amount-help"
+        />
+      </Field>
+      <Slippage id="exchange-slippage" value={slip} onChange={setSlip} />
+      <p
+        className="preview"
+        data-testid="exchange-preview"
+        data-tokens={ok?.basketTokens.toString() ?? ''}
+        aria-live="polite"
+      >
+        {!tokens
+          ? 'Enter tokens to see the basket tokens you receive.'
+          : ok
+            ? `You receive ${units(ok.basketTokens, d.decimals)} basket tokens for ${units(ok.valueIn, d.decimals)} ${d.baseSymbol} of ${label} (the haircut keeps ${units(ok.haircut, d.decimals)}); ${label} is then ${bps(ok.shareAfterBps)} of the basket (cap ${bps(c.capBps)}).`
+            : `The program would refuse this: ${refusal}.`}
+      </p>
+      {problem && <p className="error">{problem}</p>}
+      <button type="submit" disabled={busy || !tokens || !ok || !!problem}>
+        {busy ? 'Signing…' : 'Exchange into the basket'}
+      </button>
+      <OutcomeView outcome={outcome} />
+    </form>
+  );
+}
+
 function RequestRow(props: {
   d: PoolDetail;
   p: Position;
@@ -567,7 +669,8 @@ function DevOnboarding({ d, onDone }: { d: PoolDetail; onDone: () => void }) {
   );
 }
 
-type Tab = 'deposit' | 'redeem' | 'swap';
+type Tab = 'deposit' | 'redeem' | 'swap' | 'exchange';
+const TABS: Tab[] = ['deposit', 'redeem', 'swap', 'exchange'];
 
 export function PositionPanel({
   detail: d,
@@ -688,7 +791,7 @@ export function PositionPanel({
         <section aria-labelledby="actions">
           <h2 id="actions">Act</h2>
           <div role="tablist" aria-label="Actions" className="tabs">
-            {(['deposit', 'redeem', 'swap'] as Tab[]).map((t) => (
+            {TABS.map((t) => (
               <button
                 key={t}
                 type="button"
@@ -699,10 +802,10 @@ export function PositionPanel({
                 tabIndex={tab === t ? 0 : -1}
                 onClick={() => setTab(t)}
                 onKeyDown={(e) => {
-                  const order: Tab[] = ['deposit', 'redeem', 'swap'];
-                  const k = order.indexOf(t);
-                  const next =
-                    e.key === 'ArrowRight' ? order[(k + 1) % 3] : e.key === 'ArrowLeft' ? order[(k + 2) % 3] : null;
+                  const k = TABS.indexOf(t);
+                  const n = TABS.length;
+                  const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? n - 1 : 0;
+                  const next = step ? TABS[(k + step) % n] : null;
                   if (next) {
                     setTab(next);
                     document.getElementById(`tab-${next}`)?.focus();
@@ -717,6 +820,7 @@ export function PositionPanel({
             {tab === 'deposit' && <DepositForm d={d} p={p} now={now} onChanged={changed} />}
             {tab === 'redeem' && <RedeemForm d={d} p={p} now={now} onChanged={changed} />}
             {tab === 'swap' && <SwapForm d={d} p={p} now={now} onChanged={changed} />}
+            {tab === 'exchange' && <ExchangeForm d={d} p={p} now={now} onChanged={changed} />}
           </div>
         </section>
       )}

@@ -115,6 +115,18 @@ pub fn plan_batch(pool: &Pool, now: i64) -> Result<([u64; MAX_TRANCHES], [u64; M
     Ok((plan.tokens, reserve_plan))
 }
 
+/// The price a fill of tranche `i` in the open batch pays, as (value, supply): the batch
+/// price, or the current one where that is lower (a fall is passed on, a rise is not).
+/// Public so the SDK previews a fill at the price the batch will pay.
+pub fn fill_price(b: &BatchState, t: &Tranche, i: usize) -> (u64, u64) {
+    let fallen = (t.value as u128) * (b.price_supply[i] as u128) < (b.price_value[i] as u128) * (t.supply as u128);
+    if fallen {
+        (t.value, t.supply)
+    } else {
+        (b.price_value[i], b.price_supply[i])
+    }
+}
+
 impl ProcessBatch<'_> {
     /// Opens a new batch over every tranche, or explains why none can start.
     fn open_batch(pool: &mut Pool, now: i64) -> Result<()> {
@@ -156,7 +168,7 @@ impl ProcessBatch<'_> {
         let mut b = pool.batch;
         let mut t = pool.tranches[i];
         // The lower of the batch price and today's: a fall is passed on, a rise is not.
-        let (price_value, price_supply) = Self::fill_price(&b, &t, i);
+        let (price_value, price_supply) = fill_price(&b, &t, i);
         let mut f = Fill::default();
         for id in b.cursor[i]..to {
             f.visited += 1;
@@ -192,17 +204,6 @@ impl ProcessBatch<'_> {
             pool.tranches[i] = t;
         }
         Ok(f)
-    }
-
-    /// The price a fill of tranche `i` pays, as (value, supply): the batch price, or the
-    /// current one where that is lower.
-    fn fill_price(b: &BatchState, t: &Tranche, i: usize) -> (u64, u64) {
-        let fallen = (t.value as u128) * (b.price_supply[i] as u128) < (b.price_value[i] as u128) * (t.supply as u128);
-        if fallen {
-            (t.value, t.supply)
-        } else {
-            (b.price_value[i], b.price_supply[i])
-        }
     }
 
     /// Whether tranche `i`'s part of the batch can no longer be paid as planned: the
