@@ -99,14 +99,37 @@ async function overflowing(page: Page): Promise<string[]> {
     const out: string[] = [];
     for (const el of Array.from(document.body.querySelectorAll('*'))) {
       const r = el.getBoundingClientRect();
-      if (r.right > width + 1 && !contained(el)) {
+      // Its box past the edge, or its content (a long address is one unbreakable word) past its box.
+      const spills = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible';
+      if ((r.right > width + 1 || (spills && r.left + el.scrollWidth > width + 1)) && !contained(el)) {
         out.push(
           `${el.tagName.toLowerCase()}.${el.className} "${(el.textContent ?? '').slice(0, 40)}" (right ${Math.round(r.right)} px)`,
         );
       }
     }
     const scroll = document.documentElement.scrollWidth - width;
-    if (scroll > 0) out.push(`the page scrolls ${scroll} px sideways`);
+    if (scroll > 0) {
+      // Otherwise, name the subtree whose hiding ends the scroll: descend while one child's does.
+      let node: Element = document.body;
+      const scrolls = () => document.documentElement.scrollWidth - width > 0;
+      for (let depth = 0; depth < 30; depth++) {
+        let found: Element | null = null;
+        for (const child of Array.from(node.children)) {
+          const el = child as HTMLElement;
+          const old = el.style.display;
+          el.style.display = 'none';
+          const fixed = !scrolls();
+          el.style.display = old;
+          if (fixed) {
+            found = child;
+            break;
+          }
+        }
+        if (!found) break;
+        node = found;
+      }
+      out.push(`the page scrolls ${scroll} px sideways: ${node.outerHTML.slice(0, 300)}`);
+    }
     return out.slice(0, 8);
   });
 }

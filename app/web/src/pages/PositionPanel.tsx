@@ -114,6 +114,21 @@ function Field(props: { id: string; label: string; children: ReactNode; help?: R
   );
 }
 
+/** A labelled amount input with what the holder has as its description. */
+function AmountField(props: { id: string; label: string; help: string; value: string; onChange: (v: string) => void }) {
+  return (
+    <Field id={props.id} label={props.label} help={props.help}>
+      <input
+        id={props.id}
+        inputMode="decimal"
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        aria-describedby={`${props.id}-help`}
+      />
+    </Field>
+  );
+}
+
 function TrancheSelect({
   d,
   id,
@@ -159,6 +174,17 @@ const slippageOf = (text: string) => {
   return n >= 0n && n <= 5_000n ? n : null;
 };
 
+/**
+ * What stops a form from sending, in words: text that is not an amount, more than the
+ * holder has (`heldText` says what they hold), or a slippage bound out of range.
+ */
+function amountProblem(text: string, amount: bigint | null, held: bigint, heldText: string, slippage: bigint | null) {
+  if (amount === null) return text ? 'Not an amount.' : null;
+  if (amount > held) return `Above your ${heldText}`;
+  if (slippage === null) return 'The slippage bound is a whole number of bps up to 5000.';
+  return null;
+}
+
 function DepositForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; now: bigint; onChanged: () => void }) {
   const { wallet } = useApp();
   const [tranche, setTranche] = useState(0);
@@ -169,16 +195,13 @@ function DepositForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; now
   const slippage = slippageOf(slip);
   const tokens = base !== null && base > 0n ? depositTokens(d.pool, tranche, base) : null;
   const fresh = navIsFresh(d.pool, now);
-  const problem =
-    base === null
-      ? amount
-        ? 'Not an amount.'
-        : null
-      : base > p.base.amount
-        ? `Above your balance of ${units(p.base.amount, d.decimals)} ${d.baseSymbol}.`
-        : slippage === null
-          ? 'The slippage bound is a whole number of bps up to 5000.'
-          : null;
+  const problem = amountProblem(
+    amount,
+    base,
+    p.base.amount,
+    `balance of ${units(p.base.amount, d.decimals)} ${d.baseSymbol}.`,
+    slippage,
+  );
   return (
     <form
       aria-label="Deposit"
@@ -193,19 +216,13 @@ function DepositForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; now
       <Field id="deposit-tranche" label="Tranche">
         <TrancheSelect d={d} id="deposit-tranche" value={tranche} onChange={setTranche} />
       </Field>
-      <Field
+      <AmountField
         id="deposit-amount"
         label={`Amount (${d.baseSymbol})`}
         help={`You hold ${units(p.base.amount, d.decimals)} ${d.baseSymbol}.`}
-      >
-        <input
-          id="deposit-amount"
-          inputMode="decimal"
-          value={amount}
-          onChange={(e) => setAmount(e.target.value)}
-          aria-describedby="deposit-amount-help"
-        />
-      </Field>
+        value={amount}
+        onChange={setAmount}
+      />
       <Slippage id="deposit-slippage" value={slip} onChange={setSlip} />
       <p className="preview" data-testid="deposit-preview" data-tokens={tokens?.toString() ?? ''} aria-live="polite">
         {tokens !== null && base
@@ -290,16 +307,7 @@ function RedeemForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; now:
         ? `worth more than the instant threshold of ${units(r.instantThreshold, d.decimals, 0)} ${d.baseSymbol}`
         : null;
   const chosen = route === 'instant' && instantBlock ? 'queue' : route;
-  const problem =
-    tokens === null
-      ? amount
-        ? 'Not an amount.'
-        : null
-      : tokens > held
-        ? `Above your ${units(held, d.decimals)} tokens.`
-        : slippage === null
-          ? 'The slippage bound is a whole number of bps up to 5000.'
-          : null;
+  const problem = amountProblem(amount, tokens, held, `${units(held, d.decimals)} tokens.`, slippage);
   return (
     <form
       aria-label="Redeem"
@@ -403,16 +411,7 @@ function SwapForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; now: b
   const slippage = slippageOf(slip);
   const q = amountIn ? swapQuote(d.pool, m.amm, { tranche: m.trancheVault, base: m.baseVault }, buy, amountIn) : null;
   const held = buy ? p.base.amount : p.tranches[m.tranche].amount;
-  const problem =
-    amountIn === null
-      ? amount
-        ? 'Not an amount.'
-        : null
-      : amountIn > held
-        ? `Above your balance of ${units(held, d.decimals)}.`
-        : slippage === null
-          ? 'The slippage bound is a whole number of bps up to 5000.'
-          : null;
+  const problem = amountProblem(amount, amountIn, held, `balance of ${units(held, d.decimals)}.`, slippage);
   return (
     <form
       aria-label="Swap"
@@ -446,19 +445,13 @@ function SwapForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; now: b
           {d.baseSymbol}
         </label>
       </fieldset>
-      <Field
+      <AmountField
         id="swap-amount"
         label={buy ? `Pay (${d.baseSymbol})` : 'Sell (tokens)'}
         help={`You hold ${units(held, d.decimals)}.`}
-      >
-        <input
-          id="swap-amount"
-          inputMode="decimal"
-          value={amount}
-          onChange={(e) => setAmount(e.target.value)}
-          aria-describedby="swap-amount-help"
-        />
-      </Field>
+        value={amount}
+        onChange={setAmount}
+      />
       <Slippage id="swap-slippage" value={slip} onChange={setSlip} />
       <p className="preview" data-testid="swap-preview" aria-live="polite">
         {!amountIn
@@ -505,16 +498,7 @@ function ExchangeForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; no
   const plan = tokens ? planExchangeIn(fresh.basket, fresh.pools, fresh.flights, index, tokens, now) : null;
   const refusal = plan && isBasketRefusal(plan) ? plan.error : null;
   const ok = plan && !isBasketRefusal(plan) ? plan : null;
-  const problem =
-    tokens === null
-      ? amount
-        ? 'Not an amount.'
-        : null
-      : tokens > held
-        ? `Above your ${units(held, d.decimals)} ${label} tokens.`
-        : slippage === null
-          ? 'The slippage bound is a whole number of bps up to 5000.'
-          : null;
+  const problem = amountProblem(amount, tokens, held, `${units(held, d.decimals)} ${label} tokens.`, slippage);
   return (
     <form
       aria-label="Exchange"
@@ -541,15 +525,13 @@ function ExchangeForm({ d, p, now, onChanged }: { d: PoolDetail; p: Position; no
           </select>
         </Field>
       )}
-      <Field id="exchange-amount" label={`${label} tokens`} help={`You hold ${units(held, d.decimals)}.`}>
-        <input
-          id="exchange-amount"
-          inputMode="decimal"
-          value={amount}
-          onChange={(e) => setAmount(e.target.value)}
-          aria-describedby="exchange-amount-help"
-        />
-      </Field>
+      <AmountField
+        id="exchange-amount"
+        label={`${label} tokens`}
+        help={`You hold ${units(held, d.decimals)}.`}
+        value={amount}
+        onChange={setAmount}
+      />
       <Slippage id="exchange-slippage" value={slip} onChange={setSlip} />
       <p
         className="preview"
