@@ -52,23 +52,13 @@ import {
   type Pool,
 } from '../src';
 
+import { prng } from './prng';
+
 const BPS = 10_000n;
 const U64_MAX = (1n << 64n) - 1n;
 const DAY = 86_400n;
 /** Noon (UTC) on some day: a NAV computed this morning is fresh. */
 const NOW = 20_000n * DAY + 43_200n;
-
-/** A deterministic PRNG (xorshift64) for the property checks: `below(n)` is in 0..n−1. */
-function prng(seed: bigint) {
-  let x = seed;
-  const next = () => {
-    x ^= (x << 13n) & U64_MAX;
-    x ^= x >> 7n;
-    x ^= (x << 17n) & U64_MAX;
-    return x;
-  };
-  return { below: (n: bigint) => next() % n, int: (n: number) => Number(next() % BigInt(n)) };
-}
 
 /** A distinct address per `k` (32 bytes of `k`). */
 const addr = (k: number): Address => getAddressDecoder().decode(new Uint8Array(32).fill(k));
