@@ -199,6 +199,19 @@ test('the development wallet connects through the Wallet Standard, is marked, an
   await page.screenshot({ path: `${SHOTS}/wallet.png`, fullPage: true });
 });
 
+test('development onboarding refuses what it cannot do, and changes nothing', async () => {
+  const post = (body: string) =>
+    fetch(`${APP}/dev/onboard`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const missing = await post(JSON.stringify({ pool }));
+  expect(missing.status).toBe(400);
+  // An address that is no pool (the wallet's own): nothing to onboard into.
+  const foreign = await post(JSON.stringify({ pool: wallet, wallet }));
+  expect(foreign.status).toBe(500);
+  expect(((await foreign.json()) as { error: string }).error).not.toBe('');
+  expect((await fetch(`${APP}/dev/onboard`, { method: 'PUT' })).status).toBe(405);
+  expect(await baseBalance()).toBe(100_000_000_000n);
+});
+
 test('a deposit mints exactly the tokens its preview promised', async () => {
   const form = page.getByRole('form', { name: 'Deposit' });
   await form.getByLabel('Tranche').selectOption({ label: 'Senior (HT27A-SR)' });

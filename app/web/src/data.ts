@@ -16,7 +16,6 @@ import { findAssociatedTokenPda } from '@solana-program/token';
 import {
   ammAddress,
   basketAddress,
-  decodeSluiceEvent,
   fetchMaybeAmm,
   fetchMaybeBasket,
   fetchMaybeMember,
@@ -40,6 +39,7 @@ import {
 } from '@sluice/client';
 
 import type { Connection } from './cluster';
+import { shareBps } from './format';
 
 export const TOKEN_2022 = 'TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb' as Address;
 const u64 = getU64Decoder();
@@ -119,11 +119,13 @@ export type PoolSummary = {
   markets: Market[];
   /** Cash in NAV, bps. */
   cashCoverageBps: bigint;
+  /** The reserve's target (`Pool::reserve_target`: NAV × reserve_target_bps, rounded down). */
+  reserveTarget: bigint;
   /** Reserve balance against its target, bps (10,000 = at target). */
   reserveLevelBps: bigint;
 };
 
-export async function loadMarkets(conn: Connection, poolAddress: Address, pool: Pool): Promise<Market[]> {
+async function loadMarkets(conn: Connection, poolAddress: Address, pool: Pool): Promise<Market[]> {
   const addresses = await Promise.all(Array.from({ length: pool.trancheCount }, (_, i) => ammAddress(poolAddress, i)));
   const amms = await Promise.all(addresses.map((a) => fetchMaybeAmm(conn.rpc, a)));
   const markets: Market[] = [];
@@ -169,8 +171,9 @@ async function summarize(conn: Connection, address: Address, pool: Pool): Promis
     baseSymbol: base?.symbol || 'base',
     tranches,
     markets: await loadMarkets(conn, address, pool),
-    cashCoverageBps: pool.nav === 0n ? 0n : (pool.cash * 10_000n) / pool.nav,
-    reserveLevelBps: target === 0n ? 0n : (pool.reserveBalance * 10_000n) / target,
+    cashCoverageBps: shareBps(pool.cash, pool.nav),
+    reserveTarget: target,
+    reserveLevelBps: shareBps(pool.reserveBalance, target),
   };
 }
 
@@ -323,8 +326,6 @@ export function priceHistory(history: HistoryEntry[], pool: Pool): PricePoint[] 
   }
   return points.reverse();
 }
-
-export { decodeSluiceEvent };
 
 // ---------------------------------------------------------------------------------------
 // A wallet's position in one pool.

@@ -27,7 +27,7 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs = 0):
           loading: false,
         })),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `load` is a new closure every render: the caller's deps say when it changes.
   }, [...deps, tick]);
   useEffect(() => {
     if (!pollMs) return;

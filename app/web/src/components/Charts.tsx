@@ -26,6 +26,22 @@ function tick(v: number, digits: number): string {
 const fmt = (v: number, digits: number) =>
   v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** Horizontal grid lines with their labels, from `from` to `to`; `y` maps a value to the SVG's y. */
+function YGrid(props: { from: number; to: number; y: (v: number) => number; digits: number }) {
+  return (
+    <>
+      {ticks(props.from, props.to).map((t) => (
+        <g key={t}>
+          <line x1={PAD.left} x2={W - PAD.right} y1={props.y(t)} y2={props.y(t)} className="grid" />
+          <text x={PAD.left - 6} y={props.y(t) + 4} textAnchor="end" className="tick">
+            {tick(t, props.digits)}
+          </text>
+        </g>
+      ))}
+    </>
+  );
+}
+
 function Legend({ items }: { items: { name: string; color: string }[] }) {
   return (
     <ul className="legend" aria-hidden="true">
@@ -109,14 +125,7 @@ export function LineChart(props: {
         role="img"
         aria-label={`${title}: ${all.length} points; latest ${last.join(', ')}`}
       >
-        {ticks(y0, y1).map((t) => (
-          <g key={t}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={sy(t)} y2={sy(t)} className="grid" />
-            <text x={PAD.left - 6} y={sy(t) + 4} textAnchor="end" className="tick">
-              {tick(t, yDigits)}
-            </text>
-          </g>
-        ))}
+        <YGrid from={y0} to={y1} y={sy} digits={yDigits} />
         {[x0, x1].map((t, i) => (
           <text key={i} x={sx(t)} y={H - 8} textAnchor={i === 0 ? 'start' : 'end'} className="tick">
             {xLabel(t)}
@@ -172,20 +181,7 @@ export function StackedBars(props: {
         role="img"
         aria-label={`${title}: ${categories.map((c, i) => `${c} ${fmt(totals[i], 0)} ${unit}`).join('; ')}`}
       >
-        {ticks(0, top).map((t) => (
-          <g key={t}>
-            <line
-              x1={PAD.left}
-              x2={W - PAD.right}
-              y1={H - PAD.bottom - sy(t)}
-              y2={H - PAD.bottom - sy(t)}
-              className="grid"
-            />
-            <text x={PAD.left - 6} y={H - PAD.bottom - sy(t) + 4} textAnchor="end" className="tick">
-              {tick(t, 0)}
-            </text>
-          </g>
-        ))}
+        <YGrid from={0} to={top} y={(v) => H - PAD.bottom - sy(v)} digits={0} />
         {categories.map((c, i) => {
           let base = H - PAD.bottom;
           return (

@@ -7,7 +7,7 @@ import { isBatchRefusal, planBatch, valueOf } from '@sluice/client';
 import { LineChart, StackedBars } from '../components/Charts';
 import { useApp } from '../context';
 import { loadHistory, loadPoolDetail, priceHistory, type HistoryEntry, type PoolDetail } from '../data';
-import { bps, date, duration, price, priceNumber, STAGES, units } from '../format';
+import { bps, date, duration, price, priceNumber, shareBps, STAGES, units } from '../format';
 import { clusterNow, useLoad } from '../hooks';
 import { yieldOf } from './PoolsPage';
 import { PositionPanel } from './PositionPanel';
@@ -94,7 +94,7 @@ function Overview({ d, now }: { d: PoolDetail; now: bigint }) {
                   <td>{yieldOf(d, t.index)}</td>
                   <td className="num">
                     {t.index < pool.trancheCount - 1
-                      ? `${bps(pool.nav === 0n ? 0n : (below * 10_000n) / pool.nav)} (min ${bps(tr.minSubordinationBps)})`
+                      ? `${bps(shareBps(below, pool.nav))} (min ${bps(tr.minSubordinationBps)})`
                       : '—'}
                   </td>
                 </tr>
@@ -247,7 +247,7 @@ function QueueSection({ d, now }: { d: PoolDetail; now: bigint }) {
 
 function ReserveSection({ d, history }: { d: PoolDetail; history: HistoryEntry[] | null }) {
   const { pool } = d;
-  const target = (pool.nav * BigInt(pool.params.redemption.reserveTargetBps)) / 10_000n;
+  const target = d.reserveTarget;
   const attestations = (history ?? []).flatMap((h) =>
     h.events.flatMap((e) => (e.name === 'ReserveAttested' ? [{ ...e.data, signature: h.signature }] : [])),
   );

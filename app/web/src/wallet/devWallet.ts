@@ -147,8 +147,3 @@ export function registerDevWallet() {
   registered = true;
   registerWallet(new DevWallet());
 }
-
-/** Forgets the development wallet's key: the next connection makes a new wallet. */
-export function resetDevWallet() {
-  localStorage.removeItem(STORAGE_KEY);
-}
